@@ -1,0 +1,173 @@
+// Package appsettings holds camgate's settings: their types and defaults, the
+// layering of appsettings.json, appsettings.{Environment}.json and
+// CAMGATE__Section__Key environment variables, the strict decoder that names
+// the path of an unknown key, and Validate, which names the field and the rule
+// that a value breaks.
+//
+// It imports only the standard library so that every other package may use it.
+package appsettings
+
+import "time"
+
+// Settings is the whole of camgate's configuration. The zero value is not
+// usable; start from Defaults().
+type Settings struct {
+	// Http is the HTTP listener that serves the API and the web console.
+	Http HTTP
+	// WebRTC tunes media delivery to browsers.
+	WebRTC WebRTC
+	// Cameras lists the RTSP cameras camgate pulls. Default: none.
+	Cameras []Camera
+	// Demo is the embedded demo camera.
+	Demo Demo
+	// DataDir is the folder for camgate's own state (signing keys,
+	// recordings). Relative paths are relative to the working directory.
+	// Default: "data".
+	DataDir string
+	// Logging selects what is logged.
+	Logging Logging
+}
+
+// HTTP configures the HTTP server.
+type HTTP struct {
+	// Listen is the TCP address (host:port) of the API and the console.
+	// Default: "127.0.0.1:8080". Port 0 picks a free port.
+	Listen string
+}
+
+// WebRTC configures the WebRTC media path shared by every session.
+type WebRTC struct {
+	// IceServers are STUN/TURN servers camgate uses to gather its own
+	// candidates, in addition to those a client sends with its request. Each
+	// entry takes "url" or "urls" (a string or a list). Default: none.
+	IceServers []IceServer
+	// UdpPort is the one UDP port that carries the media of every session
+	// (ICE UDP mux). Default: 8189. 0 picks a free port at start-up.
+	UdpPort int
+	// TcpPort is the port for ICE over TCP, for clients that cannot use UDP.
+	// Default: 0 (off).
+	TcpPort int
+	// PublicIPs are the addresses to advertise in place of the host
+	// addresses when camgate sits behind a 1:1 NAT. Default: none.
+	PublicIPs []string
+	// Interfaces keeps host candidates to these network interface names
+	// (for example "eth0"). Default: none, which means every interface.
+	Interfaces []string
+	// IPs keeps host candidates to these addresses or CIDR ranges (for
+	// example "192.168.1.0/24"). Default: none, which means every address.
+	IPs []string
+	// IncludeLoopback adds loopback addresses (127.0.0.1) to the candidates
+	// so that a browser on the same machine can connect over loopback.
+	// Default: true.
+	IncludeLoopback bool
+	// MDNS decides what camgate does with browsers' mDNS ".local" host
+	// candidates: "query" resolves them on the local network, "disabled"
+	// ignores them (peer-reflexive candidates still connect).
+	// Default: "query".
+	MDNS string
+	// GatherTimeout bounds how long camgate waits for its own ICE gathering
+	// (STUN/TURN) before it answers a session request with the offer.
+	// Default: "2s".
+	GatherTimeout Duration
+	// AnswerTimeout is how long a session waits for the client's SDP answer
+	// before it is closed. Default: "30s".
+	AnswerTimeout Duration
+	// RtpClock is the unit of video RTP timestamps: "ms" counts milliseconds
+	// since the session started, as Milestone XProtect does and its web
+	// client expects; "90kHz" is the standard H.264 clock. Default: "ms".
+	RtpClock string
+	// ViewerQueueFrames is the number of video frames a slow viewer may have
+	// waiting before it skips to the next keyframe. Default: 128.
+	ViewerQueueFrames int
+}
+
+// IceServer is one STUN or TURN server.
+type IceServer struct {
+	// Urls are the server's URLs ("stun:host:port", "turn:host:port").
+	// The key "url" (singular) is accepted as an alias.
+	Urls []string
+	// Username for TURN. Default: "".
+	Username string
+	// Credential for TURN. Never logged. Default: "".
+	Credential string
+}
+
+// Camera is one RTSP camera.
+type Camera struct {
+	// Id is the camera's GUID, the deviceId clients ask for. Required.
+	Id string
+	// Name is shown to operators. Default: the Id.
+	Name string
+	// Streams are the camera's RTSP streams. At least one is required.
+	Streams []Stream
+	// Transport is the RTSP transport: "udp", "tcp" or "auto" (UDP first,
+	// TCP when no UDP packet arrives). Default: "auto".
+	Transport string
+}
+
+// Stream is one RTSP stream of a camera.
+type Stream struct {
+	// Id is the stream's GUID, the streamId clients may ask for. Required.
+	Id string
+	// Name is shown to operators. Default: "".
+	Name string
+	// Url is the RTSP URL ("rtsp://user:password@host:554/path"). The
+	// credentials in it are used for Basic or Digest authentication and are
+	// never logged or shown. Required.
+	Url string
+	// Default marks the stream a session gets when it names no streamId.
+	// Default: false; when no stream of a camera is marked, the first one is
+	// the default.
+	Default bool
+}
+
+// Demo configures the embedded demo camera.
+type Demo struct {
+	// Enabled starts an RTSP server on loopback that loops a clip, and adds
+	// it as camera DemoCameraID. Default: true when camgate runs without a
+	// config folder, false in appsettings.json.
+	Enabled bool
+	// Listen is the RTSP address of the demo server. Default:
+	// "127.0.0.1:0" (a free port on loopback).
+	Listen string
+	// Clip is the path of the H.264 Annex-B file the demo loops. Default: ""
+	// which looks for testdata/demo.h264 in the working directory and beside
+	// the executable.
+	Clip string
+}
+
+// Logging configures the log.
+type Logging struct {
+	// Level is "debug", "info", "warn" or "error". Default: "info".
+	Level string
+}
+
+// DemoCameraID is the GUID of the embedded demo camera.
+const DemoCameraID = "A364956F-39A5-4CBC-9FFE-55B0C802CA77"
+
+// DemoStreamID is the GUID of the embedded demo camera's only stream.
+const DemoStreamID = "0E7A1C52-3B7D-4C55-9D0B-5C8E51D0A001"
+
+// Duration is a time.Duration written as a Go duration string ("30s",
+// "400ms", "1h") in settings files and environment variables.
+type Duration time.Duration
+
+// Defaults returns the built-in settings, used when no config folder is given
+// and as the base that files and environment variables override.
+func Defaults() Settings {
+	return Settings{
+		Http: HTTP{Listen: "127.0.0.1:8080"},
+		WebRTC: WebRTC{
+			UdpPort:           8189,
+			IncludeLoopback:   true,
+			MDNS:              "query",
+			GatherTimeout:     Duration(2 * time.Second),
+			AnswerTimeout:     Duration(30 * time.Second),
+			RtpClock:          "ms",
+			ViewerQueueFrames: 128,
+		},
+		Demo:    Demo{Enabled: false, Listen: "127.0.0.1:0"},
+		DataDir: "data",
+		Logging: Logging{Level: "info"},
+	}
+}
