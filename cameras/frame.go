@@ -1,0 +1,27 @@
+package cameras
+
+// Frame is one H.264 access unit of a camera stream, packetized once for
+// WebRTC. A Frame is immutable once published: the hub shares one Frame with
+// every viewer and the recorder, so nobody may modify its slices.
+type Frame struct {
+	// Epoch counts the runs of the stream's source. It changes when the camera
+	// reconnects; timestamps of different epochs are unrelated.
+	Epoch uint64
+	// PTS is the presentation time in 90 kHz units since the epoch started.
+	PTS int64
+	// Key reports an IDR access unit. Its AU starts with the SPS and PPS.
+	Key bool
+	// AU holds the NAL units (without start codes).
+	AU [][]byte
+	// Payloads are the RTP payloads of the frame (FU-A, STAP-A or single NAL
+	// unit packets) of at most MaxPayloadSize bytes. The last packet of a
+	// frame carries the RTP marker bit.
+	Payloads [][]byte
+	// Size is the sum of the payload sizes in bytes.
+	Size int
+}
+
+// MaxPayloadSize is the largest RTP payload camgate sends to viewers. 1188
+// bytes plus RTP, SRTP, UDP and IP headers stays below the 1280-byte IPv6
+// minimum MTU, so packets survive VPNs and tunnels without fragmentation.
+const MaxPayloadSize = 1188

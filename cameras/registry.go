@@ -1,0 +1,191 @@
+// Package cameras owns the cameras camgate pulls: the registry built from
+// settings, the RTSP pull with its supervisor, the stream hub that fans frames
+// out to viewers with a GOP cache, and the embedded demo camera. It is the
+// only package that imports gortsplib.
+package cameras
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/demo"
+)
+
+// Camera is one configured camera.
+type Camera struct {
+	ID      string
+	Name    string
+	Streams []*CameraStream
+}
+
+// CameraStream is one RTSP stream of a camera with its hub.
+type CameraStream struct {
+	ID      string
+	Name    string
+	Default bool
+	// Hub fans the stream's frames out to viewers.
+	Hub *Stream
+	sv  *supervisor
+}
+
+// Status returns the stream's current state.
+func (cs *CameraStream) Status() Status { return cs.sv.status.get() }
+
+// Stream returns the stream with the given id (compared case-insensitively),
+// or the camera's default stream when id is empty.
+func (c *Camera) Stream(id string) (*CameraStream, bool) {
+	for _, s := range c.Streams {
+		if (id == "" && s.Default) || (id != "" && strings.EqualFold(s.ID, id)) {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// DefaultStream returns the stream a session gets when it names none.
+func (c *Camera) DefaultStream() *CameraStream {
+	s, _ := c.Stream("")
+	return s
+}
+
+// Registry owns the cameras and their supervisors. It is built once from
+// settings; Start runs the supervisors and Close stops them.
+type Registry struct {
+	log     *slog.Logger
+	cameras []*Camera
+	byID    map[string]*Camera
+	demoCfg *appsettings.Demo
+
+	mu     sync.Mutex
+	demo   *demo.Server
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// NewRegistry builds the registry from validated settings. Nothing runs
+// until Start.
+func NewRegistry(s appsettings.Settings, log *slog.Logger) *Registry {
+	r := &Registry{log: log.With("component", "cameras"), byID: map[string]*Camera{}}
+	if s.Demo.Enabled {
+		d := s.Demo
+		r.demoCfg = &d
+		// The URL is known once the demo server listens; Start fills it in.
+		r.add(appsettings.Camera{
+			Id:        appsettings.DemoCameraID,
+			Name:      "Demo camera",
+			Transport: "tcp",
+			Streams:   []appsettings.Stream{{Id: appsettings.DemoStreamID, Name: "Demo stream", Default: true}},
+		})
+	}
+	for _, c := range s.Cameras {
+		r.add(c)
+	}
+	return r
+}
+
+func (r *Registry) add(c appsettings.Camera) {
+	cam := &Camera{ID: c.Id, Name: c.Name}
+	if cam.Name == "" {
+		cam.Name = c.Id
+	}
+	hasDefault := false
+	for _, s := range c.Streams {
+		hasDefault = hasDefault || s.Default
+	}
+	for i, s := range c.Streams {
+		hub := NewStream(c.Id, s.Id)
+		cs := &CameraStream{
+			ID:      s.Id,
+			Name:    s.Name,
+			Default: s.Default || (!hasDefault && i == 0),
+			Hub:     hub,
+			sv: &supervisor{
+				url:       s.Url,
+				transport: c.Transport,
+				stream:    hub,
+			},
+		}
+		cs.sv.status.set(StateConnecting, "")
+		cam.Streams = append(cam.Streams, cs)
+	}
+	r.cameras = append(r.cameras, cam)
+	r.byID[strings.ToLower(c.Id)] = cam
+}
+
+// Start starts the demo camera (if enabled) and a supervisor per stream.
+func (r *Registry) Start(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	r.mu.Lock()
+	r.cancel = cancel
+	r.mu.Unlock()
+	if r.demoCfg != nil {
+		url, err := r.startDemo()
+		if err != nil {
+			cancel()
+			return err
+		}
+		cam := r.byID[strings.ToLower(appsettings.DemoCameraID)]
+		for _, s := range cam.Streams {
+			s.sv.url = url
+		}
+	}
+	for _, cam := range r.cameras {
+		for _, s := range cam.Streams {
+			s.sv.log = r.log.With("camera", cam.ID, "stream", s.ID, "url", redactURL(s.sv.url))
+			r.wg.Add(1)
+			go func() {
+				defer r.wg.Done()
+				s.sv.run(ctx)
+			}()
+		}
+	}
+	return nil
+}
+
+func (r *Registry) startDemo() (string, error) {
+	path, err := findDemoClip(r.demoCfg.Clip)
+	if err != nil {
+		return "", err
+	}
+	clip, err := demo.LoadClip(path)
+	if err != nil {
+		return "", fmt.Errorf("demo camera: %w", err)
+	}
+	srv := &demo.Server{Address: r.demoCfg.Listen, Clip: clip, InBandParameterSets: true, Logger: r.log}
+	if err := srv.Start(); err != nil {
+		return "", fmt.Errorf("demo camera: %w", err)
+	}
+	r.mu.Lock()
+	r.demo = srv
+	r.mu.Unlock()
+	r.log.Info("demo camera serving", "clip", path, "url", srv.URL())
+	return srv.URL(), nil
+}
+
+// Close stops every supervisor and the demo camera, and returns when their
+// goroutines have exited.
+func (r *Registry) Close() {
+	r.mu.Lock()
+	cancel, srv := r.cancel, r.demo
+	r.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	r.wg.Wait()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// Cameras returns the cameras in settings order (the demo camera first).
+func (r *Registry) Cameras() []*Camera { return r.cameras }
+
+// Camera returns the camera with the given id, compared case-insensitively.
+func (r *Registry) Camera(id string) (*Camera, bool) {
+	c, ok := r.byID[strings.ToLower(id)]
+	return c, ok
+}

@@ -1,0 +1,147 @@
+package cameras
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+
+	"github.com/bluenviron/gortsplib/v4"
+	"github.com/bluenviron/gortsplib/v4/pkg/base"
+	"github.com/bluenviron/gortsplib/v4/pkg/description"
+	"github.com/bluenviron/gortsplib/v4/pkg/format"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
+	"github.com/pion/rtp"
+)
+
+// UnsupportedError reports a camera that offers no stream camgate can serve.
+type UnsupportedError struct{ Reason string }
+
+func (e *UnsupportedError) Error() string { return "unsupported camera: " + e.Reason }
+
+// ingestCounters are per-packet problems, aggregated instead of logged one
+// by one.
+type ingestCounters struct {
+	decodeErrors atomic.Uint64
+	packetsLost  atomic.Uint64
+	lastError    atomic.Value // string
+}
+
+func (c *ingestCounters) decodeError(err error) {
+	c.decodeErrors.Add(1)
+	c.lastError.Store(err.Error())
+}
+
+// rtspPull is one run of an RTSP source: connect, describe, set up the H.264
+// media, play, and publish access units into the stream until the connection
+// fails or ctx ends. Reconnecting is the supervisor's job.
+type rtspPull struct {
+	url       string
+	transport string // "udp", "tcp" or "auto"
+	stream    *Stream
+	counters  *ingestCounters
+	// onFirstFrame is called once, when the first access unit arrives.
+	onFirstFrame func()
+}
+
+func (p *rtspPull) run(ctx context.Context) error {
+	u, err := base.ParseURL(p.url)
+	if err != nil {
+		return fmt.Errorf("bad RTSP URL %q: %w", redactURL(p.url), err)
+	}
+	c := &gortsplib.Client{
+		Scheme:        u.Scheme,
+		Host:          u.Host,
+		Transport:     transportOf(p.transport),
+		OnDecodeError: p.counters.decodeError,
+		OnPacketsLost: func(lost uint64) { p.counters.packetsLost.Add(lost) },
+	}
+	if err := c.Start2(); err != nil {
+		return p.clean(fmt.Errorf("connect: %w", err))
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, c.Close)
+	defer stop()
+
+	desc, _, err := c.Describe(u)
+	if err != nil {
+		return p.clean(fmt.Errorf("describe: %w", err))
+	}
+	var forma *format.H264
+	medi := desc.FindFormat(&forma)
+	if medi == nil {
+		return &UnsupportedError{Reason: "no H.264 video; the camera offers " + describeFormats(desc.Medias)}
+	}
+	dec, err := forma.CreateDecoder()
+	if err != nil {
+		return p.clean(fmt.Errorf("H.264 decoder: %w", err))
+	}
+	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
+		return p.clean(fmt.Errorf("setup: %w", err))
+	}
+	sps, pps := forma.SafeParams()
+	p.stream.BeginEpoch(sps, pps)
+
+	var gotFrame atomic.Bool
+	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		pts, ok := c.PacketPTS2(medi, pkt)
+		if !ok {
+			return
+		}
+		au, err := dec.Decode(pkt)
+		if err != nil {
+			if !errors.Is(err, rtph264.ErrMorePacketsNeeded) && !errors.Is(err, rtph264.ErrNonStartingPacketAndNoPrevious) {
+				p.counters.decodeError(err)
+			}
+			return
+		}
+		p.stream.WriteAU(pts, au)
+		if !gotFrame.Swap(true) && p.onFirstFrame != nil {
+			p.onFirstFrame()
+		}
+	})
+	if _, err := c.Play(nil); err != nil {
+		return p.clean(fmt.Errorf("play: %w", err))
+	}
+	err = c.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return p.clean(err)
+}
+
+// clean removes the URL's password from an error, in case a library quotes
+// the URL.
+func (p *rtspPull) clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	return scrubSecret(err, p.url)
+}
+
+func transportOf(name string) *gortsplib.Transport {
+	var t gortsplib.Transport
+	switch name {
+	case "udp":
+		t = gortsplib.TransportUDP
+	case "tcp":
+		t = gortsplib.TransportTCP
+	default:
+		return nil // automatic: UDP first, TCP when no UDP packet arrives
+	}
+	return &t
+}
+
+func describeFormats(medias []*description.Media) string {
+	var names []string
+	for _, m := range medias {
+		for _, f := range m.Formats {
+			names = append(names, f.Codec())
+		}
+	}
+	if len(names) == 0 {
+		return "no media"
+	}
+	return strings.Join(names, ", ")
+}

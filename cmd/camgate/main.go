@@ -1,0 +1,130 @@
+// Command camgate is the camera gateway: it pulls H.264 from RTSP cameras and
+// serves it to browsers over WebRTC with the signaling contracts of the
+// Milestone XProtect API Gateway.
+//
+// Usage:
+//
+//	camgate [--config DIR] [--environment NAME]
+//
+// Without --config camgate runs its embedded demo camera on built-in
+// defaults. Bad settings end the process with exit code 2 and one line that
+// says what is wrong.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/web"
+)
+
+// exitSettings is the exit code for settings that cannot be used.
+const exitSettings = 2
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	configDir := fl.String("config", "", "folder with appsettings.json (default: built-in settings with the demo camera)")
+	environment := fl.String("environment", "", "settings environment: reads appsettings.{NAME}.json (default: $CAMGATE_ENVIRONMENT, else Production)")
+	if err := fl.Parse(args); err != nil {
+		return exitSettings
+	}
+	env := *environment
+	if env == "" {
+		env = os.Getenv("CAMGATE_ENVIRONMENT")
+	}
+	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *configDir, Environment: env, Env: os.Environ()})
+	if err != nil {
+		fmt.Fprintf(stderr, "camgate: bad settings: %s\n", oneLine(err))
+		return exitSettings
+	}
+	log := newLogger(stderr, settings.Logging.Level)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, settings, log, stdout); err != nil {
+		log.Error("camgate stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// serve builds the components, runs until ctx ends, then closes them in
+// reverse order.
+func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer) error {
+	registry := cameras.NewRegistry(settings, log)
+	if err := registry.Start(ctx); err != nil {
+		return err
+	}
+	defer registry.Close()
+
+	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Web: web.Files(), Log: log})
+	if err != nil {
+		return err
+	}
+	if err := gw.Start(settings.Http.Listen); err != nil {
+		_ = gw.Close(context.Background())
+		return err
+	}
+	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
+		"cameras", len(registry.Cameras()), "demo", settings.Demo.Enabled)
+	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
+
+	<-ctx.Done()
+	log.Info("shutting down")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return gw.Close(shutdown)
+}
+
+// browserURL is the address to print for a person: a wildcard listener is
+// reachable on loopback from the same machine.
+func browserURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String() + "/"
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return fmt.Sprintf("http://%s/", net.JoinHostPort(host, fmt.Sprint(tcp.Port)))
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level)) // Validate accepted only known levels
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
+}
+
+// oneLine joins the problems of a settings error so that the whole error is
+// one readable line.
+func oneLine(err error) string {
+	var parts []string
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			parts = append(parts, e.Error())
+		}
+	} else {
+		parts = strings.Split(err.Error(), "\n")
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,51 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// apiError is an error with the HTTP status it maps to. Every handler error
+// that a client should see is one; anything else becomes a 500 whose text is
+// not shown (it may carry internals).
+type apiError struct {
+	Status int
+	Text   string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Text) }
+
+func errorf(status int, format string, args ...any) *apiError {
+	return &apiError{Status: status, Text: fmt.Sprintf(format, args...)}
+}
+
+// errorBody is the error shape of Milestone's API Gateway REST APIs:
+// {"error":{"httpCode":404,"details":[{"errorText":"…"}]}}.
+type errorBody struct {
+	Error errorObject `json:"error"`
+}
+
+type errorObject struct {
+	HTTPCode int           `json:"httpCode"`
+	Details  []errorDetail `json:"details"`
+}
+
+type errorDetail struct {
+	ErrorText string `json:"errorText"`
+}
+
+// writeError answers err as a JSON error and aborts the handler chain. It is
+// the one place where errors become statuses.
+func writeError(c *gin.Context, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		ae = &apiError{Status: http.StatusInternalServerError, Text: "internal error"}
+	}
+	c.AbortWithStatusJSON(ae.Status, errorBody{Error: errorObject{
+		HTTPCode: ae.Status,
+		Details:  []errorDetail{{ErrorText: ae.Text}},
+	}})
+}

@@ -1,0 +1,130 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// XProtect's gateway binds requests the ASP.NET Core way: property names
+// case-insensitively (encoding/json already does), numbers and booleans also
+// as strings, and a string where a list is expected. Real clients rely on it:
+// the official sample sends "speed":"2" and iceServers with "url" or "urls".
+
+// flexFloat accepts a JSON number or a string holding one. Empty means unset.
+type flexFloat struct {
+	Set   bool
+	Value float64
+}
+
+func (f *flexFloat) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*f = flexFloat{}
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			*f = flexFloat{}
+			return nil
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number, got %s", truncate(string(b), 40))
+	}
+	*f = flexFloat{Set: true, Value: v}
+	return nil
+}
+
+// flexBool accepts true/false or the strings "true"/"false" (any case).
+type flexBool struct {
+	Set   bool
+	Value bool
+}
+
+func (f *flexBool) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*f = flexBool{}
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		if strings.TrimSpace(s) == "" {
+			*f = flexBool{}
+			return nil
+		}
+	}
+	v, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
+	if err != nil {
+		return fmt.Errorf("want true or false, got %s", truncate(string(b), 40))
+	}
+	*f = flexBool{Set: true, Value: v}
+	return nil
+}
+
+// flexStrings accepts a string or a list of strings.
+type flexStrings []string
+
+func (f *flexStrings) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*f = nil
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexStrings{s}
+		return nil
+	}
+	var list []string
+	if err := json.Unmarshal(b, &list); err != nil {
+		return fmt.Errorf("want a string or a list of strings")
+	}
+	*f = list
+	return nil
+}
+
+// flexString accepts a string, a number or null as a string (ids and times
+// that some clients send unquoted or as null).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*f = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		*f = flexString(b)
+	default:
+		return fmt.Errorf("want a string, got %s", truncate(string(b), 40))
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

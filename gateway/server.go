@@ -1,0 +1,155 @@
+// Package gateway is camgate's HTTP face: the Gin server, the XProtect REST
+// signaling contract, the WebRTC sessions (pion) and their media senders,
+// and the commands data channel.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+)
+
+// Gateway serves the API and the web console.
+type Gateway struct {
+	log      *slog.Logger
+	cameras  *cameras.Registry
+	sessions *sessionManager
+	media    *mediaAPI
+	handler  http.Handler
+
+	ln   net.Listener
+	srv  *http.Server
+	done chan struct{}
+}
+
+// Options are a Gateway's dependencies.
+type Options struct {
+	Settings appsettings.Settings
+	Cameras  *cameras.Registry
+	// Web is the static console served at "/". Nil serves nothing there.
+	Web fs.FS
+	Log *slog.Logger
+}
+
+// New builds the gateway and binds its media sockets; Start begins serving.
+func New(o Options) (*Gateway, error) {
+	log := o.Log.With("component", "gateway")
+	media, err := newMediaAPI(o.Settings.WebRTC, log)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{log: log, cameras: o.Cameras, media: media, done: make(chan struct{})}
+	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
+	g.handler = caseInsensitiveAPI(g.routes(o.Web))
+	return g, nil
+}
+
+func (g *Gateway) routes(web fs.FS) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil)
+	r.Use(g.recoverJSON, g.accessLog)
+
+	api := r.Group("/api")
+	rtc := api.Group("/rest/v1/webrtc")
+	rtc.POST("/session", g.postSession)
+	rtc.PATCH("/session/:id", g.patchSession)
+	rtc.DELETE("/session/:id", g.deleteSession)
+	rtc.PUT("/session", g.patchSession)             // 2022 R3 README wording
+	rtc.PATCH("/webrtcsession/:id", g.patchSession) // 2023 R1–R2 sample token refresh
+	rtc.GET("/icecandidates/:id", g.getCandidates)
+	rtc.POST("/icecandidates/:id", g.postCandidates)
+	api.GET("/rest/v1/cameras", g.getCameras)
+
+	static := http.FileServerFS(web)
+	r.NoRoute(func(c *gin.Context) {
+		if isAPIPath(c.Request.URL.Path) || web == nil {
+			writeError(c, errorf(http.StatusNotFound, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+			return
+		}
+		static.ServeHTTP(c.Writer, c.Request)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		writeError(c, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+	return r
+}
+
+func isAPIPath(p string) bool { return len(p) >= 4 && p[:4] == "/api" && (len(p) == 4 || p[4] == '/') }
+
+// recoverJSON turns a panic in a handler into a 500 JSON error; a bug must
+// not take down other viewers.
+func (g *Gateway) recoverJSON(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			g.log.Error("handler panic", "panic", fmt.Sprint(v), "path", c.Request.URL.Path)
+			writeError(c, errors.New("panic"))
+		}
+	}()
+	c.Next()
+}
+
+func (g *Gateway) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	if c.Writer.Status() >= 400 {
+		g.log.Info("request failed", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "duration", time.Since(start).Round(time.Microsecond))
+	}
+}
+
+// Handler is the gateway's HTTP handler, for tests and embedding.
+func (g *Gateway) Handler() http.Handler { return g.handler }
+
+// Start listens on addr ("host:port"; port 0 picks one) and serves in the
+// background.
+func (g *Gateway) Start(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("Http.Listen %s: %w", addr, err)
+	}
+	g.ln = ln
+	g.srv = &http.Server{Handler: g.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(g.done)
+		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.log.Error("http server stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// Addr is the address the gateway listens on.
+func (g *Gateway) Addr() net.Addr { return g.ln.Addr() }
+
+// MediaPort is the UDP port that carries every session's media.
+func (g *Gateway) MediaPort() int { return g.media.UDPPort() }
+
+// SessionCount is the number of open sessions.
+func (g *Gateway) SessionCount() int { return g.sessions.count() }
+
+// Close stops serving, ends every session and releases the media sockets.
+// It returns when all of the gateway's goroutines have exited.
+func (g *Gateway) Close(ctx context.Context) error {
+	var err error
+	if g.srv != nil {
+		err = g.srv.Shutdown(ctx)
+		<-g.done
+	}
+	g.sessions.closeAll()
+	g.media.Close()
+	return err
+}

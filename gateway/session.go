@@ -1,0 +1,365 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/cameras"
+)
+
+// Session is one viewer: a pion PeerConnection carrying one camera stream.
+// It ends when its peer connection closes or fails, when no answer arrives in
+// time, or on DELETE; Close leaves nothing behind.
+type Session struct {
+	ID       string
+	CameraID string
+	StreamID string
+	Created  time.Time
+
+	log        *slog.Logger
+	pc         *webrtc.PeerConnection
+	track      *webrtc.TrackLocalStaticRTP
+	sender     *webrtc.RTPSender
+	stream     *cameras.CameraStream
+	clock      rtpClock
+	queueLen   int
+	clientIP   netip.Addr
+	iceServers []webrtc.ICEServer
+	onClose    func(*Session)
+
+	mu         sync.Mutex
+	offer      string   // JSON string of the offer {type, sdp}
+	answer     string   // JSON string of the answer, once received
+	candidates []string // server candidates as JSON strings, cumulative
+	pending    []webrtc.ICECandidateInit
+	answered   bool
+	token      string // the bearer token of the last PATCH; never echoed
+	reader     *cameras.Reader
+
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closeOnce  sync.Once
+	answerTime *time.Timer
+	firstFrame chan struct{}
+}
+
+func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answerTimeout time.Duration) error {
+	pc, err := api.api.NewPeerConnection(webrtc.Configuration{
+		ICEServers: s.iceServers,
+		// The offer must carry an m=application section: XProtect clients
+		// open their "commands" channel after the answer and never
+		// renegotiate.
+		AlwaysNegotiateDataChannels: true,
+	})
+	if err != nil {
+		return fmt.Errorf("peer connection: %w", err)
+	}
+	s.pc = pc
+	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "camgate-"+s.ID)
+	if err != nil {
+		return fmt.Errorf("track: %w", err)
+	}
+	s.track = track
+	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		return fmt.Errorf("transceiver: %w", err)
+	}
+	s.sender = tr.Sender()
+
+	pc.OnICECandidate(s.onLocalCandidate)
+	pc.OnConnectionStateChange(s.onConnectionState)
+	pc.OnDataChannel(s.onDataChannel)
+
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("set local description: %w", err)
+	}
+	// Finish gathering before answering: go2rtc never fetches candidates
+	// and old XProtect samples fetch them only once, so the offer must
+	// carry them all.
+	select {
+	case <-gathered:
+	case <-time.After(gatherTimeout):
+		s.log.Warn("ICE gathering not complete in time; remaining candidates will trickle", "timeout", gatherTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	local := pc.LocalDescription()
+	b, err := json.Marshal(local)
+	if err != nil {
+		return fmt.Errorf("encode offer: %w", err)
+	}
+	s.mu.Lock()
+	s.offer = string(b)
+	s.mu.Unlock()
+
+	s.wg.Add(1)
+	go s.drainRTCP()
+	s.answerTime = time.AfterFunc(answerTimeout, func() {
+		s.mu.Lock()
+		answered := s.answered
+		s.mu.Unlock()
+		if !answered {
+			s.log.Info("no answer in time; closing session", "timeout", answerTimeout)
+			go s.Close()
+		}
+	})
+	return nil
+}
+
+func (s *Session) onLocalCandidate(c *webrtc.ICECandidate) {
+	if c == nil {
+		return
+	}
+	b, err := json.Marshal(c.ToJSON())
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.candidates = append(s.candidates, string(b))
+	s.mu.Unlock()
+}
+
+// Candidates returns the server's candidates gathered so far, cumulative.
+func (s *Session) Candidates() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, len(s.candidates))
+	copy(out, s.candidates)
+	return out
+}
+
+// Offer returns the offer as a JSON string of {type, sdp}.
+func (s *Session) Offer() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.offer
+}
+
+// SetAnswer applies the client's answer (a JSON string of {type, sdp}), then
+// the candidates the client sent before it.
+func (s *Session) SetAnswer(answerJSON string) error {
+	var desc webrtc.SessionDescription
+	if err := json.Unmarshal([]byte(answerJSON), &desc); err != nil {
+		return errorf(http.StatusBadRequest, "answerSDP must be a JSON string of {\"type\":\"answer\",\"sdp\":…}: %s", describeJSONError(err))
+	}
+	if desc.Type != webrtc.SDPTypeAnswer {
+		return errorf(http.StatusBadRequest, "answerSDP has type %q; want \"answer\"", desc.Type.String())
+	}
+	if _, err := desc.Unmarshal(); err != nil {
+		return errorf(http.StatusBadRequest, "answerSDP does not parse: %s", err)
+	}
+	s.mu.Lock()
+	if s.answered {
+		s.mu.Unlock()
+		return errorf(http.StatusConflict, "session %s already has an answer", s.ID)
+	}
+	s.answered = true
+	s.mu.Unlock()
+	if err := s.pc.SetRemoteDescription(desc); err != nil {
+		s.mu.Lock()
+		s.answered = false
+		s.mu.Unlock()
+		return errorf(http.StatusBadRequest, "answerSDP was rejected: %s", err)
+	}
+	s.mu.Lock()
+	s.answer = answerJSON
+	pending := s.pending
+	s.pending = nil
+	s.mu.Unlock()
+	for _, c := range pending {
+		s.addRemote(c)
+	}
+	return nil
+}
+
+// AddCandidates takes client candidates (JSON strings of
+// RTCIceCandidateInit). Before the answer they are buffered. Every string is
+// checked before any is used, so a bad request changes nothing.
+func (s *Session) AddCandidates(raw []string) error {
+	parsed := make([]webrtc.ICECandidateInit, 0, len(raw))
+	for i, r := range raw {
+		c, err := parseClientCandidate(r)
+		if err != nil {
+			return errorf(http.StatusBadRequest, "candidates[%d]: %s", i, err)
+		}
+		if c.Candidate == "" {
+			continue // end-of-candidates
+		}
+		parsed = append(parsed, c)
+	}
+	s.mu.Lock()
+	if !s.answered || s.answer == "" {
+		s.pending = append(s.pending, parsed...)
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	for _, c := range parsed {
+		s.addRemote(c)
+	}
+	return nil
+}
+
+// parseClientCandidate decodes one candidate string and checks its
+// candidate line, so errors are reported to the client instead of failing
+// later inside ICE.
+func parseClientCandidate(raw string) (webrtc.ICECandidateInit, error) {
+	var c webrtc.ICECandidateInit
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return c, fmt.Errorf("not a JSON RTCIceCandidateInit: %s", describeJSONError(err))
+	}
+	line := strings.TrimPrefix(strings.TrimSpace(c.Candidate), "a=")
+	if line == "" {
+		return c, nil
+	}
+	if _, err := ice.UnmarshalCandidate(line); err != nil {
+		return c, fmt.Errorf("candidate line does not parse: %s", err)
+	}
+	return c, nil
+}
+
+func (s *Session) addRemote(c webrtc.ICECandidateInit) {
+	if err := s.pc.AddICECandidate(c); err != nil {
+		s.log.Debug("remote candidate rejected", "error", err)
+	}
+	// A browser hides its address behind an mDNS name. Like XProtect, also
+	// try the address the signaling request came from, with a higher
+	// priority, so clients on networks without mDNS still connect directly.
+	if alt, ok := withSignalingAddress(c, s.clientIP); ok {
+		if err := s.pc.AddICECandidate(alt); err != nil {
+			s.log.Debug("address-substituted candidate rejected", "error", err)
+		}
+	}
+}
+
+// withSignalingAddress returns a copy of an mDNS host candidate with its
+// .local name replaced by addr and its priority raised by one.
+func withSignalingAddress(c webrtc.ICECandidateInit, addr netip.Addr) (webrtc.ICECandidateInit, bool) {
+	if !addr.IsValid() || !addr.Is4() {
+		return c, false
+	}
+	f := strings.Fields(strings.TrimPrefix(c.Candidate, "a="))
+	// candidate:<foundation> <component> <transport> <priority> <address> <port> typ host …
+	if len(f) < 8 || !strings.HasSuffix(f[4], ".local") || f[7] != "host" {
+		return c, false
+	}
+	prio, err := strconv.ParseUint(f[3], 10, 32)
+	if err != nil {
+		return c, false
+	}
+	if prio < 1<<32-1 {
+		prio++
+	}
+	f[3] = strconv.FormatUint(prio, 10)
+	f[4] = addr.String()
+	out := c
+	out.Candidate = strings.Join(f, " ")
+	return out, true
+}
+
+func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
+	s.log.Debug("peer connection state", "state", st.String())
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		s.startMedia()
+	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+		go s.Close()
+	}
+}
+
+// startMedia attaches the viewer to the camera stream once DTLS is up, so
+// the GOP cache reaches it as the very first media.
+func (s *Session) startMedia() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reader != nil || s.ctx.Err() != nil {
+		return
+	}
+	s.reader = s.stream.Hub.AddReader(s.queueLen)
+	sender := newLiveSender(s.track, s.reader, s.clock, s.Created)
+	sender.onFirstSent = func() { close(s.firstFrame) }
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		sender.run(s.ctx)
+	}()
+}
+
+// drainRTCP reads the viewer's RTCP, which pion's interceptors need, and
+// answers keyframe requests from the stream's GOP cache: RTSP cameras cannot
+// be asked for an IDR.
+func (s *Session) drainRTCP() {
+	defer s.wg.Done()
+	var lastReplay time.Time
+	for {
+		pkts, _, err := s.sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				// Browsers repeat PLIs while they wait; one replay a
+				// second is enough.
+				if time.Since(lastReplay) < time.Second {
+					continue
+				}
+				lastReplay = time.Now()
+				s.mu.Lock()
+				r := s.reader
+				s.mu.Unlock()
+				if r != nil {
+					r.RequestKeyframe()
+				}
+			}
+		}
+	}
+}
+
+// FirstFrame is closed when the first video frame was sent.
+func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
+
+// Close ends the session and waits for its goroutines.
+func (s *Session) Close() {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		if s.answerTime != nil {
+			s.answerTime.Stop()
+		}
+		s.mu.Lock()
+		r := s.reader
+		s.mu.Unlock()
+		if r != nil {
+			r.Close()
+		}
+		if s.pc != nil {
+			if err := s.pc.Close(); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {
+				s.log.Debug("peer connection close", "error", err)
+			}
+		}
+		s.wg.Wait()
+		if s.onClose != nil {
+			s.onClose(s)
+		}
+		s.log.Info("session closed")
+	})
+}

@@ -1,0 +1,189 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+)
+
+// sessionManager owns the live sessions: it creates them for either
+// signaling flow, finds them by id and closes them all at shutdown.
+type sessionManager struct {
+	log      *slog.Logger
+	cfg      appsettings.WebRTC
+	api      *mediaAPI
+	cameras  *cameras.Registry
+	clock    rtpClock
+	settings []webrtc.ICEServer
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+	closed   bool
+}
+
+func newSessionManager(cfg appsettings.WebRTC, api *mediaAPI, reg *cameras.Registry, log *slog.Logger) *sessionManager {
+	clock := rtpClock{ticksPerSecond: 1000}
+	if strings.EqualFold(cfg.RtpClock, "90kHz") {
+		clock.ticksPerSecond = 90000
+	}
+	m := &sessionManager{
+		log: log, cfg: cfg, api: api, cameras: reg, clock: clock,
+		sessions: map[string]*Session{},
+	}
+	for _, s := range cfg.IceServers {
+		m.settings = append(m.settings, webrtc.ICEServer{URLs: s.Urls, Username: s.Username, Credential: s.Credential})
+	}
+	return m
+}
+
+// createRequest is what a signaling flow (REST or WebSocket) asks for.
+type createRequest struct {
+	DeviceID   string
+	StreamID   string
+	IceServers []iceServerJSON
+	ClientIP   netip.Addr
+}
+
+// create resolves the camera and stream, builds the peer connection, and
+// returns the session with its offer and candidates complete.
+func (m *sessionManager) create(ctx context.Context, req createRequest) (*Session, error) {
+	if req.DeviceID == "" {
+		return nil, errorf(http.StatusBadRequest, "deviceId is required (cameraId is accepted as an alias)")
+	}
+	cam, ok := m.cameras.Camera(req.DeviceID)
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(req.DeviceID, 64))
+	}
+	stream, ok := cam.Stream(req.StreamID)
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "stream %q does not exist on camera %s", truncate(req.StreamID, 64), cam.ID)
+	}
+	ice, err := m.iceServers(req.IceServers)
+	if err != nil {
+		return nil, err
+	}
+	id := newSessionID()
+	ctx2, cancel := context.WithCancel(context.Background())
+	s := &Session{
+		ID:         id,
+		CameraID:   cam.ID,
+		StreamID:   stream.ID,
+		Created:    time.Now(),
+		log:        m.log.With("session", id, "camera", cam.ID),
+		stream:     stream,
+		clock:      m.clock,
+		queueLen:   m.cfg.ViewerQueueFrames,
+		clientIP:   req.ClientIP,
+		iceServers: ice,
+		ctx:        ctx2,
+		cancel:     cancel,
+		firstFrame: make(chan struct{}),
+		onClose:    m.remove,
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		cancel()
+		return nil, errorf(http.StatusServiceUnavailable, "camgate is shutting down")
+	}
+	m.sessions[id] = s
+	m.mu.Unlock()
+	if err := s.start(ctx, m.api, time.Duration(m.cfg.GatherTimeout), time.Duration(m.cfg.AnswerTimeout)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.log.Info("session created", "stream", stream.ID)
+	return s, nil
+}
+
+// iceServers merges the configured servers with the request's, checking
+// the request's URLs so that a typo is a 400, not a silent failure.
+func (m *sessionManager) iceServers(req []iceServerJSON) ([]webrtc.ICEServer, error) {
+	out := append([]webrtc.ICEServer(nil), m.settings...)
+	for i, s := range req {
+		var urls []string
+		for _, u := range s.URLs {
+			u = strings.TrimSpace(u)
+			if u == "" {
+				continue
+			}
+			scheme, _, _ := strings.Cut(strings.ToLower(u), ":")
+			switch scheme {
+			case "stun", "stuns":
+			case "turn", "turns":
+				if s.Username == "" || s.Credential == "" {
+					return nil, errorf(http.StatusBadRequest, "iceServers[%d]: a TURN server needs username and credential", i)
+				}
+			default:
+				return nil, errorf(http.StatusBadRequest, "iceServers[%d]: %q is not a stun:, stuns:, turn: or turns: URL", i, truncate(u, 80))
+			}
+			urls = append(urls, u)
+		}
+		if len(urls) > 0 {
+			out = append(out, webrtc.ICEServer{URLs: urls, Username: s.Username, Credential: s.Credential})
+		}
+	}
+	return out, nil
+}
+
+func (m *sessionManager) get(id string) (*Session, error) {
+	m.mu.Lock()
+	s, ok := m.sessions[strings.ToLower(id)]
+	m.mu.Unlock()
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "session %q does not exist", truncate(id, 64))
+	}
+	return s, nil
+}
+
+func (m *sessionManager) remove(s *Session) {
+	m.mu.Lock()
+	delete(m.sessions, s.ID)
+	m.mu.Unlock()
+}
+
+func (m *sessionManager) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sessions)
+}
+
+// closeAll ends every session and refuses new ones.
+func (m *sessionManager) closeAll() {
+	m.mu.Lock()
+	m.closed = true
+	all := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Close()
+		}()
+	}
+	wg.Wait()
+}
+
+// newSessionID returns a random (version 4) GUID in lower case.
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
