@@ -1,0 +1,105 @@
+// The whole path in a real browser: camgate's demo camera, the web page at
+// "/", XProtect REST signaling, WebRTC over loopback, H.264 decoded by
+// Chromium. Run by e2e/run.sh inside a loopback-only network namespace.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { launch, waitForPlayback } from './browser.mjs';
+
+// CAMGATE_BIN lets the same test drive another build of the gateway.
+const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
+const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
+const SCREENSHOTS = 'e2e/screenshots';
+
+let gateway, dataDir, browser, url;
+const gatewayLog = []; // shown when something fails, to say why
+
+// startGateway runs camgate and resolves with the URL it prints once it
+// listens (it picks a free port: Http.Listen is 127.0.0.1:0).
+function startGateway() {
+  gateway = spawn(BIN, ['--config', 'e2e/config'], {
+    env: { ...process.env, CAMGATE__DataDir: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 15 s:\n${gatewayLog.join('\n')}`)), 15_000);
+    gateway.once('error', reject);
+    gateway.once('exit', (code, signal) =>
+      reject(new Error(`camgate exited (${code ?? signal}) before listening:\n${gatewayLog.join('\n')}`)));
+    for (const stream of [gateway.stdout, gateway.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        gatewayLog.push(line);
+        const m = /listening on (http:\/\/\S+\/)/.exec(line);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+    }
+  });
+}
+
+async function stopGateway() {
+  if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
+  const exited = new Promise((resolve) => gateway.once('exit', resolve));
+  gateway.kill('SIGTERM');
+  const timer = setTimeout(() => gateway.kill('SIGKILL'), 5_000); // Close must not hang; if it does, end it
+  await exited;
+  clearTimeout(timer);
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'camgate-e2e-'));
+  await mkdir(SCREENSHOTS, { recursive: true });
+  url = await startGateway();
+  browser = await launch();
+}, { timeout: 30_000 });
+
+after(async () => {
+  await browser?.close();
+  await stopGateway();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+test('the page plays the demo camera', { timeout: 45_000 }, async (t) => {
+  const { page, errors } = browser;
+  try {
+    await page.goto(url);
+    const list = page.getByRole('navigation', { name: 'Cameras' });
+    await list.getByRole('button', { name: /streaming/ }).first().waitFor();
+
+    const v = await waitForPlayback(page, '#video', { timeout: 20_000 });
+    t.diagnostic(`video ${v.w}x${v.h}, clock advanced ${v.advanced.toFixed(2)} s in 2 s`);
+    assert.ok(v.w > 0 && v.h > 0, 'the video has a size');
+    assert.ok(v.advanced > 1, `the video clock advanced only ${v.advanced} s in 2 s`);
+
+    // The diagnostics come from getStats once a second: give them a beat.
+    await page.waitForFunction(() => window.camgate.framesDecoded > 0 && window.camgate.commandsChannel === 'open');
+    const s = await page.evaluate(() => ({ ...window.camgate }));
+    t.diagnostic(`time to first frame: ${s.ttffMs} ms`);
+    t.diagnostic(`window.camgate: ${JSON.stringify(s)}`);
+    console.log(`ttff ${s.ttffMs} ms`);
+    assert.equal(s.state, 'playing');
+    assert.equal(s.cameraId.toUpperCase(), DEMO_CAMERA);
+    assert.ok(s.ttffMs > 0, 'time to first frame was measured');
+    assert.equal(s.connectionState, 'connected');
+    assert.match(await page.locator('#diag').textContent(), /first frame: \d+ ms/);
+
+    // The playing camera is marked, and the list is reachable by keyboard.
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'));
+    assert.equal(focused, 'true', 'Tab reaches the playing camera first');
+
+    await page.screenshot({ path: `${SCREENSHOTS}/live.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENSHOTS}/live-phone.png`, fullPage: true });
+
+    assert.deepEqual(errors, [], 'no errors in the browser console');
+  } catch (err) {
+    await page.screenshot({ path: `${SCREENSHOTS}/live-failed.png` }).catch(() => {});
+    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
+    throw err;
+  }
+});

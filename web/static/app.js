@@ -1,0 +1,186 @@
+// camgate's page: the camera list and one live view with diagnostics.
+// The camera list refreshes itself; playback and gateway failures are
+// retried with back-off so that a wall display recovers on its own.
+import { api } from './api.js';
+import { LiveSession } from './session.js';
+
+const LIST_REFRESH_MS = 5_000;
+const DISCONNECTED_MS = 8_000;
+const backoff = (failures) => Math.min(1_000 * 2 ** failures, 15_000);
+
+const $ = (id) => document.getElementById(id);
+const video = $('video');
+
+// What tests (and curious operators in the console) can read.
+const status = {
+  // loading | unreachable (no camera list yet) | empty | connecting | playing | retrying
+  state: 'loading',
+  cameraId: null,
+  sessionId: null,
+  ttffMs: null,
+  connectionState: null,
+  iceConnectionState: null,
+  commandsChannel: null, // readyState of the "videoos-commands" data channel
+  width: 0,
+  height: 0,
+  framesDecoded: 0,
+  fps: 0,
+  error: null,
+};
+window.camgate = status;
+
+let cameras = [];
+let session = null;
+let listFailures = 0;
+let playFailures = 0;
+let retryTimer = 0;
+let disconnectTimer = 0;
+
+function say(text, isError = false) {
+  $('message').textContent = text;
+  $('message').classList.toggle('error', isError);
+}
+
+// ---- camera list ----
+
+async function refreshCameras() {
+  try {
+    cameras = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
+    if (listFailures) say('');
+    listFailures = 0;
+    if (status.state === 'unreachable') setState('loading');
+    renderCameras();
+    if (!status.cameraId && cameras.length) play(cameras[0].id);
+    if (!cameras.length) { setState('empty'); say('No cameras are configured.'); }
+    setTimeout(refreshCameras, LIST_REFRESH_MS);
+  } catch (err) {
+    const delay = backoff(listFailures++);
+    // A playing view keeps its state: the stream may well outlive a hiccup.
+    if (!status.cameraId) setState('unreachable', err.message);
+    say(`Cannot load the cameras: ${err.message}. Retrying in ${delay / 1000} s.`, true);
+    setTimeout(refreshCameras, delay);
+  }
+}
+
+// renderCameras updates the list in place so that keyboard focus survives
+// the periodic refresh.
+function renderCameras() {
+  const list = $('cameras');
+  const wanted = new Set(cameras.map((c) => c.id));
+  for (const li of [...list.children]) if (!wanted.has(li.dataset.id)) li.remove();
+  for (const cam of cameras) {
+    let li = list.querySelector(`li[data-id="${CSS.escape(cam.id)}"]`);
+    if (!li) {
+      li = document.createElement('li');
+      li.dataset.id = cam.id;
+      li.innerHTML = '<button type="button"><span class="name"></span> <span class="badge"></span><small class="why"></small></button>';
+      li.querySelector('button').addEventListener('click', () => play(cam.id));
+      list.append(li);
+    }
+    const button = li.querySelector('button');
+    button.setAttribute('aria-pressed', String(cam.id === status.cameraId));
+    li.querySelector('.name').textContent = cam.name || cam.id;
+    const badge = li.querySelector('.badge');
+    badge.textContent = cam.state;
+    badge.className = `badge badge-${cam.state}`;
+    li.querySelector('.why').textContent = cam.state !== 'streaming' && cam.lastError ? cam.lastError : '';
+    button.title = cam.since ? `${cam.state} since ${new Date(cam.since).toLocaleString()}` : cam.state;
+  }
+}
+
+// ---- live view ----
+
+function play(cameraId) {
+  clearTimeout(retryTimer);
+  if (cameraId !== status.cameraId) playFailures = 0;
+  session?.close();
+  video.srcObject = null;
+  const cam = cameras.find((c) => c.id === cameraId);
+  $('title').textContent = cam?.name || cameraId;
+  video.setAttribute('aria-label', `Live video of ${cam?.name || cameraId}`);
+  Object.assign(status, {
+    cameraId, sessionId: null, ttffMs: null, connectionState: null, iceConnectionState: null, commandsChannel: null,
+    width: 0, height: 0, framesDecoded: 0, fps: 0,
+  });
+  renderCameras();
+  setState('connecting');
+  say(`Connecting to ${cam?.name || cameraId}…`);
+
+  const s = (session = new LiveSession(cameraId, video, () => onSessionChange(s)));
+  s.start().then(
+    () => { status.sessionId = s.id; },
+    (err) => { if (!s.closed) retry(s, err.message); },
+  );
+}
+
+function onSessionChange(s) {
+  if (s !== session || s.closed) return;
+  status.sessionId = s.id;
+  status.connectionState = s.pc?.connectionState ?? null;
+  status.iceConnectionState = s.pc?.iceConnectionState ?? null;
+  status.commandsChannel = s.channel?.readyState ?? null;
+  if (s.ttffMs !== null && status.ttffMs === null) {
+    status.ttffMs = s.ttffMs;
+    playFailures = 0;
+    setState('playing');
+    say('');
+  }
+  if (status.connectionState === 'failed') retry(s, 'the connection to the gateway failed');
+  // Chromium waits about 30 s before it declares a lost peer "failed"; a
+  // live view should come back sooner, so a long interruption counts as one.
+  clearTimeout(disconnectTimer);
+  if (status.connectionState === 'disconnected') {
+    say('The connection is interrupted; waiting for it to recover…', true);
+    disconnectTimer = setTimeout(() => retry(s, 'the connection was interrupted'), DISCONNECTED_MS);
+  }
+  if (status.connectionState === 'connected' && status.state === 'playing') say('');
+  renderDiagnostics();
+}
+
+function retry(s, reason) {
+  if (s !== session || s.closed) return;
+  s.close();
+  const delay = backoff(playFailures++);
+  const name = cameras.find((c) => c.id === status.cameraId)?.name || status.cameraId;
+  setState('retrying', reason);
+  say(`Cannot play ${name}: ${reason.replace(/\.$/, '')}. Retrying in ${delay / 1000} s.`, true);
+  retryTimer = setTimeout(() => play(status.cameraId), delay);
+}
+
+function setState(state, error = null) {
+  status.state = state;
+  status.error = error;
+  document.body.dataset.state = state;
+}
+
+// ---- diagnostics ----
+
+async function sampleStats() {
+  const s = session;
+  if (s && !s.closed && s.pc) {
+    try {
+      Object.assign(status, await s.stats());
+    } catch {
+      // The connection closed while sampling; the next second will tell.
+    }
+  }
+  renderDiagnostics();
+}
+
+function renderDiagnostics() {
+  const d = status;
+  const parts = [
+    `connection: ${d.connectionState ?? '–'}`,
+    `ICE: ${d.iceConnectionState ?? '–'}`,
+    `first frame: ${d.ttffMs !== null ? `${d.ttffMs} ms` : '–'}`,
+    `resolution: ${d.width ? `${d.width}×${d.height}` : '–'}`,
+    `frames: ${d.framesDecoded ?? 0}`,
+    `${d.fps ? Math.round(d.fps) : 0} fps`,
+  ];
+  $('diag').textContent = parts.join(' · ');
+}
+
+setInterval(sampleStats, 1_000);
+addEventListener('pagehide', () => session?.close());
+renderDiagnostics();
+refreshCameras();

@@ -1,0 +1,140 @@
+// One live view of one camera, signaled exactly as the official XProtect
+// JavaScript sample does over REST: the gateway offers, the browser answers,
+// and ICE candidates trickle both ways through REST calls.
+import { api } from './api.js';
+
+const BASE = '/API/REST/v1/WebRTC';
+// The sample polls every 20 ms while ICE is new/checking and gives up after
+// three failures in a row; the gateway is built to take that load.
+const POLL_MS = 20;
+const MAX_POLL_FAILURES = 3;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class LiveSession {
+  #closed = false;
+  #frameCallback = 0;
+
+  // onChange is called whenever a state worth showing changes.
+  constructor(deviceId, video, onChange) {
+    this.deviceId = deviceId;
+    this.video = video;
+    this.onChange = onChange;
+    this.id = null;
+    this.pc = null;
+    this.channel = null; // "videoos-commands", for PTZ later
+    this.ttffMs = null;
+  }
+
+  get closed() { return this.#closed; }
+
+  // start creates the session and answers the offer. It rejects with the
+  // error to show; after close() it settles quietly.
+  async start() {
+    const t0 = performance.now();
+    const created = await api('POST', `${BASE}/Session`, {
+      deviceId: this.deviceId,
+      resolution: 'notInUse',
+      includeAudio: false,
+      // Live, in the sample's own words: an empty playbackTime.
+      playbackTimeNode: { playbackTime: '', skipGaps: false },
+      iceServers: [],
+    });
+    this.id = created.sessionId;
+    if (this.#closed) return this.#delete();
+
+    const pc = (this.pc = new RTCPeerConnection({ iceServers: [] }));
+    pc.ontrack = (e) => this.#attach(e, t0);
+    pc.onicecandidate = (e) => { if (e.candidate) this.#sendCandidate(e.candidate); };
+    pc.oniceconnectionstatechange = () => this.onChange();
+    pc.onconnectionstatechange = () => this.onChange();
+
+    const remote = pc.setRemoteDescription(JSON.parse(created.offerSDP));
+    this.#pollCandidates(remote); // in parallel, like the sample: before the answer
+    await remote;
+    await pc.setLocalDescription(await pc.createAnswer());
+    if (this.#closed) return;
+    await api('PATCH', `${BASE}/Session/${this.id}`, { answerSDP: JSON.stringify(pc.localDescription) });
+    if (this.#closed) return;
+    // The offer already carries an m=application section, so the channel
+    // opens without renegotiation (clients never handle negotiationneeded).
+    this.channel = pc.createDataChannel('commands', { protocol: 'videoos-commands' });
+    this.channel.onopen = () => this.onChange();
+    this.channel.onclose = () => this.onChange();
+  }
+
+  // close ends the view; the DELETE is a courtesy (XProtect itself has no
+  // such call and notices the closed connection), so its errors are ignored.
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#frameCallback) this.video.cancelVideoFrameCallback?.(this.#frameCallback);
+    this.pc?.close();
+    this.#delete();
+  }
+
+  // stats returns the inbound video numbers of the last second.
+  async stats() {
+    const out = {};
+    if (!this.pc || this.#closed) return out;
+    (await this.pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+      Object.assign(out, {
+        // Chromium omits the fields it has no value for yet.
+        framesDecoded: r.framesDecoded ?? 0,
+        fps: r.framesPerSecond ?? 0,
+        width: r.frameWidth ?? 0,
+        height: r.frameHeight ?? 0,
+      });
+    });
+    return out;
+  }
+
+  #delete() {
+    if (this.id) api('DELETE', `${BASE}/Session/${this.id}`).catch(() => {});
+  }
+
+  #attach(e, t0) {
+    if (e.track.kind !== 'video' || this.#closed) return;
+    this.video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
+    // Time to first frame: from the POST to the first frame on screen.
+    const done = (now) => {
+      if (this.#closed || this.ttffMs !== null) return;
+      this.ttffMs = Math.round(now - t0);
+      this.onChange();
+    };
+    if ('requestVideoFrameCallback' in this.video) {
+      this.#frameCallback = this.video.requestVideoFrameCallback((now) => done(now));
+    } else {
+      this.video.addEventListener('playing', () => done(performance.now()), { once: true });
+    }
+  }
+
+  #sendCandidate(candidate) {
+    // One candidate per request, as the sample sends them. A lost one is not
+    // fatal: the gateway also learns our address as a peer-reflexive candidate.
+    api('POST', `${BASE}/IceCandidates/${this.id}`, { candidates: [JSON.stringify(candidate)] })
+      .catch(() => {});
+  }
+
+  async #pollCandidates(remoteReady) {
+    const seen = new Set(); // the gateway may return its full list every time
+    let failures = 0;
+    const polling = () => ['new', 'checking'].includes(this.pc.iceConnectionState);
+    while (!this.#closed && failures < MAX_POLL_FAILURES && polling()) {
+      try {
+        const { candidates } = await api('GET', `${BASE}/IceCandidates/${this.id}`);
+        await remoteReady; // candidates need the offer applied first
+        for (const c of candidates) {
+          if (seen.has(c) || this.#closed) continue;
+          seen.add(c);
+          await this.pc.addIceCandidate(JSON.parse(c));
+        }
+        failures = 0;
+      } catch {
+        failures++;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
