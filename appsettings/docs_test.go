@@ -1,0 +1,181 @@
+package appsettings
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// These tests keep docs/configuration.md and appsettings.example.json in step
+// with the code: every key documented and in the example, no key that does
+// not exist, and every documented default equal to Defaults().
+
+// settingPaths lists the path of every setting, "[n]" standing for a list
+// index: the leaves, and the lists of sections (which have rows of their own).
+func settingPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		path := f.Name
+		if prefix != "" {
+			path = prefix + "." + f.Name
+		}
+		switch {
+		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]():
+			out = append(out, settingPaths(f.Type, path)...)
+		case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
+			out = append(out, path)
+			out = append(out, settingPaths(f.Type.Elem(), path+"[n]")...)
+		default:
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
+// docRows maps the key of every table row in docs/configuration.md whose
+// first cell is a `key` to the row's cells.
+func docRows(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	section := ""
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "## ") {
+			section = line
+		}
+		if !strings.HasPrefix(section, "## Settings") || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(strings.TrimSpace(line), "|"), " | ")
+		key := strings.Trim(strings.TrimSpace(cells[0]), "`")
+		if _, dup := rows[key]; dup {
+			t.Errorf("docs: %s documented twice", key)
+		}
+		rows[key] = cells
+	}
+	return rows
+}
+
+func TestDocsListEveryKey(t *testing.T) {
+	rows := docRows(t)
+	want := settingPaths(reflect.TypeFor[Settings](), "")
+	for _, p := range want {
+		if _, ok := rows[p]; !ok {
+			t.Errorf("docs: no row for %s", p)
+		}
+	}
+	for key, cells := range rows {
+		if !slices.Contains(want, key) {
+			t.Errorf("docs: row for %s, which is not a setting", key)
+		}
+		if len(cells) != 5 {
+			t.Errorf("docs: row %s has %d cells, want 5 (key, meaning, unit, default, rule)", key, len(cells))
+		}
+	}
+}
+
+func TestDocsDefaults(t *testing.T) {
+	rows := docRows(t)
+	d := reflect.ValueOf(Defaults())
+	for _, p := range settingPaths(reflect.TypeFor[Settings](), "") {
+		if strings.Contains(p, "[n]") || rows[p] == nil || len(rows[p]) < 4 {
+			continue // list items have no built-in value; missing rows fail elsewhere
+		}
+		v := d
+		for name := range strings.SplitSeq(p, ".") {
+			v = v.FieldByName(name)
+		}
+		want := "`" + docValue(v) + "`"
+		if got := strings.TrimSpace(rows[p][3]); !strings.HasPrefix(got, want) {
+			t.Errorf("docs: default of %s is %s, code says %s", p, got, want)
+		}
+	}
+}
+
+// docValue writes a default the way the docs (and the JSON files) do.
+func docValue(v reflect.Value) string {
+	switch {
+	case v.Type() == reflect.TypeFor[Duration]():
+		return `"` + Duration(v.Int()).String() + `"`
+	case v.Kind() == reflect.String:
+		return `"` + v.String() + `"`
+	case v.Kind() == reflect.Slice && v.Len() == 0:
+		return "[]"
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+func TestExampleHasEveryKey(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "appsettings.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := parseJSON("appsettings.example.json", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var walk func(node any, path string)
+	walk = func(node any, path string) {
+		switch n := node.(type) {
+		case *object:
+			for i, k := range n.keys {
+				walk(n.vals[i], strings.TrimPrefix(path+"."+k, "."))
+			}
+		case []any:
+			got = append(got, path)
+			if len(n) > 0 {
+				if _, isObj := n[0].(*object); isObj {
+					walk(n[0], path+"[n]")
+				}
+			}
+		default:
+			got = append(got, path)
+		}
+	}
+	walk(root, "")
+	want := settingPaths(reflect.TypeFor[Settings](), "")
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("example keys (in the code's spelling):\n  got  %q\n  want %q", got, want)
+	}
+}
+
+func TestExampleLoads(t *testing.T) {
+	got, err := Load(LoadOptions{ConfigDir: exampleDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything but the example camera and ICE server is the default.
+	want := Defaults()
+	want.Cameras = got.Cameras
+	want.WebRTC.IceServers = got.WebRTC.IceServers
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the example's values differ from Defaults():\n  got  %+v\n  want %+v", got, want)
+	}
+	if len(got.Cameras) != 1 || got.Cameras[0].Streams[0].Url != "rtsp://user:password@192.0.2.10:554/stream1" {
+		t.Errorf("example camera: %+v", got.Cameras)
+	}
+}
+
+// exampleDir copies appsettings.example.json into a config folder as
+// appsettings.json.
+func exampleDir(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "appsettings.example.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write(t, dir, "appsettings.json", string(b))
+	return dir
+}

@@ -1,0 +1,48 @@
+package appsettings
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// FuzzLoadJSON feeds arbitrary bytes to Load as appsettings.json. Whatever
+// the input, Load must not panic, every error must be an *Error of one
+// line, and settings it accepts must stay valid.
+func FuzzLoadJSON(f *testing.F) {
+	for _, tc := range fileCases {
+		f.Add([]byte(tc.json))
+	}
+	seeds, _ := filepath.Glob(filepath.Join("testdata", "*", "*.json"))
+	seeds = append(seeds, filepath.Join("..", "appsettings.example.json"))
+	for _, name := range seeds {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := build([]layer{{name: "appsettings.json", data: data}}, false, nil)
+		if err != nil {
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, e := range errs {
+				var typed *Error
+				if !errors.As(e, &typed) {
+					t.Errorf("%q is a %T, not an *Error", e, e)
+				}
+				if strings.Contains(e.Error(), "\n") {
+					t.Errorf("%q is more than one line", e)
+				}
+			}
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("accepted settings fail a second Validate: %v", err)
+		}
+		_ = s.Redacted()
+	})
+}

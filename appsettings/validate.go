@@ -1,0 +1,284 @@
+package appsettings
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Validate checks every rule and fills the defaults that depend on other
+// values: a camera's Name becomes its Id when empty, its Transport "auto".
+// Values picked from a fixed set are accepted in any case and rewritten in
+// the documented spelling ("90KHZ" becomes "90kHz"), so the rest of camgate
+// compares them exactly.
+//
+// The error joins one *Error per broken rule (errors.Join), each one line
+// naming the field and the rule, so that all of them can be fixed at once.
+// No error quotes a URL's userinfo or query, where passwords live.
+func (s *Settings) Validate() error {
+	var v validator
+	v.hostPort("Http.Listen", s.Http.Listen)
+	v.webRTC(&s.WebRTC)
+	v.cameras(s.Cameras, s.Demo.Enabled)
+	v.hostPort("Demo.Listen", s.Demo.Listen)
+	if strings.TrimSpace(s.DataDir) == "" {
+		v.fail("DataDir", "must not be empty")
+	}
+	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
+	return errors.Join(v.errs...)
+}
+
+// validator collects the broken rules.
+type validator struct {
+	errs []error
+}
+
+func (v *validator) fail(path, msg string) {
+	v.errs = append(v.errs, &Error{Path: path, Msg: msg})
+}
+
+func (v *validator) webRTC(w *WebRTC) {
+	for i, ice := range w.IceServers {
+		v.iceServer(indexPath("WebRTC.IceServers", i), ice)
+	}
+	v.port("WebRTC.UdpPort", w.UdpPort)
+	v.port("WebRTC.TcpPort", w.TcpPort)
+	for i, ip := range w.PublicIPs {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			v.fail(indexPath("WebRTC.PublicIPs", i), "must be an IP address (got "+quote(ip)+")")
+		}
+	}
+	for i, name := range w.Interfaces {
+		if strings.TrimSpace(name) == "" {
+			v.fail(indexPath("WebRTC.Interfaces", i), "must not be empty")
+		}
+	}
+	for i, ip := range w.IPs {
+		_, errAddr := netip.ParseAddr(ip)
+		_, errPrefix := netip.ParsePrefix(ip)
+		if errAddr != nil && errPrefix != nil {
+			v.fail(indexPath("WebRTC.IPs", i), "must be an IP address or a CIDR range (got "+quote(ip)+")")
+		}
+	}
+	v.oneOf("WebRTC.MDNS", &w.MDNS, "query", "disabled")
+	if d := time.Duration(w.GatherTimeout); d <= 0 || d > 30*time.Second {
+		v.fail("WebRTC.GatherTimeout", "must be more than 0s and at most 30s (got "+d.String()+")")
+	}
+	if d := time.Duration(w.AnswerTimeout); d < time.Second || d > 10*time.Minute {
+		v.fail("WebRTC.AnswerTimeout", "must be from 1s to 10m (got "+d.String()+")")
+	}
+	v.oneOf("WebRTC.RtpClock", &w.RtpClock, "ms", "90kHz")
+	if n := w.ViewerQueueFrames; n < 8 || n > 4096 {
+		v.fail("WebRTC.ViewerQueueFrames", "must be from 8 to 4096 (got "+strconv.Itoa(n)+")")
+	}
+}
+
+func (v *validator) iceServer(path string, ice IceServer) {
+	if len(ice.Urls) == 0 {
+		v.fail(path+".Urls", "must list at least one URL")
+	}
+	turn := false
+	for i, u := range ice.Urls {
+		scheme, rest, _ := strings.Cut(u, ":")
+		switch strings.ToLower(scheme) {
+		case "turn", "turns":
+			turn = true
+		case "stun", "stuns":
+		default:
+			v.fail(indexPath(path+".Urls", i), "must start with stun:, stuns:, turn: or turns: (got "+quoteICE(u)+")")
+			continue
+		}
+		if host, _, _ := strings.Cut(rest, "?"); host == "" {
+			v.fail(indexPath(path+".Urls", i), "must name a host after "+strings.ToLower(scheme)+":")
+		}
+	}
+	if turn && (ice.Username == "" || ice.Credential == "") {
+		v.fail(path, "a turn: or turns: server needs Username and Credential")
+	}
+}
+
+// cameras checks the cameras and the uniqueness of their Ids, which clients
+// use to name them and which must therefore not collide with each other or
+// with the demo camera.
+func (v *validator) cameras(cams []Camera, demo bool) {
+	cameraIDs := map[string]string{} // lower-case Id -> path that has it
+	streamIDs := map[string]string{}
+	if demo {
+		cameraIDs[strings.ToLower(DemoCameraID)] = "the demo camera"
+		streamIDs[strings.ToLower(DemoStreamID)] = "the demo camera's stream"
+	}
+	for i := range cams {
+		cam := &cams[i]
+		path := indexPath("Cameras", i)
+		v.guid(path+".Id", cam.Id, cameraIDs)
+		if cam.Name == "" {
+			cam.Name = cam.Id
+		}
+		if len(cam.Streams) == 0 {
+			v.fail(path+".Streams", "must list at least one stream")
+		}
+		defaultAt := -1
+		for j, st := range cam.Streams {
+			spath := indexPath(path+".Streams", j)
+			v.guid(spath+".Id", st.Id, streamIDs)
+			v.rtspURL(spath+".Url", st.Url)
+			if st.Default {
+				if defaultAt >= 0 {
+					v.fail(spath+".Default", "only one stream of a camera may be the default, and "+
+						indexPath("Streams", defaultAt)+" already is")
+				} else {
+					defaultAt = j
+				}
+			}
+		}
+		if cam.Transport == "" {
+			cam.Transport = "auto"
+		}
+		v.oneOf(path+".Transport", &cam.Transport, "udp", "tcp", "auto")
+	}
+}
+
+// guid checks an Id and that no earlier one in seen is the same (case
+// does not matter), then records it.
+func (v *validator) guid(path, id string, seen map[string]string) {
+	switch {
+	case id == "":
+		v.fail(path, "is required")
+		return
+	case !isGUID(id):
+		v.fail(path, "must be a GUID (got "+quote(id)+")")
+		return
+	}
+	key := strings.ToLower(id)
+	if prev, dup := seen[key]; dup {
+		if strings.HasPrefix(prev, "the demo") {
+			v.fail(path, "is the Id of "+prev+"; choose another or set Demo.Enabled to false")
+		} else {
+			v.fail(path, "duplicates "+prev)
+		}
+		return
+	}
+	seen[key] = path
+}
+
+// rtspURL checks a camera stream URL. The messages quote the URL only
+// through gotURL, which drops the credentials.
+func (v *validator) rtspURL(path, raw string) {
+	if raw == "" {
+		v.fail(path, "is required")
+		return
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		// url.Parse's own message quotes the whole URL, password and all.
+		v.fail(path, "is not a valid URL"+gotURL(raw))
+	case u.Scheme != "rtsp" && u.Scheme != "rtsps":
+		v.fail(path, "must be an rtsp:// or rtsps:// URL"+gotURL(raw))
+	case u.Hostname() == "":
+		v.fail(path, "must name a host"+gotURL(raw))
+	case u.Port() != "" && !validPort(u.Port(), 1):
+		v.fail(path, "port must be from 1 to 65535"+gotURL(raw))
+	}
+}
+
+// hostPort checks a listen address.
+func (v *validator) hostPort(path, addr string) {
+	_, port, err := net.SplitHostPort(addr)
+	switch {
+	case err != nil:
+		v.fail(path, `must be host:port, such as "127.0.0.1:8080" or ":8080" (got `+quote(addr)+")")
+	case !validPort(port, 0):
+		v.fail(path, "port must be a number from 0 to 65535 (got "+quote(port)+")")
+	}
+}
+
+func (v *validator) port(path string, n int) {
+	if n < 0 || n > 65535 {
+		v.fail(path, "must be from 0 to 65535 (got "+strconv.Itoa(n)+")")
+	}
+}
+
+// oneOf checks that *value is one of allowed, ignoring case, and rewrites
+// it in the allowed spelling.
+func (v *validator) oneOf(path string, value *string, allowed ...string) {
+	for _, a := range allowed {
+		if strings.EqualFold(*value, a) {
+			*value = a
+			return
+		}
+	}
+	v.fail(path, "must be "+orList(allowed)+" (got "+quote(*value)+")")
+}
+
+// orList writes `"a", "b" or "c"`.
+func orList(items []string) string {
+	var b strings.Builder
+	for i, it := range items {
+		switch {
+		case i == 0:
+		case i == len(items)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(it))
+	}
+	return b.String()
+}
+
+// validPort reports whether s is a decimal port from lowest to 65535.
+func validPort(s string, lowest int) bool {
+	if s == "" || len(s) > 5 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= lowest && n <= 65535
+}
+
+// isGUID reports whether s has the form 8-4-4-4-12 hex digits, in any case.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// quoteICE quotes an ICE server URL for an error message without userinfo
+// or query, in case someone put a credential there.
+func quoteICE(raw string) string {
+	s := raw
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		prefix := ""
+		if scheme, _, ok := strings.Cut(s, ":"); ok && !strings.Contains(scheme, "@") {
+			prefix = scheme + ":"
+		}
+		s = prefix + s[at+1:]
+	}
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	return quote(s)
+}

@@ -1,0 +1,212 @@
+package appsettings
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+const (
+	camA    = "11111111-2222-3333-4444-555555555555"
+	camB    = "22222222-3333-4444-5555-666666666666"
+	streamA = "11111111-2222-3333-4444-000000000001"
+	streamB = "22222222-3333-4444-5555-000000000001"
+)
+
+// validSettings passes Validate and sets every kind of value, so that each
+// case below breaks exactly one rule.
+func validSettings() Settings {
+	s := Defaults()
+	s.WebRTC.IceServers = []IceServer{
+		{Urls: []string{"stun:stun.example.net:3478", "STUNS:stun.example.net"}},
+		{Urls: []string{"turn:turn.example.net?transport=tcp"}, Username: "u", Credential: "c"},
+	}
+	s.WebRTC.PublicIPs = []string{"203.0.113.1", "2001:db8::1"}
+	s.WebRTC.Interfaces = []string{"eth0"}
+	s.WebRTC.IPs = []string{"192.0.2.1", "192.168.1.0/24", "2001:db8::/32"}
+	s.Cameras = []Camera{
+		{Id: camA, Name: "Gate", Transport: "udp", Streams: []Stream{
+			{Id: streamA, Url: "rtsp://user:password@192.0.2.10:554/stream1", Default: true},
+			{Id: "11111111-2222-3333-4444-000000000002", Url: "rtsps://[2001:db8::10]/stream2"},
+		}},
+		{Id: camB, Name: "Yard", Transport: "tcp", Streams: []Stream{{Id: streamB, Url: "rtsp://cam-b.local/live"}}},
+	}
+	return s
+}
+
+func TestValidateAcceptsValidSettings(t *testing.T) {
+	s := validSettings()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s, validSettings()) {
+		t.Errorf("Validate changed valid settings: %+v", s)
+	}
+}
+
+func TestValidateNormalizes(t *testing.T) {
+	s := validSettings()
+	s.WebRTC.MDNS = "Disabled"
+	s.WebRTC.RtpClock = "90KHZ"
+	s.Logging.Level = "WARN"
+	s.Cameras[0].Name = ""
+	s.Cameras[0].Transport = ""
+	s.Cameras[1].Transport = "TCP"
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := validSettings()
+	want.WebRTC.MDNS = "disabled"
+	want.WebRTC.RtpClock = "90kHz"
+	want.Logging.Level = "warn"
+	want.Cameras[0].Name = camA
+	want.Cameras[0].Transport = "auto"
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+}
+
+func TestValidateRules(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*Settings)
+		errs   []string
+	}{
+		// Http
+		{"listen without port", func(s *Settings) { s.Http.Listen = "localhost" },
+			[]string{`Http.Listen: must be host:port, such as "127.0.0.1:8080" or ":8080" (got "localhost")`}},
+		{"listen port too large", func(s *Settings) { s.Http.Listen = "127.0.0.1:65536" },
+			[]string{`Http.Listen: port must be a number from 0 to 65535 (got "65536")`}},
+		{"listen port by name", func(s *Settings) { s.Http.Listen = ":http" },
+			[]string{`Http.Listen: port must be a number from 0 to 65535 (got "http")`}},
+		{"listen port empty", func(s *Settings) { s.Http.Listen = "127.0.0.1:" },
+			[]string{`Http.Listen: port must be a number from 0 to 65535 (got "")`}},
+		{"listen anywhere, on a free port", func(s *Settings) { s.Http.Listen = ":0" }, nil},
+		{"listen on IPv6", func(s *Settings) { s.Http.Listen = "[::1]:65535" }, nil},
+
+		// WebRTC ports and addresses
+		{"udp port", func(s *Settings) { s.WebRTC.UdpPort = 65536 },
+			[]string{"WebRTC.UdpPort: must be from 0 to 65535 (got 65536)"}},
+		{"tcp port", func(s *Settings) { s.WebRTC.TcpPort = -1 },
+			[]string{"WebRTC.TcpPort: must be from 0 to 65535 (got -1)"}},
+		{"public ip", func(s *Settings) { s.WebRTC.PublicIPs[1] = "gateway.example.net" },
+			[]string{`WebRTC.PublicIPs[1]: must be an IP address (got "gateway.example.net")`}},
+		{"public ip is not a range", func(s *Settings) { s.WebRTC.PublicIPs[0] = "203.0.113.0/24" },
+			[]string{`WebRTC.PublicIPs[0]: must be an IP address (got "203.0.113.0/24")`}},
+		{"ip filter", func(s *Settings) { s.WebRTC.IPs[2] = "192.168.1.0/33" },
+			[]string{`WebRTC.IPs[2]: must be an IP address or a CIDR range (got "192.168.1.0/33")`}},
+		{"interface", func(s *Settings) { s.WebRTC.Interfaces[0] = " " },
+			[]string{"WebRTC.Interfaces[0]: must not be empty"}},
+
+		// WebRTC choices
+		{"mdns", func(s *Settings) { s.WebRTC.MDNS = "gather" },
+			[]string{`WebRTC.MDNS: must be "query" or "disabled" (got "gather")`}},
+		{"rtp clock", func(s *Settings) { s.WebRTC.RtpClock = "90000" },
+			[]string{`WebRTC.RtpClock: must be "ms" or "90kHz" (got "90000")`}},
+
+		// WebRTC durations and sizes, at and beyond their limits
+		{"gather timeout zero", func(s *Settings) { s.WebRTC.GatherTimeout = 0 },
+			[]string{"WebRTC.GatherTimeout: must be more than 0s and at most 30s (got 0s)"}},
+		{"gather timeout too long", func(s *Settings) { s.WebRTC.GatherTimeout = Duration(30*time.Second + 1) },
+			[]string{"WebRTC.GatherTimeout: must be more than 0s and at most 30s (got 30.000000001s)"}},
+		{"gather timeout at its limits", func(s *Settings) { s.WebRTC.GatherTimeout = Duration(30 * time.Second) }, nil},
+		{"gather timeout tiny", func(s *Settings) { s.WebRTC.GatherTimeout = 1 }, nil},
+		{"answer timeout too short", func(s *Settings) { s.WebRTC.AnswerTimeout = Duration(999 * time.Millisecond) },
+			[]string{"WebRTC.AnswerTimeout: must be from 1s to 10m (got 999ms)"}},
+		{"answer timeout too long", func(s *Settings) { s.WebRTC.AnswerTimeout = Duration(11 * time.Minute) },
+			[]string{"WebRTC.AnswerTimeout: must be from 1s to 10m (got 11m0s)"}},
+		{"answer timeout at its limits", func(s *Settings) { s.WebRTC.AnswerTimeout = Duration(10 * time.Minute) }, nil},
+		{"viewer queue too small", func(s *Settings) { s.WebRTC.ViewerQueueFrames = 7 },
+			[]string{"WebRTC.ViewerQueueFrames: must be from 8 to 4096 (got 7)"}},
+		{"viewer queue too large", func(s *Settings) { s.WebRTC.ViewerQueueFrames = 4097 },
+			[]string{"WebRTC.ViewerQueueFrames: must be from 8 to 4096 (got 4097)"}},
+		{"viewer queue at its limits", func(s *Settings) { s.WebRTC.ViewerQueueFrames = 8 }, nil},
+
+		// ICE servers
+		{"ice url scheme", func(s *Settings) { s.WebRTC.IceServers[0].Urls[1] = "https://stun.example.net/" },
+			[]string{`WebRTC.IceServers[0].Urls[1]: must start with stun:, stuns:, turn: or turns: (got "https://stun.example.net/")`}},
+		{"ice url without host", func(s *Settings) { s.WebRTC.IceServers[0].Urls[0] = "stun:" },
+			[]string{"WebRTC.IceServers[0].Urls[0]: must name a host after stun:"}},
+		{"ice server without urls", func(s *Settings) { s.WebRTC.IceServers[0].Urls = nil },
+			[]string{"WebRTC.IceServers[0].Urls: must list at least one URL"}},
+		{"turn without credential", func(s *Settings) { s.WebRTC.IceServers[1].Credential = "" },
+			[]string{"WebRTC.IceServers[1]: a turn: or turns: server needs Username and Credential"}},
+
+		// Cameras
+		{"camera id missing", func(s *Settings) { s.Cameras[1].Id = "" },
+			[]string{"Cameras[1].Id: is required"}},
+		{"camera id not a guid", func(s *Settings) { s.Cameras[1].Id = "abc" },
+			[]string{`Cameras[1].Id: must be a GUID (got "abc")`}},
+		{"camera id in braces", func(s *Settings) { s.Cameras[1].Id = "{" + camB[:34] + "}" },
+			[]string{`Cameras[1].Id: must be a GUID (got "{22222222-3333-4444-5555-6666666666}")`}},
+		{"camera id duplicate, in another case", func(s *Settings) {
+			s.Cameras[1].Id = "11111111-2222-3333-4444-55555555555A"
+			s.Cameras[0].Id = "11111111-2222-3333-4444-55555555555a"
+		},
+			[]string{"Cameras[1].Id: duplicates Cameras[0].Id"}},
+		{"camera id of the demo camera, demo off", func(s *Settings) { s.Cameras[0].Id = DemoCameraID }, nil},
+		{"camera id of the demo camera, demo on", func(s *Settings) {
+			s.Demo.Enabled = true
+			s.Cameras[0].Id = "a364956f-39a5-4cbc-9ffe-55b0c802ca77"
+		}, []string{"Cameras[0].Id: is the Id of the demo camera; choose another or set Demo.Enabled to false"}},
+		{"camera without streams", func(s *Settings) { s.Cameras[1].Streams = nil },
+			[]string{"Cameras[1].Streams: must list at least one stream"}},
+		{"transport", func(s *Settings) { s.Cameras[0].Transport = "http" },
+			[]string{`Cameras[0].Transport: must be "udp", "tcp" or "auto" (got "http")`}},
+
+		// Streams
+		{"stream id missing", func(s *Settings) { s.Cameras[0].Streams[1].Id = "" },
+			[]string{"Cameras[0].Streams[1].Id: is required"}},
+		{"stream id not a guid", func(s *Settings) { s.Cameras[0].Streams[1].Id = "main" },
+			[]string{`Cameras[0].Streams[1].Id: must be a GUID (got "main")`}},
+		{"stream id duplicate across cameras", func(s *Settings) { s.Cameras[1].Streams[0].Id = streamA },
+			[]string{"Cameras[1].Streams[0].Id: duplicates Cameras[0].Streams[0].Id"}},
+		{"stream id of the demo stream, demo on", func(s *Settings) {
+			s.Demo.Enabled = true
+			s.Cameras[1].Streams[0].Id = DemoStreamID
+		}, []string{"Cameras[1].Streams[0].Id: is the Id of the demo camera's stream; choose another or set Demo.Enabled to false"}},
+		{"stream url missing", func(s *Settings) { s.Cameras[1].Streams[0].Url = "" },
+			[]string{"Cameras[1].Streams[0].Url: is required"}},
+		{"stream url unparsable", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://user:password@192.0.2.10:port/x" },
+			[]string{`Cameras[0].Streams[0].Url: is not a valid URL (got "rtsp://192.0.2.10:port/x")`}},
+		{"stream url scheme", func(s *Settings) { s.Cameras[0].Streams[0].Url = "http://user:password@192.0.2.10/x?password=password" },
+			[]string{`Cameras[0].Streams[0].Url: must be an rtsp:// or rtsps:// URL (got "http://192.0.2.10/x")`}},
+		{"stream url not a url at all", func(s *Settings) { s.Cameras[0].Streams[0].Url = "user:password" },
+			[]string{"Cameras[0].Streams[0].Url: must be an rtsp:// or rtsps:// URL"}},
+		{"stream url without host", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://user:password@/stream1" },
+			[]string{`Cameras[0].Streams[0].Url: must name a host (got "rtsp:///stream1")`}},
+		{"stream url port", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://user:password@192.0.2.10:70000/x" },
+			[]string{`Cameras[0].Streams[0].Url: port must be from 1 to 65535 (got "rtsp://192.0.2.10:70000/x")`}},
+		{"stream url scheme in capitals", func(s *Settings) { s.Cameras[0].Streams[0].Url = "RTSP://192.0.2.10/x" }, nil},
+		{"two default streams", func(s *Settings) { s.Cameras[0].Streams[1].Default = true },
+			[]string{"Cameras[0].Streams[1].Default: only one stream of a camera may be the default, and Streams[0] already is"}},
+		{"default streams on two cameras", func(s *Settings) { s.Cameras[1].Streams[0].Default = true }, nil},
+
+		// The rest
+		{"demo listen", func(s *Settings) { s.Demo.Listen = "" },
+			[]string{`Demo.Listen: must be host:port, such as "127.0.0.1:8080" or ":8080" (got "")`}},
+		{"data dir", func(s *Settings) { s.DataDir = "" },
+			[]string{"DataDir: must not be empty"}},
+		{"log level", func(s *Settings) { s.Logging.Level = "trace" },
+			[]string{`Logging.Level: must be "debug", "info", "warn" or "error" (got "trace")`}},
+
+		{"every problem at once, in field order", func(s *Settings) {
+			s.Logging.Level = ""
+			s.Http.Listen = ""
+			s.Cameras[1].Streams = nil
+			s.WebRTC.UdpPort = -5
+		}, []string{
+			`Http.Listen: must be host:port, such as "127.0.0.1:8080" or ":8080" (got "")`,
+			"WebRTC.UdpPort: must be from 0 to 65535 (got -5)",
+			"Cameras[1].Streams: must list at least one stream",
+			`Logging.Level: must be "debug", "info", "warn" or "error" (got "")`,
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSettings()
+			tc.mutate(&s)
+			checkErrors(t, s.Validate(), tc.errs)
+		})
+	}
+}
