@@ -30,7 +30,7 @@ export async function launch() {
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 720 },
-    timeout: 20_000,
+    timeout: 15_000,
   });
   context.setDefaultTimeout(15_000);
   // Without the grant Chromium hides its host addresses behind mDNS names

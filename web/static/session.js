@@ -63,14 +63,17 @@ export class LiveSession {
     this.channel.onclose = () => this.onChange();
   }
 
-  // close ends the view; the DELETE is a courtesy (XProtect itself has no
-  // such call and notices the closed connection), so its errors are ignored.
+  // close ends the view. The DELETE goes first and the peer connection
+  // closes once it is answered: closing first lets the gateway see the peer
+  // leave, drop the session, and answer the DELETE with a 404 that the
+  // browser logs as an error. XProtect itself has no DELETE (it notices the
+  // closed connection), so a failed DELETE is ignored.
   close() {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#frameCallback) this.video.cancelVideoFrameCallback?.(this.#frameCallback);
-    this.pc?.close();
-    this.#delete();
+    const pc = this.pc;
+    this.#delete().finally(() => pc?.close());
   }
 
   // stats returns the inbound video numbers of the last second.
@@ -90,8 +93,9 @@ export class LiveSession {
     return out;
   }
 
-  #delete() {
-    if (this.id) api('DELETE', `${BASE}/Session/${this.id}`).catch(() => {});
+  // #delete never rejects.
+  async #delete() {
+    if (this.id) await api('DELETE', `${BASE}/Session/${this.id}`).catch(() => {});
   }
 
   #attach(e, t0) {
