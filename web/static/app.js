@@ -92,6 +92,7 @@ function renderCameras() {
 
 function play(cameraId) {
   clearTimeout(retryTimer);
+  clearTimeout(disconnectTimer);
   if (cameraId !== status.cameraId) playFailures = 0;
   session?.close();
   video.srcObject = null;
