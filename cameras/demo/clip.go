@@ -169,10 +169,10 @@ func (c *Clip) withParams(au [][]byte) [][]byte {
 }
 
 // WithFPS returns a copy of the clip that plays at fps frames per second.
-// The copy shares the (immutable) frames. fps must be positive.
+// The copy shares the (immutable) frames. fps must be in 1..MaxFPS.
 func (c *Clip) WithFPS(fps int) (*Clip, error) {
-	if fps <= 0 {
-		return nil, fmt.Errorf("demo clip: fps %d must be positive", fps)
+	if fps < 1 || fps > MaxFPS {
+		return nil, fmt.Errorf("demo clip: fps %d out of range 1..%d", fps, MaxFPS)
 	}
 	cp := *c
 	cp.fps = fps

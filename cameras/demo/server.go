@@ -25,6 +25,9 @@ const (
 	// RTPPayloadMaxSize is the largest RTP payload the server sends; it keeps
 	// packets under a 1500-byte MTU with room to spare, as cameras do.
 	RTPPayloadMaxSize = 1400
+	// MaxFPS bounds Server.FPS and Clip.WithFPS: beyond it the ticker
+	// cannot keep time and tests would measure the scheduler, not the code.
+	MaxFPS = 1000
 	// payloadType is the dynamic RTP payload type announced for H.264.
 	payloadType = 96
 )
@@ -340,11 +343,14 @@ func (s *Server) config() (config, error) {
 	if c.clip == nil {
 		return c, errors.New("demo server: Clip is required")
 	}
+	if c.clip.Len() == 0 {
+		return c, errors.New("demo server: Clip is empty (make it with ParseClip or LoadClip)")
+	}
 	if c.fps == 0 {
 		c.fps = c.clip.FPS()
 	}
-	if c.fps < 0 {
-		return c, fmt.Errorf("demo server: FPS %d must be positive", c.fps)
+	if c.fps < 1 || c.fps > MaxFPS {
+		return c, fmt.Errorf("demo server: FPS %d out of range 1..%d", c.fps, MaxFPS)
 	}
 	if c.username == "" && c.password != "" {
 		return c, errors.New("demo server: Password is set but Username is empty")

@@ -102,6 +102,8 @@ func TestStartRejectsBadConfig(t *testing.T) {
 	for name, s := range map[string]*Server{
 		"no clip":              {},
 		"negative fps":         {Clip: clip, FPS: -1},
+		"fps too high":         {Clip: clip, FPS: MaxFPS + 1},
+		"zero Clip":            {Clip: &Clip{}},
 		"password, no user":    {Clip: clip, Password: "x"},
 		"unparseable address":  {Clip: clip, Address: "not an address"},
 		"address not on local": {Clip: clip, Address: "192.0.2.1:0"},
