@@ -20,6 +20,10 @@ type paramSets struct {
 // drops access unit delimiters and in-band parameter sets (remembering the
 // latest), and puts the current SPS and PPS in front of every IDR. An IDR
 // without known parameter sets cannot be decoded and yields an empty AU.
+//
+// The result owns its bytes: the RTSP client reuses its read buffers once
+// the packet callback returns, so the NAL units are copied into one
+// allocation that readers may keep.
 func (p *paramSets) normalize(au [][]byte) ([][]byte, bool) {
 	key := false
 	keep := 0
@@ -48,6 +52,11 @@ func (p *paramSets) normalize(au [][]byte) ([][]byte, bool) {
 	if key {
 		n += 2
 	}
+	size := 0
+	for _, nalu := range au {
+		size += len(nalu)
+	}
+	buf := make([]byte, 0, size)
 	out := make([][]byte, 0, n)
 	if key {
 		out = append(out, p.sps, p.pps)
@@ -60,7 +69,9 @@ func (p *paramSets) normalize(au [][]byte) ([][]byte, bool) {
 		case h264.NALUTypeSPS, h264.NALUTypePPS, h264.NALUTypeAccessUnitDelimiter:
 			continue
 		}
-		out = append(out, nalu)
+		start := len(buf)
+		buf = append(buf, nalu...)
+		out = append(out, buf[start:len(buf):len(buf)])
 	}
 	return out, key
 }

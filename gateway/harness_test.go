@@ -1,0 +1,397 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/gateway"
+)
+
+const (
+	testCameraID = "6C0D9F0E-1111-4A2B-8C3D-0123456789AB"
+	testStreamID = "6C0D9F0E-2222-4A2B-8C3D-0123456789AB"
+)
+
+// testEnv is a camgate gateway on loopback pulling from an in-process RTSP
+// camera that loops the demo clip.
+type testEnv struct {
+	t        *testing.T
+	camera   *demo.Server
+	registry *cameras.Registry
+	gw       *gateway.Gateway
+	base     string // http://127.0.0.1:PORT/API
+}
+
+type envOptions struct {
+	inBandParams bool
+	corrupt      func(int, [][]byte) [][]byte
+	mutate       func(*appsettings.Settings)
+}
+
+func loadClip(t testing.TB) *demo.Clip {
+	t.Helper()
+	clip, err := demo.LoadClip("../testdata/demo.h264")
+	if err != nil {
+		t.Fatalf("load demo clip: %v", err)
+	}
+	return clip
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("CAMGATE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newTestEnv(t *testing.T, o envOptions) *testEnv {
+	t.Helper()
+	log := testLogger(t)
+	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, Logger: log}
+	if err := cam.Start(); err != nil {
+		t.Fatalf("start RTSP camera: %v", err)
+	}
+	s := appsettings.Defaults()
+	s.Http.Listen = "127.0.0.1:0"
+	s.WebRTC.UdpPort = 0
+	s.WebRTC.MDNS = "disabled"
+	s.WebRTC.IPs = []string{"127.0.0.1"}
+	s.DataDir = t.TempDir()
+	s.Cameras = []appsettings.Camera{{
+		Id: testCameraID, Name: "Test camera", Transport: "tcp",
+		Streams: []appsettings.Stream{{Id: testStreamID, Url: cam.URL(), Default: true}},
+	}}
+	if o.mutate != nil {
+		o.mutate(&s)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("settings: %v", err)
+	}
+	reg := cameras.NewRegistry(s, log)
+	if err := reg.Start(context.Background()); err != nil {
+		t.Fatalf("start cameras: %v", err)
+	}
+	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Log: log})
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	if err := gw.Start(s.Http.Listen); err != nil {
+		t.Fatalf("gateway start: %v", err)
+	}
+	env := &testEnv{t: t, camera: cam, registry: reg, gw: gw, base: "http://" + gw.Addr().String() + "/API"}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = gw.Close(ctx)
+		reg.Close()
+		cam.Close()
+	})
+	return env
+}
+
+// waitStreaming waits until the camera's hub has a keyframe cached, so that
+// a viewer's first frame does not depend on the camera's next IDR.
+func (e *testEnv) waitStreaming() {
+	e.t.Helper()
+	cam, _ := e.registry.Camera(testCameraID)
+	deadline := time.Now().Add(15 * time.Second)
+	for cam.DefaultStream().Hub.Stats().GOPFrames == 0 {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("camera never streamed: %+v", cam.DefaultStream().Status())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// do sends a JSON request and returns the status and body.
+func (e *testEnv) do(method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewReader([]byte(b))
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// xprotectClient plays a camera the way the XProtect WebRTC JavaScript
+// sample does, with a pion peer in place of the browser.
+type xprotectClient struct {
+	t         *testing.T
+	env       *testEnv
+	pc        *webrtc.PeerConnection
+	sessionID string
+	posted    time.Time
+
+	mu        sync.Mutex
+	frames    []receivedFrame
+	firstKey  time.Time
+	frameCh   chan struct{}
+	commands  *webrtc.DataChannel
+	cmdReplys chan string
+}
+
+type receivedFrame struct {
+	nalus     [][]byte
+	timestamp uint32
+	arrived   time.Time
+}
+
+func (f receivedFrame) types() []h264.NALUType {
+	var out []h264.NALUType
+	for _, n := range f.nalus {
+		out = append(out, h264.NALUType(n[0]&0x1f))
+	}
+	return out
+}
+
+func (f receivedFrame) isKey() bool {
+	for _, n := range f.nalus {
+		if h264.NALUType(n[0]&0x1f) == h264.NALUTypeIDR {
+			return true
+		}
+	}
+	return false
+}
+
+func clientAPI(t *testing.T) *webrtc.API {
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+}
+
+// play runs the REST flow for the given session-create body.
+func (e *testEnv) play(body any) *xprotectClient {
+	e.t.Helper()
+	c := &xprotectClient{t: e.t, env: e, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
+	c.posted = time.Now()
+	status, resp := e.do(http.MethodPost, "/REST/v1/WebRTC/Session", body)
+	if status != http.StatusOK {
+		e.t.Fatalf("POST Session: %d %s", status, resp)
+	}
+	var created struct {
+		SessionID string `json:"sessionId"`
+		OfferSDP  string `json:"offerSDP"`
+	}
+	if err := json.Unmarshal(resp, &created); err != nil {
+		e.t.Fatalf("POST Session body: %v", err)
+	}
+	c.sessionID = created.SessionID
+	var offer webrtc.SessionDescription
+	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
+		e.t.Fatalf("offerSDP is not a JSON session description: %v", err)
+	}
+
+	pc, err := clientAPI(e.t).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c.pc = pc
+	e.t.Cleanup(func() { _ = pc.Close() })
+	pc.OnTrack(c.onTrack)
+	pc.OnICECandidate(func(cand *webrtc.ICECandidate) {
+		if cand == nil {
+			return
+		}
+		b, _ := json.Marshal(cand.ToJSON())
+		// One candidate per request, no sessionId in the body: as the sample.
+		st, out := e.do(http.MethodPost, "/REST/v1/WebRTC/IceCandidates/"+c.sessionID,
+			map[string]any{"candidates": []string{string(b)}})
+		if st != http.StatusOK {
+			e.t.Errorf("POST IceCandidates: %d %s", st, out)
+		}
+	})
+	if err := pc.SetRemoteDescription(offer); err != nil {
+		e.t.Fatalf("setRemoteDescription(offer): %v", err)
+	}
+	go c.pollCandidates()
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		e.t.Fatal(err)
+	}
+	ans, _ := json.Marshal(pc.LocalDescription())
+	if st, out := e.do(http.MethodPatch, "/REST/v1/WebRTC/Session/"+c.sessionID, map[string]string{"answerSDP": string(ans)}); st != http.StatusOK {
+		e.t.Fatalf("PATCH answer: %d %s", st, out)
+	}
+	// The sample opens its commands channel after the answer, without
+	// renegotiating.
+	proto := "videoos-commands"
+	dc, err := pc.CreateDataChannel("commands", &webrtc.DataChannelInit{Protocol: &proto})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	dc.OnMessage(func(m webrtc.DataChannelMessage) {
+		select {
+		case c.cmdReplys <- string(m.Data):
+		default:
+		}
+	})
+	c.commands = dc
+	return c
+}
+
+// pollCandidates GETs the server's candidates every 20 ms while ICE is new
+// or checking, adding each new one, as the sample does.
+func (c *xprotectClient) pollCandidates() {
+	seen := map[string]bool{}
+	for {
+		st := c.pc.ICEConnectionState()
+		if st != webrtc.ICEConnectionStateNew && st != webrtc.ICEConnectionStateChecking {
+			return
+		}
+		code, body := c.env.do(http.MethodGet, "/REST/v1/WebRTC/IceCandidates/"+c.sessionID, nil)
+		if code != http.StatusOK {
+			c.t.Errorf("GET IceCandidates: %d %s", code, body)
+			return
+		}
+		var resp struct {
+			Candidates []string `json:"candidates"`
+		}
+		if err := json.Unmarshal(body, &resp); err != nil || resp.Candidates == nil {
+			c.t.Errorf("GET IceCandidates body %s: %v", body, err)
+			return
+		}
+		for _, s := range resp.Candidates {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			var init webrtc.ICECandidateInit
+			if err := json.Unmarshal([]byte(s), &init); err != nil {
+				c.t.Errorf("server candidate %q is not JSON: %v", s, err)
+				continue
+			}
+			_ = c.pc.AddICECandidate(init)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (c *xprotectClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	var depack codecs.H264Packet
+	var annexb []byte
+	for {
+		pkt, _, err := tr.ReadRTP()
+		if err != nil {
+			return
+		}
+		c.collect(&depack, &annexb, pkt)
+	}
+}
+
+func (c *xprotectClient) collect(depack *codecs.H264Packet, annexb *[]byte, pkt *rtp.Packet) {
+	b, err := depack.Unmarshal(pkt.Payload)
+	if err == nil {
+		*annexb = append(*annexb, b...)
+	}
+	if !pkt.Marker {
+		return
+	}
+	var au h264.AnnexB
+	if err := au.Unmarshal(*annexb); err == nil && len(au) > 0 {
+		f := receivedFrame{nalus: au, timestamp: pkt.Timestamp, arrived: time.Now()}
+		c.mu.Lock()
+		if len(c.frames) == 0 || c.firstKey.IsZero() && f.isKey() {
+			c.firstKey = f.arrived
+		}
+		c.frames = append(c.frames, f)
+		c.mu.Unlock()
+		select {
+		case c.frameCh <- struct{}{}:
+		default:
+		}
+	}
+	// The frame keeps slices of this buffer: start a new one.
+	*annexb = nil
+}
+
+// waitFrames waits until at least n frames arrived.
+func (c *xprotectClient) waitFrames(n int, timeout time.Duration) []receivedFrame {
+	c.t.Helper()
+	deadline := time.After(timeout)
+	for {
+		c.mu.Lock()
+		got := len(c.frames)
+		c.mu.Unlock()
+		if got >= n {
+			break
+		}
+		select {
+		case <-c.frameCh:
+		case <-deadline:
+			c.t.Fatalf("received %d frames, want %d within %v (ICE %s)", got, n, timeout, c.pc.ICEConnectionState())
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]receivedFrame(nil), c.frames...)
+}
+
+func (c *xprotectClient) frameCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.frames)
+}
+
+func (c *xprotectClient) timeToFirstFrame() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.firstKey.Sub(c.posted)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprint(err))
+	}
+	return string(b)
+}

@@ -1,0 +1,146 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/webrtc/v4"
+)
+
+// liveBody is the first live request of the XProtect JavaScript sample
+// (2025 R2), verbatim but for the id (spec §2.9).
+var liveBody = `{"deviceId":"` + testCameraID + `","resolution":"notInUse","includeAudio":true,` +
+	`"playbackTimeNode":{"playbackTime":"","skipGaps":false},"iceServers":[]}`
+
+func TestRESTFlowDeliversDecodableH264(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inBand bool
+	}{
+		{"in-band parameter sets", true},
+		{"parameter sets only in the SDP", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newTestEnv(t, envOptions{inBandParams: tc.inBand})
+			env.waitStreaming()
+			c := env.play(liveBody)
+			frames := c.waitFrames(60, 20*time.Second)
+			t.Logf("time to first frame: %v (POST sent → first keyframe received)", c.timeToFirstFrame())
+
+			first := frames[0]
+			types := first.types()
+			if len(types) < 3 || types[0] != h264.NALUTypeSPS || types[1] != h264.NALUTypePPS || !first.isKey() {
+				t.Fatalf("first frame NAL types = %v, want SPS, PPS, IDR…", types)
+			}
+			var sps h264.SPS
+			if err := sps.Unmarshal(first.nalus[0]); err != nil {
+				t.Fatalf("SPS does not parse: %v", err)
+			}
+			if sps.Width() != 640 || sps.Height() != 360 {
+				t.Fatalf("SPS says %dx%d, want 640x360", sps.Width(), sps.Height())
+			}
+			// Every later IDR also carries SPS and PPS in front, and
+			// timestamps never go backwards.
+			for i, f := range frames[1:] {
+				if f.isKey() && f.types()[0] != h264.NALUTypeSPS {
+					t.Fatalf("frame %d is an IDR without SPS in front: %v", i+1, f.types())
+				}
+				if int32(f.timestamp-frames[i].timestamp) < 0 {
+					t.Fatalf("RTP timestamp went backwards at frame %d: %d after %d", i+1, f.timestamp, frames[i].timestamp)
+				}
+			}
+			// Past the catch-up burst, live frames are 40 ms apart on the
+			// millisecond clock (25 fps).
+			last := frames[len(frames)-1].timestamp - frames[len(frames)-2].timestamp
+			if last < 30 || last > 50 {
+				t.Fatalf("live frame spacing = %d ms, want about 40", last)
+			}
+		})
+	}
+}
+
+func TestCommandsChannelOpensAfterAnswerAndReplies(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true})
+	env.waitStreaming()
+	c := env.play(liveBody)
+	opened := make(chan struct{})
+	c.commands.OnOpen(func() { close(opened) })
+	select {
+	case <-opened:
+	case <-time.After(10 * time.Second):
+		t.Fatal("commands channel did not open: the offer must carry an m=application section")
+	}
+	if c.commands.Protocol() != "videoos-commands" {
+		t.Fatalf("protocol = %q", c.commands.Protocol())
+	}
+	if err := c.commands.SendText(`{"ApiVersion":"1.0","type":"request","method":"ptzMove","params":{"direction":"upLeft"}}`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-c.cmdReplys:
+		var resp struct {
+			Type   string `json:"type"`
+			Method string `json:"method"`
+			Error  *struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(r), &resp); err != nil || resp.Type != "response" || resp.Method != "ptzMove" || resp.Error == nil {
+			t.Fatalf("reply %s: want a response with an error for ptzMove", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no reply on the commands channel")
+	}
+}
+
+func TestViewerSurvivesCameraFlap(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true})
+	env.waitStreaming()
+	c := env.play(liveBody)
+	c.waitFrames(10, 20*time.Second)
+
+	env.camera.Close()
+	time.Sleep(1500 * time.Millisecond)
+	before := c.frameCount()
+	if err := env.camera.Start(); err != nil {
+		t.Fatalf("restart camera: %v", err)
+	}
+	frames := c.waitFrames(before+30, 30*time.Second)
+	if st := c.pc.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
+		t.Fatalf("peer connection state after the flap = %s, want connected", st)
+	}
+	// The first frame after the outage is a keyframe with its parameter sets.
+	resumed := frames[before]
+	if !resumed.isKey() || resumed.types()[0] != h264.NALUTypeSPS {
+		t.Fatalf("first frame after reconnect: %v, want SPS, PPS, IDR", resumed.types())
+	}
+	if int32(resumed.timestamp-frames[before-1].timestamp) <= 0 {
+		t.Fatal("RTP timestamps went backwards across the reconnect")
+	}
+	if env.gw.SessionCount() != 1 {
+		t.Fatalf("sessions = %d, want the same single session", env.gw.SessionCount())
+	}
+}
+
+func TestSessionEndsWhenPeerCloses(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true})
+	env.waitStreaming()
+	c := env.play(liveBody)
+	c.waitFrames(5, 20*time.Second)
+	_ = c.pc.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for env.gw.SessionCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("session still open after the client closed its peer connection")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cam, _ := env.registry.Camera(strings.ToLower(testCameraID))
+	if n := cam.DefaultStream().Hub.Stats().Readers; n != 0 {
+		t.Fatalf("stream still has %d readers", n)
+	}
+}
