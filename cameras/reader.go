@@ -30,6 +30,7 @@ type Reader struct {
 	head     int
 	count    int
 	waitKey  bool // skip frames until a keyframe (start, overflow)
+	dropping bool // waitKey was caused by an overflow: skipped frames count as drops
 	closed   bool
 	notify   chan struct{}
 	dropped  atomic.Uint64
@@ -51,21 +52,22 @@ func (r *Reader) push(it Item) bool {
 	if r.closed {
 		return false
 	}
-	if r.waitKey {
-		if !it.Frame.Key {
-			return false
+	if r.waitKey && !it.Frame.Key {
+		if r.dropping {
+			r.dropped.Add(1)
 		}
-		r.waitKey = false
+		return false
 	}
 	if r.count == len(r.ring) {
 		// The viewer is too slow. Frames already queued form a decodable
-		// chain; the new one would not without its predecessor, so drop from
-		// here to the next keyframe.
-		r.waitKey = !it.Frame.Key
+		// chain; later ones would not without this one, so drop from here
+		// to the next keyframe that fits.
+		r.waitKey, r.dropping = true, true
 		r.overflow.Add(1)
 		r.dropped.Add(1)
 		return false
 	}
+	r.waitKey, r.dropping = false, false
 	r.ring[(r.head+r.count)%len(r.ring)] = it
 	r.count++
 	select {
@@ -84,13 +86,13 @@ func (r *Reader) replaceWith(gop []*Frame) {
 		r.ring[i] = Item{}
 	}
 	r.head, r.count = 0, 0
-	r.waitKey = len(gop) == 0
+	r.waitKey, r.dropping = len(gop) == 0, false
 	for _, f := range gop {
 		if r.count == len(r.ring) {
 			// A GOP longer than the queue: keep the head of the chain (it
 			// starts with the keyframe) and let live frames wait for the next
 			// keyframe.
-			r.waitKey = true
+			r.waitKey, r.dropping = true, true
 			break
 		}
 		r.ring[r.count] = Item{Frame: f, CatchUp: true}
