@@ -74,7 +74,7 @@ func TestSlowReaderDropsToNextKeyframe(t *testing.T) {
 	feed(s, 0, 1, 10)
 	r := s.AddReader(4) // holds the keyframe; room for 3 more
 	defer r.Close()
-	feed(s, 1, 9, 10) // frames 1..9: 3 fit, 6 are dropped
+	feed(s, 1, 9, 10)  // frames 1..9: 3 fit, 6 are dropped
 	feed(s, 10, 2, 10) // the queue is still full: keyframe 10 and 11 are dropped too
 	items := drain(t, r)
 	feed(s, 12, 8, 10) // P frames 12..19 must wait for a keyframe: 11 after 10 was lost
