@@ -155,7 +155,7 @@ func (r *Registry) startDemo() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo camera: %w", err)
 	}
-	srv := &demo.Server{Address: r.demoCfg.Listen, Clip: clip, InBandParameterSets: true, Logger: r.log}
+	srv := &demo.Server{Address: r.demoCfg.Listen, Clip: clip, InBandParameterSets: true, StartOnFirstPlay: true, Logger: r.log}
 	if err := srv.Start(); err != nil {
 		return "", fmt.Errorf("demo camera: %w", err)
 	}

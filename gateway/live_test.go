@@ -144,3 +144,25 @@ func TestSessionEndsWhenPeerCloses(t *testing.T) {
 		t.Fatalf("stream still has %d readers", n)
 	}
 }
+
+// A browser that unloads closes its peer connection and sends DELETE at the
+// same time; whichever arrives first, the DELETE succeeds.
+func TestDeleteAfterTheSessionEndedSucceeds(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true})
+	env.waitStreaming()
+	c := env.play(liveBody)
+	c.waitFrames(1, 20*time.Second)
+	if st, body := env.do("DELETE", "/REST/v1/WebRTC/Session/"+c.sessionID, nil); st != 200 {
+		t.Fatalf("first DELETE: %d %s", st, body)
+	}
+	if st, body := env.do("DELETE", "/REST/v1/WebRTC/Session/"+strings.ToUpper(c.sessionID), nil); st != 200 {
+		t.Fatalf("DELETE of an ended session: %d %s", st, body)
+	}
+	st, body := env.do("GET", "/REST/v1/WebRTC/IceCandidates/"+c.sessionID, nil)
+	if st != 404 || !strings.Contains(string(body), "has ended") {
+		t.Fatalf("GET candidates of an ended session: %d %s, want 404 saying it ended", st, body)
+	}
+	if st, _ := env.do("DELETE", "/REST/v1/WebRTC/Session/00000000-0000-4000-8000-000000000000", nil); st != 404 {
+		t.Fatalf("DELETE of a session that never existed: %d, want 404", st)
+	}
+}

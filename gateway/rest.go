@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -103,8 +104,15 @@ func (g *Gateway) patchSession(c *gin.Context) {
 	c.JSON(http.StatusOK, sessionJSON(s))
 }
 
+// deleteSession ends a session. Deleting one that already ended succeeds:
+// the client's intent holds.
 func (g *Gateway) deleteSession(c *gin.Context) {
 	s, err := g.sessions.get(c.Param("id"))
+	var ended errSessionEnded
+	if errors.As(err, &ended) {
+		c.JSON(http.StatusOK, gin.H{"sessionId": strings.ToLower(c.Param("id"))})
+		return
+	}
 	if err != nil {
 		writeError(c, err)
 		return

@@ -29,7 +29,39 @@ type sessionManager struct {
 
 	mu       sync.Mutex
 	sessions map[string]*Session
+	ended    endedSessions
 	closed   bool
+}
+
+// endedSessions remembers recently ended session ids, so that a DELETE that
+// loses the race against the peer connection's own close (a browser tab
+// unloading) succeeds, and other late calls learn that the session ended
+// rather than that it never existed. Bounded in count and age.
+type endedSessions struct {
+	at    map[string]time.Time
+	order []string
+}
+
+const (
+	maxEndedSessions = 4096
+	endedSessionTTL  = 5 * time.Minute
+)
+
+func (e *endedSessions) add(id string, now time.Time) {
+	if e.at == nil {
+		e.at = map[string]time.Time{}
+	}
+	for len(e.order) > 0 && (len(e.order) >= maxEndedSessions || now.Sub(e.at[e.order[0]]) > endedSessionTTL) {
+		delete(e.at, e.order[0])
+		e.order = e.order[1:]
+	}
+	e.at[id] = now
+	e.order = append(e.order, id)
+}
+
+func (e *endedSessions) has(id string, now time.Time) bool {
+	t, ok := e.at[id]
+	return ok && now.Sub(t) <= endedSessionTTL
 }
 
 func newSessionManager(cfg appsettings.WebRTC, api *mediaAPI, reg *cameras.Registry, log *slog.Logger) *sessionManager {
@@ -137,19 +169,28 @@ func (m *sessionManager) iceServers(req []iceServerJSON) ([]webrtc.ICEServer, er
 	return out, nil
 }
 
+// errSessionEnded marks a 404 for a session that existed and has ended.
+type errSessionEnded struct{ *apiError }
+
+func (e errSessionEnded) Unwrap() error { return e.apiError }
+
 func (m *sessionManager) get(id string) (*Session, error) {
+	id = strings.ToLower(id)
 	m.mu.Lock()
-	s, ok := m.sessions[strings.ToLower(id)]
-	m.mu.Unlock()
-	if !ok {
-		return nil, errorf(http.StatusNotFound, "session %q does not exist", truncate(id, 64))
+	defer m.mu.Unlock()
+	if s, ok := m.sessions[id]; ok {
+		return s, nil
 	}
-	return s, nil
+	if m.ended.has(id, time.Now()) {
+		return nil, errSessionEnded{errorf(http.StatusNotFound, "session %s has ended", id)}
+	}
+	return nil, errorf(http.StatusNotFound, "session %q does not exist", truncate(id, 64))
 }
 
 func (m *sessionManager) remove(s *Session) {
 	m.mu.Lock()
 	delete(m.sessions, s.ID)
+	m.ended.add(s.ID, time.Now())
 	m.mu.Unlock()
 }
 

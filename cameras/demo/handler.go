@@ -17,6 +17,9 @@ type handler struct {
 	username string
 	password string
 	stats    *counters
+	// played is closed at the first PLAY (see Server.StartOnFirstPlay).
+	played   chan struct{}
+	playOnce sync.Once
 
 	mu     sync.RWMutex
 	stream *gortsplib.ServerStream // nil until the stream is ready
@@ -62,6 +65,7 @@ func (h *handler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Respons
 // OnPlay starts delivery; the session was authorized at SETUP.
 func (h *handler) OnPlay(*gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
 	h.stats.plays.Add(1)
+	h.playOnce.Do(func() { close(h.played) })
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 

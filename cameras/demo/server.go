@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/bluenviron/gortsplib/v4"
 	"github.com/bluenviron/gortsplib/v4/pkg/auth"
@@ -76,6 +77,11 @@ type Server struct {
 	// numbers are left as the hook returns them, so dropping a packet looks
 	// like loss on the wire. Called from one goroutine. See DropFragmentEvery.
 	CorruptRTP func(frame int, pkts []*rtp.Packet) []*rtp.Packet
+	// StartOnFirstPlay holds the clip at its first frame (an IDR) until a
+	// client sends PLAY, so the first reader starts with a keyframe at once
+	// instead of waiting up to one GOP. The embedded demo camera uses it: its
+	// only reader is camgate itself. Later readers join the running loop.
+	StartOnFirstPlay bool
 	// Logger receives start and stop messages (component=demo). It defaults
 	// to slog.Default(). Nothing is logged per packet.
 	Logger *slog.Logger
@@ -146,7 +152,7 @@ func (s *Server) Start() error {
 	// accepts RTP from the address it talks RTSP to.
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 
-	h := &handler{path: "/" + cfg.path, username: cfg.username, password: cfg.password, stats: &s.stats}
+	h := &handler{path: "/" + cfg.path, username: cfg.username, password: cfg.password, stats: &s.stats, played: make(chan struct{})}
 	srv := &gortsplib.Server{
 		Handler:     h,
 		RTSPAddress: ln.Addr().String(),
@@ -218,6 +224,9 @@ func (s *Server) Start() error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if cfg.waitPlay && !waitForPlay(ctx, h.played) {
+			return
+		}
 		p.run(ctx)
 	}()
 
@@ -319,6 +328,7 @@ type config struct {
 	allowBasic bool
 	corrupt    func(int, [][]byte) [][]byte
 	corruptRTP func(int, []*rtp.Packet) []*rtp.Packet
+	waitPlay   bool
 	log        *slog.Logger
 }
 
@@ -335,6 +345,7 @@ func (s *Server) config() (config, error) {
 		allowBasic: s.AllowBasicAuth,
 		corrupt:    s.Corrupt,
 		corruptRTP: s.CorruptRTP,
+		waitPlay:   s.StartOnFirstPlay,
 		log:        s.Logger,
 	}
 	if c.address == "" {
@@ -382,3 +393,24 @@ func streamURL(addr, path string) *url.URL {
 
 // redactedURL is the URL for logs: never with credentials.
 func redactedURL(addr, path string) string { return streamURL(addr, path).String() }
+
+// playSettle is how long the pacer waits after the first PLAY before it
+// sends: gortsplib activates the reader after OnPlay returns, and a frame
+// written before that would not reach it.
+const playSettle = 50 * time.Millisecond
+
+// waitForPlay blocks until the first PLAY (plus playSettle) or until ctx
+// ends; it reports whether streaming should start.
+func waitForPlay(ctx context.Context, played <-chan struct{}) bool {
+	select {
+	case <-played:
+	case <-ctx.Done():
+		return false
+	}
+	select {
+	case <-time.After(playSettle):
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -205,3 +205,19 @@ func TestCloseWithReaderConnected(t *testing.T) {
 		t.Error("client still playing after the server closed")
 	}
 }
+
+// With StartOnFirstPlay the first reader's first frame is the clip's first
+// IDR, however long after Start it connects.
+func TestStartOnFirstPlayBeginsWithTheFirstIDR(t *testing.T) {
+	clip := loadDemo(t)
+	srv := startServer(t, &Server{Clip: clip, StartOnFirstPlay: true, InBandParameterSets: true})
+	time.Sleep(300 * time.Millisecond) // a running loop would be 7 frames in by now
+	if n := srv.Stats().FramesSent; n != 0 {
+		t.Fatalf("frames sent before any PLAY = %d, want 0", n)
+	}
+	r := mustDial(t, srv.URL(), nil)
+	f := r.next(t)
+	if !clip.IsIDR(0) || !equalAU(f.au, clip.AccessUnit(0)) {
+		t.Fatal("first frame after PLAY is not the clip's first IDR")
+	}
+}
