@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -121,10 +122,39 @@ func describeJSONError(err error) string {
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return fmt.Sprintf("want a JSON %s, got %s", typ.Type.Kind(), typ.Value)
+			return fmt.Sprintf("want %s, got %s", wantOf(typ.Type), typ.Value)
 		}
-		return fmt.Sprintf("field %q: want %s, got %s", field, typ.Type.Kind(), typ.Value)
+		return fmt.Sprintf("field %q: want %s, got %s", field, wantOf(typ.Type), typ.Value)
 	default:
 		return err.Error()
 	}
+}
+
+// wantOf names what a type accepts in the client's terms (JSON, not Go).
+func wantOf(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[flexString]():
+		return "a string"
+	case reflect.TypeFor[flexBool]():
+		return "true or false"
+	case reflect.TypeFor[flexFloat]():
+		return "a number"
+	case reflect.TypeFor[flexStrings]():
+		return "a string or a list of strings"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.Kind().String()
 }

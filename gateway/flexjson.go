@@ -3,7 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -38,7 +38,7 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("want a number, got %s", truncate(string(b), 40))
+		return flexTypeError[flexFloat](b)
 	}
 	*f = flexFloat{Set: true, Value: v}
 	return nil
@@ -68,7 +68,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
 	if err != nil {
-		return fmt.Errorf("want true or false, got %s", truncate(string(b), 40))
+		return flexTypeError[flexBool](b)
 	}
 	*f = flexBool{Set: true, Value: v}
 	return nil
@@ -93,7 +93,7 @@ func (f *flexStrings) UnmarshalJSON(b []byte) error {
 	}
 	var list []string
 	if err := json.Unmarshal(b, &list); err != nil {
-		return fmt.Errorf("want a string or a list of strings")
+		return flexTypeError[flexStrings](b)
 	}
 	*f = list
 	return nil
@@ -117,9 +117,17 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		*f = flexString(b)
 	default:
-		return fmt.Errorf("want a string, got %s", truncate(string(b), 40))
+		return flexTypeError[flexString](b)
 	}
 	return nil
+}
+
+// flexTypeError reports a value a flex type cannot take. It is a
+// *json.UnmarshalTypeError because that is the one error encoding/json
+// annotates with the field's path: the client is told which field was wrong
+// ("playbackTimeNode.speed"), not just what was wrong with it.
+func flexTypeError[T any](got []byte) error {
+	return &json.UnmarshalTypeError{Value: truncate(string(got), 40), Type: reflect.TypeFor[T]()}
 }
 
 func truncate(s string, n int) string {

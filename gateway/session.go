@@ -157,15 +157,9 @@ func (s *Session) Offer() string {
 // SetAnswer applies the client's answer (a JSON string of {type, sdp}), then
 // the candidates the client sent before it.
 func (s *Session) SetAnswer(answerJSON string) error {
-	var desc webrtc.SessionDescription
-	if err := json.Unmarshal([]byte(answerJSON), &desc); err != nil {
-		return errorf(http.StatusBadRequest, "answerSDP must be a JSON string of {\"type\":\"answer\",\"sdp\":…}: %s", describeJSONError(err))
-	}
-	if desc.Type != webrtc.SDPTypeAnswer {
-		return errorf(http.StatusBadRequest, "answerSDP has type %q; want \"answer\"", desc.Type.String())
-	}
-	if _, err := desc.Unmarshal(); err != nil {
-		return errorf(http.StatusBadRequest, "answerSDP does not parse: %s", err)
+	desc, err := parseAnswer(answerJSON)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	if s.answered {
@@ -189,6 +183,33 @@ func (s *Session) SetAnswer(answerJSON string) error {
 		s.addRemote(c)
 	}
 	return nil
+}
+
+// parseAnswer decodes and checks an answerSDP value, a JSON string of
+// {type, sdp}, without touching a peer connection (the fuzz target calls it).
+// Its errors are 400s that say what was wrong.
+func parseAnswer(answerJSON string) (webrtc.SessionDescription, error) {
+	// Decoded as plain strings, not into webrtc.SessionDescription, whose
+	// type decoder answers an unknown type with the bare word "unknown".
+	var raw struct {
+		Type string `json:"type"`
+		SDP  string `json:"sdp"`
+	}
+	if err := json.Unmarshal([]byte(answerJSON), &raw); err != nil {
+		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP must be a JSON string of {\"type\":\"answer\",\"sdp\":…}: %s", describeJSONError(err))
+	}
+	if !strings.EqualFold(raw.Type, "answer") {
+		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP has type %q; want \"answer\"", truncate(raw.Type, 40))
+	}
+	if strings.TrimSpace(raw.SDP) == "" {
+		// pion's SDP parser accepts an empty string.
+		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP has no sdp")
+	}
+	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: raw.SDP}
+	if _, err := desc.Unmarshal(); err != nil {
+		return desc, errorf(http.StatusBadRequest, "answerSDP does not parse: %s", err)
+	}
+	return desc, nil
 }
 
 // AddCandidates takes client candidates (JSON strings of
