@@ -133,7 +133,7 @@ func (d *decoder) fields(obj *object, v reflect.Value, path string) {
 			d.fail(joinPath(path, key), "unknown setting")
 			continue
 		}
-		fpath := joinPath(path, v.Type().Field(f).Name)
+		fpath := joinPath(path, KeyName(v.Type().Field(f)))
 		if prev, dup := seen[f]; dup {
 			d.fail(fpath, "set twice in one object (as "+strconv.Quote(prev)+" and "+strconv.Quote(key)+")")
 			continue
@@ -217,14 +217,23 @@ func (d *decoder) urlList(node any, v reflect.Value, path string) {
 	v.Set(reflect.ValueOf(out))
 }
 
-// fieldIndex finds the exported field of t whose name matches key
+// fieldIndex finds the exported field of t whose key matches key
 // case-insensitively.
 func fieldIndex(t reflect.Type, key string) (int, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.IsExported() && strings.EqualFold(f.Name, key) {
+		if f.IsExported() && strings.EqualFold(KeyName(f), key) {
 			return i, true
 		}
 	}
 	return 0, false
+}
+
+// KeyName is the settings key of a field: its name, or the `setting` tag for
+// keys that are not Go identifiers (XProtect's CORS keys have dashes).
+func KeyName(f reflect.StructField) string {
+	if k := f.Tag.Get("setting"); k != "" {
+		return k
+	}
+	return f.Name
 }

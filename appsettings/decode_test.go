@@ -100,6 +100,66 @@ var fileCases = []fileCase{
 		errs: []string{`appsettings.json: WebRTC.IceServers[0].Url: set twice in one object (as "url" and "Url")`},
 	},
 
+	// Auth and CORS. The CORS keys have dashes, matched in any case too.
+	{
+		name: "auth: a user, a role and an issuer, with defaults filled and references in the role's spelling",
+		json: `{"Auth": {
+			"Users": [{"Username": "alice", "PasswordHash": "` + bcryptHash + `", "Roles": ["OPERATOR"]}],
+			"Roles": [{"Name": "Operator", "Live": ["*"], "Ptz": ["*"]}],
+			"Issuers": [{"Url": "https://keycloak.example.com/realms/video", "Audience": "camgate",
+				"RoleMappings": [{"Value": "video-operator", "Roles": ["operator"]}]}]
+		}}`,
+		want: func(s *Settings) {
+			s.Auth.Users = []User{{Username: "alice", PasswordHash: bcryptHash, Roles: []string{"Operator"}}}
+			s.Auth.Roles = []Role{{Name: "Operator", Live: []string{"*"}, Ptz: []string{"*"}}}
+			s.Auth.Issuers = []Issuer{{
+				Url: "https://keycloak.example.com/realms/video", Audience: "camgate", RolesClaim: "roles",
+				RoleMappings: []RoleMapping{{Value: "video-operator", Roles: []string{"Operator"}}},
+				Leeway:       Duration(30 * time.Second),
+			}}
+		},
+	},
+	{
+		name: "cors keys in any case",
+		json: `{"cors": {"enabled": true, "access-control-allow-origin": "https://Portal.example.com/", "ACCESS-CONTROL-ALLOW-METHODS": "get,post"}}`,
+		want: func(s *Settings) {
+			s.CORS.Enabled = true
+			s.CORS.AllowOrigin = "https://portal.example.com"
+			s.CORS.AllowMethods = "GET, POST"
+		},
+	},
+	{
+		name: "an unknown key under CORS names its path",
+		json: `{"CORS": {"Access-Control-Allow-Originn": "*", "AllowOrigin": "*", "Access-Control-Allow-Credentials": "true"}}`,
+		errs: []string{
+			"appsettings.json: CORS.Access-Control-Allow-Originn: unknown setting",
+			"appsettings.json: CORS.AllowOrigin: unknown setting",
+			"appsettings.json: CORS.Access-Control-Allow-Credentials: unknown setting",
+		},
+	},
+	{
+		name: "a CORS key twice, in different case",
+		json: `{"CORS": {"Access-Control-Allow-Origin": "*", "access-control-allow-origin": "null"}}`,
+		errs: []string{`appsettings.json: CORS.Access-Control-Allow-Origin: set twice in one object (as "Access-Control-Allow-Origin" and "access-control-allow-origin")`},
+	},
+	{
+		name: "wrong types in Auth and CORS",
+		json: `{"Auth": {"Users": [{"Username": "alice", "PasswordHash": ["` + bcryptHash + `"]}], "Roles": {}, "SessionGrace": 60},
+			"CORS": {"Enabled": "true", "Access-Control-Allow-Headers": ["Authorization"]}}`,
+		errs: []string{
+			"appsettings.json: Auth.Users[0].PasswordHash: want a string, got a list",
+			"appsettings.json: Auth.Roles: want a list, got an object",
+			`appsettings.json: Auth.SessionGrace: want a duration such as "30s", got a number`,
+			"appsettings.json: CORS.Enabled: want true or false, got a string",
+			"appsettings.json: CORS.Access-Control-Allow-Headers: want a string, got a list",
+		},
+	},
+	{
+		name: "an unknown key in a user",
+		json: `{"Auth": {"Users": [{"Username": "alice", "Password": "hunter2"}]}}`,
+		errs: []string{"appsettings.json: Auth.Users[0].Password: unknown setting"},
+	},
+
 	// Unknown keys name their full path.
 	{
 		name: "unknown top-level key",

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // These tests keep docs/configuration.md and appsettings.example.json in step
@@ -20,9 +21,9 @@ func settingPaths(t reflect.Type, prefix string) []string {
 	var out []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		path := f.Name
+		path := KeyName(f)
 		if prefix != "" {
-			path = prefix + "." + f.Name
+			path = prefix + "." + KeyName(f)
 		}
 		switch {
 		case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]():
@@ -91,7 +92,8 @@ func TestDocsDefaults(t *testing.T) {
 		}
 		v := d
 		for name := range strings.SplitSeq(p, ".") {
-			v = v.FieldByName(name)
+			i, _ := fieldIndex(v.Type(), name)
+			v = v.Field(i)
 		}
 		want := "`" + docValue(v) + "`"
 		if got := strings.TrimSpace(rows[p][3]); !strings.HasPrefix(got, want) {
@@ -104,13 +106,25 @@ func TestDocsDefaults(t *testing.T) {
 func docValue(v reflect.Value) string {
 	switch {
 	case v.Type() == reflect.TypeFor[Duration]():
-		return `"` + Duration(v.Int()).String() + `"`
+		return `"` + shortDuration(Duration(v.Int())) + `"`
 	case v.Kind() == reflect.String:
 		return `"` + v.String() + `"`
 	case v.Kind() == reflect.Slice && v.Len() == 0:
 		return "[]"
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// shortDuration writes a duration the way people do: "1h", not "1h0m0s".
+func shortDuration(d Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func TestExampleHasEveryKey(t *testing.T) {
@@ -155,15 +169,36 @@ func TestExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Everything but the example camera and ICE server is the default.
+	// Everything but the examples of list items and the (disabled) CORS
+	// origin is the default.
 	want := Defaults()
 	want.Cameras = got.Cameras
 	want.WebRTC.IceServers = got.WebRTC.IceServers
+	want.Auth.Issuers = got.Auth.Issuers
+	want.Auth.Users = got.Auth.Users
+	want.Auth.Roles = got.Auth.Roles
+	want.CORS.AllowOrigin = "https://portal.example.com"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("the example's values differ from Defaults():\n  got  %+v\n  want %+v", got, want)
 	}
 	if len(got.Cameras) != 1 || got.Cameras[0].Streams[0].Url != "rtsp://user:password@192.0.2.10:554/stream1" {
 		t.Errorf("example camera: %+v", got.Cameras)
+	}
+	wantAuth := Auth{
+		Issuers: []Issuer{{
+			Url: "https://keycloak.example.com/realms/video", Audience: "camgate", RolesClaim: "realm_access.roles",
+			RoleMappings: []RoleMapping{{Value: "video-operator", Roles: []string{"operator"}}},
+			Leeway:       Duration(30 * time.Second),
+		}},
+		Users: []User{{Username: "operator", PasswordHash: got.Auth.Users[0].PasswordHash, Roles: []string{"operator"}}},
+		Roles: []Role{{Name: "operator", Live: []string{"*"}, Playback: []string{"*"}, Ptz: []string{"*"}}},
+	}
+	if !reflect.DeepEqual(got.Auth.Issuers, wantAuth.Issuers) || !reflect.DeepEqual(got.Auth.Users, wantAuth.Users) ||
+		!reflect.DeepEqual(got.Auth.Roles, wantAuth.Roles) {
+		t.Errorf("example Auth lists:\n  got  %+v\n  want %+v", got.Auth, wantAuth)
+	}
+	if h := got.Auth.Users[0].PasswordHash; !strings.HasPrefix(h, "$2b$10$") || passwordHashProblem(h) != "" {
+		t.Errorf("example password hash %q is not a bcrypt hash", h)
 	}
 }
 

@@ -113,7 +113,7 @@ func setEnv(ev envVar, v reflect.Value) error {
 			if !ok {
 				return fail(joinPath(path, seg), "unknown setting")
 			}
-			path = joinPath(path, v.Type().Field(f).Name)
+			path = joinPath(path, KeyName(v.Type().Field(f)))
 			v = v.Field(f)
 		case v.Kind() == reflect.Slice:
 			i, ok := listIndex(seg)
@@ -202,5 +202,5 @@ func firstKey(t reflect.Type) string {
 	if t.Kind() != reflect.Struct || t.NumField() == 0 {
 		return ""
 	}
-	return "__" + t.Field(0).Name
+	return "__" + KeyName(t.Field(0))
 }

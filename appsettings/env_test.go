@@ -65,6 +65,50 @@ func TestEnv(t *testing.T) {
 			want: func(s *Settings) { s.WebRTC.IceServers = []IceServer{{Urls: []string{"stun:a.example.net"}}} },
 		},
 		{
+			name: "a CORS key with dashes, in any case",
+			env: []string{
+				"CAMGATE__CORS__Enabled=true",
+				"CAMGATE__CORS__Access-Control-Allow-Origin=https://a.example",
+				"camgate__cors__access-control-allow-methods=get,post",
+			},
+			want: func(s *Settings) {
+				s.CORS.Enabled = true
+				s.CORS.AllowOrigin = "https://a.example"
+				s.CORS.AllowMethods = "GET, POST"
+			},
+		},
+		{
+			name: "auth lists by index, roles referenced in any case",
+			env: []string{
+				"CAMGATE__Auth__Roles__0__Name=viewer",
+				"CAMGATE__Auth__Roles__0__Live=*",
+				"CAMGATE__Auth__Users__0__Username=alice",
+				"CAMGATE__Auth__Users__0__PasswordHash=" + bcryptHash,
+				"CAMGATE__Auth__Users__0__Roles=Viewer",
+				"CAMGATE__Auth__BuiltIn__TokenLifetime=15m",
+			},
+			want: func(s *Settings) {
+				s.Auth.Roles = []Role{{Name: "viewer", Live: []string{"*"}}}
+				s.Auth.Users = []User{{Username: "alice", PasswordHash: bcryptHash, Roles: []string{"viewer"}}}
+				s.Auth.BuiltIn.TokenLifetime = Duration(15 * time.Minute)
+			},
+		},
+		{
+			name: "errors under CORS name the key in its own spelling",
+			env: []string{
+				"CAMGATE__CORS__access-control-allow-origin__0=x",
+				"CAMGATE__CORS__Access-Control-Allow-Originn=x",
+				"CAMGATE__CORS=x",
+				"CAMGATE__Auth__Users=x",
+			},
+			errs: []string{
+				"environment variable CAMGATE__Auth__Users: Auth.Users: is a list of sections: set its items by index, for example CAMGATE__Auth__Users__0__Username",
+				"environment variable CAMGATE__CORS: CORS: is a section: set its keys, for example CAMGATE__CORS__Enabled",
+				"environment variable CAMGATE__CORS__access-control-allow-origin__0: CORS.Access-Control-Allow-Origin: is a single value, not a section: nothing can follow it",
+				"environment variable CAMGATE__CORS__Access-Control-Allow-Originn: CORS.Access-Control-Allow-Originn: unknown setting",
+			},
+		},
+		{
 			name: "the later of two entries for one variable wins, whatever its case",
 			env:  []string{"CAMGATE__DataDir=a", "camgate__datadir=b", "not-a-pair", "=C:=C:\\"},
 			want: func(s *Settings) { s.DataDir = "b" },

@@ -46,3 +46,29 @@ func FuzzLoadJSON(f *testing.F) {
 		_ = s.Redacted()
 	})
 }
+
+// FuzzCORSLists feeds arbitrary CORS lists to Validate: it must not panic,
+// every error must be one line, and a list it accepts must come out in a
+// normal form that a second Validate leaves as it is.
+func FuzzCORSLists(f *testing.F) {
+	f.Add("*", "*", "*")
+	f.Add(" HTTPS://Portal.Example.COM/ ,NULL,, https://a.example:443, http://[::1]:80", "Authorization,Content-Type,", "get, Post,GET")
+	f.Add("http://[fe80::1%25eth0]:8080, https://*.example.com", "X Custom", "PO ST")
+	f.Add("https://u:p@a.example?x#y, file://, a", "*,Authorization", "GET,*")
+	f.Fuzz(func(t *testing.T, origin, headers, methods string) {
+		s := Defaults()
+		s.CORS = CORS{Enabled: true, AllowOrigin: origin, AllowHeaders: headers, AllowMethods: methods}
+		if err := s.Validate(); err != nil {
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				if strings.Contains(e.Error(), "\n") {
+					t.Errorf("%q is more than one line", e)
+				}
+			}
+			return
+		}
+		once := s.CORS
+		if err := s.Validate(); err != nil || s.CORS != once {
+			t.Errorf("a second Validate: %v, %+v became %+v", err, once, s.CORS)
+		}
+	})
+}

@@ -12,8 +12,9 @@ const redactedSecret = "***"
 // Redacted returns a deep copy of s that is safe to log: stream URLs keep
 // their user name but not their password ("rtsp://admin:xxxxx@host/…", and
 // "?password=xxxxx" for cameras that take credentials in the query), and
-// ICE server credentials read "***" (an empty one stays empty, so the log
-// still shows whether one is set). s itself is not changed.
+// ICE server credentials and users' password hashes read "***" (an empty
+// one stays empty, so the log still shows whether one is set). s itself is
+// not changed.
 func (s Settings) Redacted() Settings {
 	r := s
 	r.WebRTC.PublicIPs = slices.Clone(s.WebRTC.PublicIPs)
@@ -34,6 +35,39 @@ func (s Settings) Redacted() Settings {
 		for j := range cam.Streams {
 			cam.Streams[j].Url = redactPassword(cam.Streams[j].Url)
 		}
+	}
+	r.Auth = s.Auth.redacted()
+	return r
+}
+
+// redacted is a deep copy of a without password hashes. A hash is not a
+// password, but it lets anyone who has it guess passwords offline.
+func (a Auth) redacted() Auth {
+	r := a
+	r.Issuers = slices.Clone(a.Issuers)
+	for i := range r.Issuers {
+		is := &r.Issuers[i]
+		is.RoleMappings = slices.Clone(is.RoleMappings)
+		for j := range is.RoleMappings {
+			is.RoleMappings[j].Roles = slices.Clone(is.RoleMappings[j].Roles)
+		}
+	}
+	r.Users = slices.Clone(a.Users)
+	for i := range r.Users {
+		u := &r.Users[i]
+		u.Roles = slices.Clone(u.Roles)
+		if u.PasswordHash != "" {
+			u.PasswordHash = redactedSecret
+		}
+	}
+	r.Roles = slices.Clone(a.Roles)
+	for i := range r.Roles {
+		role := &r.Roles[i]
+		role.Live = slices.Clone(role.Live)
+		role.Playback = slices.Clone(role.Playback)
+		role.Ptz = slices.Clone(role.Ptz)
+		role.Export = slices.Clone(role.Export)
+		role.Admin = slices.Clone(role.Admin)
 	}
 	return r
 }

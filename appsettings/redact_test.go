@@ -34,6 +34,14 @@ func TestNoPasswordInErrors(t *testing.T) {
 		`{"WebRTC": {"IceServers": [{"urls": "turn:admin:` + secret + `@turn.example.net?x=` + secret + `", "Credentail": "` + secret + `"}]}}`,
 		`{"WebRTC": {"IceServers": [{"urls": "http://admin:` + secret + `@turn.example.net", "Credential": ["` + secret + `"]}]}}`,
 		`{"WebRTC": {"IceServers": [{"urls": "turn:h", "Credential": "` + secret + `"}]}}`,
+		`{"Auth": {"Users": [{"Username": "alice", "PasswordHash": "` + secret + `"}]}}`,
+		`{"Auth": {"Users": [{"Username": "alice", "PasswordHash": "$2b$10$` + secret + `"}]}}`,
+		`{"Auth": {"Users": [{"Username": "alice:` + secret + `", "PasswordHash": "` + bcryptHash + `"}]}}`,
+		`{"Auth": {"Users": [{"Username": "alice", "PasswordHash": ["` + secret + `"]}]}}`,
+		`{"Auth": {"Users": [{"Username": "alice", "Password": "` + secret + `"}]}}`,
+		`{"Auth": {"BuiltIn": {"Issuer": "https://admin:` + secret + `@cams.example.com/IDP?k=` + secret + `"}}}`,
+		`{"Auth": {"Issuers": [{"Url": "http://admin:` + secret + `@idp.example.com/#` + secret + `", "Audience": "a"}]}}`,
+		`{"CORS": {"Access-Control-Allow-Origin": "https://admin:` + secret + `@portal.example.com?` + secret + `"}}`,
 	}
 	envs := [][]string{
 		{"CAMGATE__Cameras__0__Streams__0__Url=ftp://admin:" + secret + "@192.0.2.10/"},
@@ -42,6 +50,9 @@ func TestNoPasswordInErrors(t *testing.T) {
 		{"CAMGATE__Cameras__0=rtsp://admin:" + secret + "@192.0.2.10/"},
 		{"CAMGATE__Cameras__5__Streams__0__Url=rtsp://admin:" + secret + "@192.0.2.10/"},
 		{"CAMGATE__WebRTC__IceServers__0__Credential__x=" + secret},
+		{"CAMGATE__Auth__Users__0__Username=alice", "CAMGATE__Auth__Users__0__PasswordHash=" + secret},
+		{"CAMGATE__Auth__Users__0__Password=" + secret},
+		{"CAMGATE__Auth__Users__0__PasswordHash__0=" + secret},
 	}
 	check := func(t *testing.T, err error) {
 		t.Helper()
@@ -68,6 +79,8 @@ func TestRedacted(t *testing.T) {
 	s.Cameras[0].Streams[1].Url = "rtsp://192.0.2.10/cgi?user=admin&password=" + secret + "&channel=1"
 	s.Cameras[1].Streams[0].Url = "rtsp://admin:" + secret + "@192.0.2.11:bad/"
 	s.WebRTC.IceServers[1].Credential = secret
+	s.Auth.Users[0].PasswordHash = "$2b$10$" + secret
+	s.Auth.Users = append(s.Auth.Users, User{Username: "nohash"})
 	orig := deepCopy(t, s)
 
 	r := s.Redacted()
@@ -86,6 +99,14 @@ func TestRedacted(t *testing.T) {
 	}
 	if got := r.WebRTC.IceServers[0].Credential; got != "" {
 		t.Errorf("an empty credential became %q", got)
+	}
+	for i, want := range []string{"***", "***", ""} {
+		if got := r.Auth.Users[i].PasswordHash; got != want {
+			t.Errorf("Auth.Users[%d].PasswordHash: got %q, want %q", i, got, want)
+		}
+	}
+	if got, want := r.Auth.Users[1].Username, "bob@example.com"; got != want {
+		t.Errorf("Username: got %q, want %q", got, want)
 	}
 	if got, want := r.Cameras[0].Streams[0].Id, streamA; got != want {
 		t.Errorf("Id: got %q, want %q", got, want)
@@ -108,6 +129,15 @@ func TestRedacted(t *testing.T) {
 	r.WebRTC.PublicIPs[0] = "changed"
 	r.WebRTC.IPs[0] = "changed"
 	r.WebRTC.Interfaces[0] = "changed"
+	r.Auth.Users[0].Roles[0] = "changed"
+	r.Auth.Roles[0].Live[0] = "changed"
+	r.Auth.Roles[0].Playback[0] = "changed"
+	r.Auth.Roles[0].Ptz[0] = "changed"
+	r.Auth.Roles[2].Export[0] = "changed"
+	r.Auth.Roles[2].Admin[0] = "changed"
+	r.Auth.Issuers[0].RoleMappings[0].Roles[0] = "changed"
+	r.Auth.Issuers[0].Url = "changed"
+	r.CORS.AllowOrigin = "changed"
 	if !reflect.DeepEqual(s, orig) {
 		t.Errorf("Redacted's copy shares memory with the original")
 	}

@@ -24,6 +24,10 @@ type Settings struct {
 	// recordings). Relative paths are relative to the working directory.
 	// Default: "data".
 	DataDir string
+	// Auth is sign-in and access control.
+	Auth Auth
+	// CORS is the cross-origin policy for web portals on other origins.
+	CORS CORS
 	// Logging selects what is logged.
 	Logging Logging
 }
@@ -168,6 +172,8 @@ func Defaults() Settings {
 		},
 		Demo:    Demo{Enabled: false, Listen: "127.0.0.1:0"},
 		DataDir: "data",
+		Auth:    defaultAuth(),
+		CORS:    defaultCORS(),
 		Logging: Logging{Level: "info"},
 	}
 }

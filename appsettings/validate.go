@@ -11,23 +11,29 @@ import (
 )
 
 // Validate checks every rule and fills the defaults that depend on other
-// values: a camera's Name becomes its Id when empty, its Transport "auto".
-// Values picked from a fixed set are accepted in any case and rewritten in
-// the documented spelling ("90KHZ" becomes "90kHz"), so the rest of camgate
-// compares them exactly.
+// values or belong to list items: a camera's Name becomes its Id when empty,
+// its Transport "auto"; an issuer's RolesClaim becomes "roles" and its
+// Leeway 30s. Values picked from a fixed set are accepted in any case and
+// rewritten in the documented spelling ("90KHZ" becomes "90kHz"), and so
+// are references to roles (in the role's own spelling) and the CORS lists
+// (see CORS), so the rest of camgate compares them exactly. Validating
+// settings twice gives the same result as once.
 //
 // The error joins one *Error per broken rule (errors.Join), each one line
 // naming the field and the rule, so that all of them can be fixed at once.
-// No error quotes a URL's userinfo or query, where passwords live.
+// No error quotes a URL's userinfo or query, where passwords live, nor a
+// password hash or a user name.
 func (s *Settings) Validate() error {
 	var v validator
 	v.hostPort("Http.Listen", s.Http.Listen)
 	v.webRTC(&s.WebRTC)
-	v.cameras(s.Cameras, s.Demo.Enabled)
+	cameraIDs := v.cameras(s.Cameras, s.Demo.Enabled)
 	v.hostPort("Demo.Listen", s.Demo.Listen)
 	if strings.TrimSpace(s.DataDir) == "" {
 		v.fail("DataDir", "must not be empty")
 	}
+	v.auth(&s.Auth, s.Demo.Enabled, cameraIDs)
+	v.cors(&s.CORS)
 	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
 }
@@ -103,10 +109,14 @@ func (v *validator) iceServer(path string, ice IceServer) {
 
 // cameras checks the cameras and the uniqueness of their Ids, which clients
 // use to name them and which must therefore not collide with each other or
-// with the demo camera.
-func (v *validator) cameras(cams []Camera, demo bool) {
+// with the demo camera. It returns the lower-cased Ids of the cameras there
+// are (the demo camera's among them when it is on), for the rights of roles,
+// or nil when an Id is wrong: roles naming the camera would only repeat the
+// problem.
+func (v *validator) cameras(cams []Camera, demo bool) map[string]string {
 	cameraIDs := map[string]string{} // lower-case Id -> path that has it
 	streamIDs := map[string]string{}
+	badID := false
 	if demo {
 		cameraIDs[strings.ToLower(DemoCameraID)] = "the demo camera"
 		streamIDs[strings.ToLower(DemoStreamID)] = "the demo camera's stream"
@@ -114,7 +124,9 @@ func (v *validator) cameras(cams []Camera, demo bool) {
 	for i := range cams {
 		cam := &cams[i]
 		path := indexPath("Cameras", i)
+		n := len(v.errs)
 		v.guid(path+".Id", cam.Id, cameraIDs)
+		badID = badID || len(v.errs) > n
 		if cam.Name == "" {
 			cam.Name = cam.Id
 		}
@@ -140,6 +152,10 @@ func (v *validator) cameras(cams []Camera, demo bool) {
 		}
 		v.oneOf(path+".Transport", &cam.Transport, "udp", "tcp", "auto")
 	}
+	if badID {
+		return nil
+	}
+	return cameraIDs
 }
 
 // guid checks an Id and that no earlier one in seen is the same (case

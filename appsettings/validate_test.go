@@ -11,6 +11,10 @@ const (
 	camB    = "22222222-3333-4444-5555-666666666666"
 	streamA = "11111111-2222-3333-4444-000000000001"
 	streamB = "22222222-3333-4444-5555-000000000001"
+
+	// bcryptHash and argon2Hash are well-formed hashes of no known password.
+	bcryptHash = "$2b$10$ZuPKTYlsuHFsF8LsR2m6gOOgvEzNJDlraO7hSPWqdcRYEB54JxEX."
+	argon2Hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA"
 )
 
 // validSettings passes Validate and sets every kind of value, so that each
@@ -30,6 +34,33 @@ func validSettings() Settings {
 			{Id: "11111111-2222-3333-4444-000000000002", Url: "rtsps://[2001:db8::10]/stream2"},
 		}},
 		{Id: camB, Name: "Yard", Transport: "tcp", Streams: []Stream{{Id: streamB, Url: "rtsp://cam-b.local/live"}}},
+	}
+	s.Auth.BuiltIn.Issuer = "https://cams.example.com/API/IDP"
+	s.Auth.Issuers = []Issuer{
+		{
+			Url: "https://keycloak.example.com/realms/video", Audience: "camgate", RolesClaim: "realm_access.roles",
+			RoleMappings: []RoleMapping{
+				{Value: "video-operator", Roles: []string{"operator"}},
+				{Value: "video-admin", Roles: []string{"admin", "operator"}},
+			},
+			Leeway: Duration(30 * time.Second),
+		},
+		{Url: "http://127.0.0.1:5556/dex", Audience: "camgate-dex", RolesClaim: "groups", Leeway: Duration(time.Minute)},
+	}
+	s.Auth.Users = []User{
+		{Username: "alice", PasswordHash: bcryptHash, Roles: []string{"operator"}},
+		{Username: "bob@example.com", PasswordHash: argon2Hash, Roles: []string{"viewer", "admin"}},
+	}
+	s.Auth.Roles = []Role{
+		{Name: "operator", Live: []string{"*"}, Playback: []string{"*"}, Ptz: []string{camB}},
+		{Name: "viewer", Live: []string{camB}},
+		{Name: "admin", Export: []string{camB}, Admin: []string{"*"}},
+	}
+	s.CORS = CORS{
+		Enabled:      true,
+		AllowOrigin:  "https://portal.example.com, http://localhost:3000, null",
+		AllowHeaders: "Authorization, Content-Type",
+		AllowMethods: "GET, POST, PATCH, DELETE",
 	}
 	return s
 }
@@ -52,8 +83,18 @@ func TestValidateNormalizes(t *testing.T) {
 	s.Cameras[0].Name = ""
 	s.Cameras[0].Transport = ""
 	s.Cameras[1].Transport = "TCP"
+	s.Auth.Issuers[1].RolesClaim = ""
+	s.Auth.Issuers[1].Leeway = 0
+	s.Auth.Issuers[0].RoleMappings[1].Roles = []string{"ADMIN", "Operator"}
+	s.Auth.Users[1].Roles = []string{"Viewer", "admin"}
+	s.CORS.AllowOrigin = " HTTPS://Portal.Example.COM/ ,NULL,, https://portal.example.com:443, http://[::1]:80, http://LOCALHOST:03000"
+	s.CORS.AllowHeaders = "Authorization,Content-Type,"
+	s.CORS.AllowMethods = "get, Post,PATCH , delete, GET"
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("validating normalized settings again: %v", err)
 	}
 	want := validSettings()
 	want.WebRTC.MDNS = "disabled"
@@ -61,6 +102,9 @@ func TestValidateNormalizes(t *testing.T) {
 	want.Logging.Level = "warn"
 	want.Cameras[0].Name = camA
 	want.Cameras[0].Transport = "auto"
+	want.Auth.Issuers[1].RolesClaim = "roles"
+	want.Auth.Issuers[1].Leeway = Duration(30 * time.Second)
+	want.CORS.AllowOrigin = "https://portal.example.com, null, http://[::1], http://localhost:3000"
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
