@@ -1,0 +1,96 @@
+package gateway
+
+import (
+	"errors"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// Fuzz targets for the parsers of network input, seeded from the case
+// tables in binding_test.go. Interesting inputs they found live under
+// testdata/fuzz/ and run with every `go test`.
+//
+//	go test -run '^$' -fuzz FuzzSessionRequest -fuzztime 60s ./gateway
+
+// FuzzSessionRequest decodes a POST …/Session (or PATCH) body and derives
+// what the handler derives from it. It must never panic, and every failure
+// must be a 400 with a text.
+func FuzzSessionRequest(f *testing.F) {
+	for _, c := range bindingCases {
+		f.Add([]byte(expand(c.body)))
+	}
+	for _, c := range answerCases {
+		f.Add([]byte(`{"answerSDP":` + mustQuote(c.raw) + `}`))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req sessionRequest
+		err := decodeJSON(body, &req)
+		if err != nil {
+			checkBadRequest(t, err)
+			return
+		}
+		if d := req.device(); d != strings.TrimSpace(d) {
+			t.Fatalf("device() = %q is not trimmed", d)
+		}
+		_ = req.PlaybackTimeNode.isLive()
+		// The ICE servers go through the same check as in create.
+		m := &sessionManager{}
+		if _, err := m.iceServers(req.IceServers); err != nil {
+			checkBadRequest(t, err)
+		}
+	})
+}
+
+// FuzzCandidate parses one client candidate string of POST
+// …/IceCandidates, and for a parsed one derives the candidate at the
+// signaling address as addRemote does.
+func FuzzCandidate(f *testing.F) {
+	for _, c := range candidateCases {
+		f.Add(c.raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := parseClientCandidate(raw)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error text")
+			}
+			return
+		}
+		if alt, ok := withSignalingAddress(c, netip.MustParseAddr("127.0.0.1")); ok && !strings.Contains(alt.Candidate, " 127.0.0.1 ") {
+			t.Fatalf("substituted candidate %q does not carry the address", alt.Candidate)
+		}
+	})
+}
+
+// FuzzAnswer runs the answerSDP checks of SetAnswer, everything before
+// pion's SetRemoteDescription.
+func FuzzAnswer(f *testing.F) {
+	for _, c := range answerCases {
+		f.Add(c.raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		desc, err := parseAnswer(raw)
+		if err != nil {
+			checkBadRequest(t, err)
+			return
+		}
+		if desc.Type.String() != "answer" {
+			t.Fatalf("accepted type %s", desc.Type)
+		}
+	})
+}
+
+// checkBadRequest asserts that err is what the client would see as a 400
+// with a readable text.
+func checkBadRequest(t *testing.T, err error) {
+	t.Helper()
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		t.Fatalf("error %v (%T) is not an apiError: the client would get a 500", err, err)
+	}
+	if ae.Status != http.StatusBadRequest || ae.Text == "" {
+		t.Fatalf("error %d %q, want a 400 with a text", ae.Status, ae.Text)
+	}
+}
