@@ -189,8 +189,10 @@ func (s *Service) passwordGrant(ctx context.Context, form url.Values, client, ad
 	if name == "" || password == "" {
 		return nil, badRequest("username and password are required")
 	}
-	keys := []string{userKey(strings.ToLower(strings.TrimSpace(name))), addrKey(addr)}
-	if wait, limited := s.limiter.check(s.now(), keys...); limited {
+	userK, addrK := userKey(strings.ToLower(strings.TrimSpace(name))), addrKey(addr)
+	started := s.now()
+	wait, limited, full := s.limiter.begin(started, userK, addrK)
+	if limited {
 		s.log.Debug("sign-in refused by the failure limit", "address", addr)
 		s.delayFailure(ctx)
 		return nil, &oauthError{status: http.StatusTooManyRequests, code: errInvalidGrant,
@@ -198,7 +200,6 @@ func (s *Service) passwordGrant(ctx context.Context, form url.Values, client, ad
 	}
 	u, ok := s.users.authenticate(name, password)
 	if !ok {
-		reached := s.limiter.fail(s.now(), keys...)
 		// Name the user only if it exists: an unknown "user name" may be a
 		// password typed into the wrong field.
 		logName := "(unknown)"
@@ -206,13 +207,14 @@ func (s *Service) passwordGrant(ctx context.Context, form url.Values, client, ad
 			logName = strings.TrimSpace(name)
 		}
 		s.log.Info("sign-in failed", "user", logName, "client", client, "address", addr)
-		if reached {
+		if full {
 			s.log.Warn("too many failed sign-ins; refusing more for a minute", "user", logName, "address", addr)
 		}
 		s.delayFailure(ctx)
 		return nil, &oauthError{status: http.StatusBadRequest, code: errInvalidGrant, description: descBadCredentials}
 	}
-	s.limiter.reset(keys[0])
+	s.limiter.reset(userK)
+	s.limiter.succeeded(started, addrK)
 	resp, oerr := s.tokenFor(u, client)
 	if oerr != nil {
 		return nil, oerr

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -428,4 +429,55 @@ func TestBuiltInDisabled(t *testing.T) {
 func verifyErr(svc *Service, token string) error {
 	_, err := svc.Verify(context.Background(), token)
 	return err
+}
+
+// Guesses sent at once get no more than the limit between them: each
+// attempt takes its place in the count before the password is checked.
+func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	s := testSettings(t)
+	s.Auth.SignInFailuresPerMinute = 3
+	svc := newTestService(t, s)
+	const attempts = 24
+	statuses := make(chan int, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Go(func() {
+			r := httptest.NewRequest(http.MethodPost, "/API/IDP/connect/token",
+				strings.NewReader(passwordForm("alice", fmt.Sprint("guess", i), clientVms).Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.RemoteAddr = fmt.Sprintf("192.0.2.%d:1", i+1)
+			w := httptest.NewRecorder()
+			svc.HandleToken(w, r)
+			statuses <- w.Code
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for code := range statuses {
+		counts[code]++
+	}
+	if counts[400] != 3 || counts[429] != attempts-3 {
+		t.Fatalf("answers %v, want 3 × 400 and %d × 429", counts, attempts-3)
+	}
+}
+
+// Successful sign-ins do not count against the address.
+func TestSuccessesDoNotCount(t *testing.T) {
+	s := testSettings(t)
+	s.Auth.SignInFailuresPerMinute = 3
+	svc := newTestService(t, s)
+	const addr = "203.0.113.1:1"
+	for range 2 {
+		postToken(t, svc.Service, passwordForm("mallory", "x", clientVms), addr)
+	}
+	for range 5 {
+		if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), addr); a.status != 200 {
+			t.Fatalf("success counted as failure: %d %s", a.status, a.raw)
+		}
+	}
+	postToken(t, svc.Service, passwordForm("mallory", "x", clientVms), addr)
+	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), addr); a.status != 429 {
+		t.Fatalf("third failure did not limit the address: %d", a.status)
+	}
 }

@@ -98,6 +98,9 @@ func (s *Service) discover(e *externalIssuer, done chan struct{}) {
 	defer e.mu.Unlock()
 	e.pending = nil
 	if err != nil {
+		if s.ctx.Err() != nil {
+			return // Close cancelled it: not an outage
+		}
 		e.backoff = min(max(2*e.backoff, discoveryMinBackoff), discoveryMaxBackoff)
 		e.retryAt = s.now().Add(e.backoff)
 		// Once per outage: a token every second must not mean a log line

@@ -14,9 +14,14 @@ const maxLimiterKeyLen = 256
 
 // failureLimiter counts failed sign-ins per key ("user:<name>",
 // "addr:<ip>") in a sliding one-minute window. Once a key has limit failures
-// in the window, check refuses it until the oldest of them is a minute old.
-// Attempts refused that way are not counted, so a client that keeps trying
-// gets limit guesses a minute, no more and no fewer.
+// in the window, begin refuses it until the oldest of them is a minute old.
+// Refused attempts are not counted, so a client that keeps trying gets
+// limit guesses a minute, no more and no fewer.
+//
+// begin counts an attempt as a failure before the password is checked, and
+// a successful sign-in takes it back. Counting after the check would let
+// many attempts sent at once all pass the limit before the first failure
+// is recorded.
 type failureLimiter struct {
 	limit int
 
@@ -38,37 +43,51 @@ func userKey(name string) string {
 
 func addrKey(addr string) string { return "addr:" + addr }
 
-// check reports whether any of keys is over the limit, and when the first
-// further attempt will be allowed.
-func (l *failureLimiter) check(now time.Time, keys ...string) (retryAfter time.Duration, limited bool) {
+// begin starts an attempt at now. When a key is at the limit it refuses,
+// says when the next attempt will be allowed, and counts nothing; else it
+// counts the attempt as a failure of every key until succeeded takes it
+// back. full reports that a key has now reached the limit (to log once).
+func (l *failureLimiter) begin(now time.Time, keys ...string) (retryAfter time.Duration, limited, full bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range keys {
-		ts := l.recentLocked(k, now)
-		if len(ts) >= l.limit {
+		if ts := l.recentLocked(k, now); len(ts) >= l.limit {
 			limited = true
 			retryAfter = max(retryAfter, ts[len(ts)-l.limit].Add(failureWindow).Sub(now))
 		}
 	}
-	return retryAfter, limited
-}
-
-// fail counts a failure for each key and reports whether one of them has
-// just reached the limit (to log that once).
-func (l *failureLimiter) fail(now time.Time, keys ...string) (reached bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	if limited {
+		return retryAfter, true, false
+	}
 	for _, k := range keys {
 		ts := append(l.recentLocked(k, now), now)
 		if len(ts) > l.limit {
 			ts = ts[len(ts)-l.limit:]
 		}
 		l.failures[k] = ts
-		if len(ts) == l.limit {
-			reached = true
+		full = full || len(ts) == l.limit
+	}
+	return 0, false, full
+}
+
+// succeeded takes back the failure begin counted at `at` for each key.
+func (l *failureLimiter) succeeded(at time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		ts := l.failures[k]
+		for i := len(ts) - 1; i >= 0; i-- {
+			if ts[i].Equal(at) {
+				ts = append(ts[:i:i], ts[i+1:]...)
+				break
+			}
+		}
+		if len(ts) == 0 {
+			delete(l.failures, k)
+		} else {
+			l.failures[k] = ts
 		}
 	}
-	return reached
 }
 
 // reset forgets a key's failures (a user who signed in successfully).
