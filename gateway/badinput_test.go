@@ -151,6 +151,9 @@ func assertAPIError(t *testing.T, what string, r response, status int, mentions 
 	if body.Error.HTTPCode != status || len(body.Error.Details) != 1 || body.Error.Details[0].ErrorText == "" {
 		t.Fatalf("%s: error body %s, want httpCode %d and one errorText", what, r.body, status)
 	}
+	if n := len(body.Error.Details[0].ErrorText); n > 400 {
+		t.Errorf("%s: errorText is %d bytes long: an error must not quote a huge input", what, n)
+	}
 	text := strings.ToLower(body.Error.Details[0].ErrorText)
 	for _, m := range mentions {
 		if !strings.Contains(text, strings.ToLower(m)) {

@@ -231,6 +231,24 @@ var bindingCases = []bindingCase{
 		status: http.StatusBadRequest, errText: []string{"iceServers[0]", "credential"},
 	},
 	{
+		name:   "iceServers: a STUN URL without a host",
+		body:   `{"deviceId":"<guid>","iceServers":[{"url":"stun:"}]}`,
+		want:   &bound{device: harnessCameraID, live: true, ice: []iceServerJSON{urls("stun:")}},
+		status: http.StatusBadRequest, errText: []string{"iceServers[0]", `"stun:"`, "not a valid STUN or TURN URL"},
+	},
+	{
+		name:   "iceServers: TURN over a transport pion does not know",
+		body:   `{"deviceId":"<guid>","iceServers":[{"urls":"turn:t.example?transport=sctp","username":"u","credential":"p"}]}`,
+		want:   &bound{device: harnessCameraID, live: true, ice: []iceServerJSON{{URLs: []string{"turn:t.example?transport=sctp"}, Username: "u", Credential: "p"}}},
+		status: http.StatusBadRequest, errText: []string{"iceServers[0]", "transport=sctp"},
+	},
+	{
+		name:   "iceServers: a broken IPv6 literal",
+		body:   `{"deviceId":"<guid>","iceServers":[{"urls":"stun:[::1"}]}`,
+		want:   &bound{device: harnessCameraID, live: true, ice: []iceServerJSON{urls("stun:[::1")}},
+		status: http.StatusBadRequest, errText: []string{"iceServers[0]", "[::1"},
+	},
+	{
 		name:   "missing deviceId",
 		body:   `{"resolution":"notInUse","includeAudio":true}`,
 		want:   &bound{live: true, includeAudio: set(true)},
@@ -375,6 +393,9 @@ var candidateCases = []candidateCase{
 	{name: "unknown candidate type", raw: `{"candidate":"candidate:1 1 udp 1 127.0.0.1 5 typ bogus"}`, errText: []string{"does not parse"}},
 	{name: "port out of range", raw: `{"candidate":"candidate:1 1 udp 1 127.0.0.1 70000 typ host"}`, errText: []string{"does not parse"}},
 	{name: "garbage line", raw: `{"candidate":"hello"}`, errText: []string{"does not parse"}},
+	// pion's errors quote the whole line; the answer must not.
+	{name: "very long foundation", raw: `{"candidate":"candidate:` + strings.Repeat("f", 100000) + ` 1 udp 1 127.0.0.1 5 typ host"}`, errText: []string{"does not parse", "foundation"}},
+	{name: "very long type", raw: `{"candidate":"candidate:1 1 udp 1 127.0.0.1 5 typ ` + strings.Repeat("t", 100000) + `"}`, errText: []string{"does not parse", "typ"}},
 }
 
 func TestParseClientCandidate(t *testing.T) {
@@ -437,6 +458,7 @@ var answerCases = []answerCase{
 	{name: "no sdp", raw: `{"type":"answer"}`, errText: []string{"no sdp"}},
 	{name: "blank sdp", raw: descJSON("answer", " \r\n"), errText: []string{"no sdp"}},
 	{name: "sdp is not SDP", raw: descJSON("answer", "hello"), errText: []string{"does not parse"}},
+	{name: "very long bad line", raw: descJSON("answer", chromeAnswerSDP+"b="+strings.Repeat("9", 100000)+"\r\n"), errText: []string{"does not parse"}},
 	{name: "sdp without its version line", raw: descJSON("answer", strings.TrimPrefix(chromeAnswerSDP, "v=0\r\n")), errText: []string{"does not parse"}},
 }
 
@@ -473,8 +495,15 @@ func TestParseAnswer(t *testing.T) {
 	}
 }
 
+// maxErrorText bounds an error answer's text whatever the input: some
+// inputs are a megabyte long, and an answer that quotes them helps no one.
+const maxErrorText = 400
+
 func assertMentions(t *testing.T, text string, want []string) {
 	t.Helper()
+	if len(text) > maxErrorText {
+		t.Errorf("error text is %d bytes long, want at most %d: %.200q…", len(text), maxErrorText, text)
+	}
 	for _, w := range want {
 		if !strings.Contains(strings.ToLower(text), strings.ToLower(w)) {
 			t.Errorf("error text %q does not mention %q", text, w)

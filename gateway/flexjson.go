@@ -130,6 +130,10 @@ func flexTypeError[T any](got []byte) error {
 	return &json.UnmarshalTypeError{Value: truncate(string(got), 40), Type: reflect.TypeFor[T]()}
 }
 
+// maxQuoted bounds how much of a library's error message, which may quote
+// the client's input in full, goes into an error answer.
+const maxQuoted = 160
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s

@@ -207,7 +207,8 @@ func parseAnswer(answerJSON string) (webrtc.SessionDescription, error) {
 	}
 	desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: raw.SDP}
 	if _, err := desc.Unmarshal(); err != nil {
-		return desc, errorf(http.StatusBadRequest, "answerSDP does not parse: %s", err)
+		// pion quotes the offending line, however long: keep the reason.
+		return desc, errorf(http.StatusBadRequest, "answerSDP does not parse: %s", truncate(err.Error(), maxQuoted))
 	}
 	return desc, nil
 }
@@ -253,7 +254,8 @@ func parseClientCandidate(raw string) (webrtc.ICECandidateInit, error) {
 		return c, nil
 	}
 	if _, err := ice.UnmarshalCandidate(line); err != nil {
-		return c, fmt.Errorf("candidate line does not parse: %s", err)
+		// pion quotes the whole line, however long: keep the reason.
+		return c, fmt.Errorf("candidate line does not parse: %s", truncate(err.Error(), maxQuoted))
 	}
 	return c, nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
@@ -159,6 +160,12 @@ func (m *sessionManager) iceServers(req []iceServerJSON) ([]webrtc.ICEServer, er
 				}
 			default:
 				return nil, errorf(http.StatusBadRequest, "iceServers[%d]: %q is not a stun:, stuns:, turn: or turns: URL", i, truncate(u, 80))
+			}
+			// pion parses the URL again when it builds the peer
+			// connection; one it rejects must be the client's 400 here, not
+			// a 500 from there.
+			if _, err := stun.ParseURI(u); err != nil {
+				return nil, errorf(http.StatusBadRequest, "iceServers[%d]: %q is not a valid STUN or TURN URL: %s", i, truncate(u, 80), truncate(err.Error(), maxQuoted))
 			}
 			urls = append(urls, u)
 		}
