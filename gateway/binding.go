@@ -120,11 +120,13 @@ func describeJSONError(err error) string {
 	case errors.As(err, &syn):
 		return fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):
+		// encoding/json quotes a number that does not fit in full.
+		got := truncate(typ.Value, 40)
 		field := typ.Field
 		if field == "" {
-			return fmt.Sprintf("want %s, got %s", wantOf(typ.Type), typ.Value)
+			return fmt.Sprintf("want %s, got %s", wantOf(typ.Type), got)
 		}
-		return fmt.Sprintf("field %q: want %s, got %s", field, wantOf(typ.Type), typ.Value)
+		return fmt.Sprintf("field %q: want %s, got %s", field, wantOf(typ.Type), got)
 	default:
 		return err.Error()
 	}

@@ -388,6 +388,7 @@ var candidateCases = []candidateCase{
 	{name: "JSON string, not an object", raw: `"candidate:1 1 udp 1 127.0.0.1 5 typ host"`, errText: []string{"object"}},
 	{name: "candidate is a number", raw: `{"candidate":5}`, errText: []string{`"candidate"`, "string"}},
 	{name: "sdpMLineIndex is a string", raw: `{"candidate":"","sdpMLineIndex":"zero"}`, errText: []string{"sdpMLineIndex", "number"}},
+	{name: "sdpMLineIndex out of range, very long", raw: `{"candidate":"","sdpMLineIndex":` + strings.Repeat("9", 100000) + `}`, errText: []string{"sdpMLineIndex", "number"}},
 	{name: "host name instead of an address", raw: `{"candidate":"candidate:1 1 udp 1 example.com 5 typ host"}`, errText: []string{"does not parse", "example.com"}},
 	{name: "missing typ", raw: `{"candidate":"candidate:1 1 udp 1 127.0.0.1 5"}`, errText: []string{"does not parse"}},
 	{name: "unknown candidate type", raw: `{"candidate":"candidate:1 1 udp 1 127.0.0.1 5 typ bogus"}`, errText: []string{"does not parse"}},

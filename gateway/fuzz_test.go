@@ -53,8 +53,8 @@ func FuzzCandidate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := parseClientCandidate(raw)
 		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("empty error text")
+			if n := len(err.Error()); n == 0 || n > maxErrorText {
+				t.Fatalf("error text of %d bytes: %.200q", n, err)
 			}
 			return
 		}
@@ -83,14 +83,14 @@ func FuzzAnswer(f *testing.F) {
 }
 
 // checkBadRequest asserts that err is what the client would see as a 400
-// with a readable text.
+// with a readable text of bounded length.
 func checkBadRequest(t *testing.T, err error) {
 	t.Helper()
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		t.Fatalf("error %v (%T) is not an apiError: the client would get a 500", err, err)
 	}
-	if ae.Status != http.StatusBadRequest || ae.Text == "" {
-		t.Fatalf("error %d %q, want a 400 with a text", ae.Status, ae.Text)
+	if ae.Status != http.StatusBadRequest || ae.Text == "" || len(ae.Text) > maxErrorText {
+		t.Fatalf("error %d %.200q (%d bytes), want a 400 with a short text", ae.Status, ae.Text, len(ae.Text))
 	}
 }
