@@ -62,6 +62,9 @@ func (e *testEnv) sendURL(method, url string, body []byte) response {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, url, err)
@@ -240,7 +243,7 @@ func TestPathsAreCaseInsensitive(t *testing.T) {
 		}
 	})
 	t.Run("legacy PATCH WebRTCSession/{id} with a token", func(t *testing.T) {
-		r := env.send(http.MethodPatch, "/REST/v1/WebRTC/WebRTCSession/"+strings.ToUpper(ids[1]), []byte(`{"token":"legacy-token"}`))
+		r := env.send(http.MethodPatch, "/REST/v1/WebRTC/WebRTCSession/"+strings.ToUpper(ids[1]), []byte(`{"token":"`+env.token+`"}`))
 		if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(ids[1])) {
 			t.Fatalf("PATCH WebRTCSession: %d %s", r.status, r.body)
 		}
@@ -382,7 +385,7 @@ func TestErrorShapes(t *testing.T) {
 	// 400 that changes nothing, the first good one applies, a second one
 	// conflicts.
 	s = createSession(t, env, liveBody)
-	const token = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
+	token := env.token // a real token: it must be accepted, and never echoed
 	answered := false
 	for _, c := range gateway.AnswerCases() {
 		if c.Valid {
@@ -458,7 +461,7 @@ func TestNothingLeftBehind(t *testing.T) {
 		assertAPIError(t, "second answer to a live session",
 			env.send(http.MethodPatch, restBase+"/Session/"+viewer.sessionID, []byte(`{"answerSDP":`+quote(validAnswer(t))+`}`)),
 			http.StatusConflict, "already")
-		if r := env.send(http.MethodPatch, restBase+"/Session/"+viewer.sessionID, []byte(`{"token":"refreshed"}`)); r.status != http.StatusOK {
+		if r := env.send(http.MethodPatch, restBase+"/Session/"+viewer.sessionID, []byte(`{"token":"`+env.token+`"}`)); r.status != http.StatusOK {
 			t.Fatalf("round %d: token PATCH: %d %s", round, r.status, r.body)
 		}
 		// The viewer keeps playing: its frame count goes on growing.

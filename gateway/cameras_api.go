@@ -26,11 +26,16 @@ type streamJSON struct {
 	Viewers   int       `json:"viewers"`
 }
 
-// getCameras lists the cameras with their state: GET /API/rest/v1/cameras
-// (camgate's own endpoint). A camera's state is its default stream's.
+// getCameras lists the cameras the caller has any right on, with their
+// state: GET /API/rest/v1/cameras (camgate's own endpoint). A camera's state
+// is its default stream's.
 func (g *Gateway) getCameras(c *gin.Context) {
 	out := []cameraJSON{}
+	p := principalOf(c)
 	for _, cam := range g.cameras.Cameras() {
+		if !p.CanSee(cam.ID) {
+			continue // a caller learns only of cameras it has a right on
+		}
 		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}}
 		for _, s := range cam.Streams {
 			st := s.Status()

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,12 +41,28 @@ type errorDetail struct {
 // writeError answers err as a JSON error and aborts the handler chain. It is
 // the one place where errors become statuses.
 func writeError(c *gin.Context, err error) {
+	ae := asAPIError(err)
+	c.AbortWithStatusJSON(ae.Status, bodyOf(ae))
+}
+
+// writeErrorHTTP is writeError for handlers outside gin (the wrappers
+// around the router).
+func writeErrorHTTP(w http.ResponseWriter, err error) {
+	ae := asAPIError(err)
+	b, _ := json.Marshal(bodyOf(ae))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(ae.Status)
+	_, _ = w.Write(b)
+}
+
+func asAPIError(err error) *apiError {
 	var ae *apiError
 	if !errors.As(err, &ae) {
 		ae = &apiError{Status: http.StatusInternalServerError, Text: "internal error"}
 	}
-	c.AbortWithStatusJSON(ae.Status, errorBody{Error: errorObject{
-		HTTPCode: ae.Status,
-		Details:  []errorDetail{{ErrorText: ae.Text}},
-	}})
+	return ae
+}
+
+func bodyOf(ae *apiError) errorBody {
+	return errorBody{Error: errorObject{HTTPCode: ae.Status, Details: []errorDetail{{ErrorText: ae.Text}}}}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
 	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/oauth"
 )
 
 const (
@@ -37,11 +39,26 @@ type testEnv struct {
 	t        *testing.T
 	camera   *demo.Server
 	registry *cameras.Registry
+	auth     *oauth.Service
 	gw       *gateway.Gateway
 	base     string // http://127.0.0.1:PORT/API
+	// token is the access token of testUser; do sends it unless a test
+	// sets an Authorization header of its own (doAs).
+	token string
 }
 
+// The harness's users: testUser may watch every camera; otherUser has a
+// right on no camera at all.
+const (
+	testUser     = "operator"
+	otherUser    = "stranger"
+	testPassword = "correct horse battery staple"
+)
+
 type envOptions struct {
+	// authNow is the identity service's clock (nil: the real one); tests
+	// of token expiry set it in the past so tokens expire soon.
+	authNow      func() time.Time
 	inBandParams bool
 	corrupt      func(int, [][]byte) [][]byte
 	mutate       func(*appsettings.Settings)
@@ -80,32 +97,84 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		Id: testCameraID, Name: "Test camera", Transport: "tcp",
 		Streams: []appsettings.Stream{{Id: testStreamID, Url: cam.URL(), Default: true}},
 	}}
+	hash := testPasswordHash(t)
+	s.Auth.Roles = []appsettings.Role{{Name: "viewer", Live: []string{"*"}}, {Name: "nothing"}}
+	s.Auth.Users = []appsettings.User{
+		{Username: testUser, PasswordHash: hash, Roles: []string{"viewer"}},
+		{Username: otherUser, PasswordHash: hash, Roles: []string{"nothing"}},
+	}
 	if o.mutate != nil {
 		o.mutate(&s)
 	}
 	if err := s.Validate(); err != nil {
 		t.Fatalf("settings: %v", err)
 	}
+	ln, err := net.Listen("tcp", s.Http.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String() + "/API"
+	auth, err := oauth.New(context.Background(), oauth.Options{Settings: s, Issuer: base + "/IDP", Log: log, FailureDelay: -1, Now: o.authNow})
+	if err != nil {
+		t.Fatalf("oauth: %v", err)
+	}
 	reg := cameras.NewRegistry(s, log)
 	if err := reg.Start(context.Background()); err != nil {
 		t.Fatalf("start cameras: %v", err)
 	}
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Log: log})
+	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, Log: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
-	if err := gw.Start(s.Http.Listen); err != nil {
-		t.Fatalf("gateway start: %v", err)
-	}
-	env := &testEnv{t: t, camera: cam, registry: reg, gw: gw, base: "http://" + gw.Addr().String() + "/API"}
+	gw.Serve(ln)
+	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, base: base}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = gw.Close(ctx)
 		reg.Close()
+		auth.Close()
 		cam.Close()
 	})
+	env.token = env.signIn(testUser, testPassword)
 	return env
+}
+
+var (
+	hashOnce sync.Once
+	hashed   string
+)
+
+// testPasswordHash hashes testPassword once per test binary: argon2id is
+// slow on purpose.
+func testPasswordHash(t testing.TB) string {
+	hashOnce.Do(func() {
+		h, err := oauth.HashPassword(testPassword)
+		if err != nil {
+			t.Fatalf("hash: %v", err)
+		}
+		hashed = h
+	})
+	return hashed
+}
+
+// signIn gets an access token from the gateway's token endpoint, as an
+// XProtect client does.
+func (e *testEnv) signIn(user, password string) string {
+	e.t.Helper()
+	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {"GrantValidatorClient"}}
+	resp, err := http.PostForm(e.base+"/IDP/connect/token", form)
+	if err != nil {
+		e.t.Fatalf("token endpoint: %v", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		e.t.Fatalf("sign in as %s: status %d, err %v", user, resp.StatusCode, err)
+	}
+	return tok.AccessToken
 }
 
 // waitStreaming waits until the camera's hub has a keyframe cached, so that
@@ -122,8 +191,15 @@ func (e *testEnv) waitStreaming() {
 	}
 }
 
-// do sends a JSON request and returns the status and body.
+// do sends a JSON request with the test user's token and returns the status
+// and body.
 func (e *testEnv) do(method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	return e.doAs(e.token, method, path, body)
+}
+
+// doAs sends a JSON request with the given bearer token ("" sends none).
+func (e *testEnv) doAs(token, method, path string, body any) (int, []byte) {
 	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -144,6 +220,9 @@ func (e *testEnv) do(method, path string, body any) (int, []byte) {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/oauth"
 )
 
 // sessionResponse is the session object of the REST contract. Property
@@ -56,6 +58,7 @@ func (g *Gateway) postSession(c *gin.Context) {
 		return
 	}
 	s, err := g.sessions.create(c.Request.Context(), createRequest{
+		Principal:  principalOf(c),
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
 		IceServers: req.IceServers,
@@ -80,7 +83,7 @@ func (g *Gateway) patchSession(c *gin.Context) {
 	if id == "" {
 		id = strings.TrimSpace(string(req.SessionID))
 	}
-	s, err := g.sessions.get(id)
+	s, err := g.ownedSession(c, id)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -89,17 +92,17 @@ func (g *Gateway) patchSession(c *gin.Context) {
 		writeError(c, errorf(http.StatusBadRequest, "nothing to update: send answerSDP or token"))
 		return
 	}
+	if req.Token != nil {
+		if err := g.replaceToken(c, s, string(*req.Token)); err != nil {
+			g.deny(c, err)
+			return
+		}
+	}
 	if req.AnswerSDP != nil {
 		if err := s.SetAnswer(string(*req.AnswerSDP)); err != nil {
 			writeError(c, err)
 			return
 		}
-	}
-	if req.Token != nil {
-		// Stored for the bearer-token checks; never logged or echoed.
-		s.mu.Lock()
-		s.token = string(*req.Token)
-		s.mu.Unlock()
 	}
 	c.JSON(http.StatusOK, sessionJSON(s))
 }
@@ -107,7 +110,7 @@ func (g *Gateway) patchSession(c *gin.Context) {
 // deleteSession ends a session. Deleting one that already ended succeeds:
 // the client's intent holds.
 func (g *Gateway) deleteSession(c *gin.Context) {
-	s, err := g.sessions.get(c.Param("id"))
+	s, err := g.ownedSession(c, c.Param("id"))
 	var ended errSessionEnded
 	if errors.As(err, &ended) {
 		c.JSON(http.StatusOK, gin.H{"sessionId": strings.ToLower(c.Param("id"))})
@@ -124,7 +127,7 @@ func (g *Gateway) deleteSession(c *gin.Context) {
 // getCandidates returns the server's candidates, cumulative and never null:
 // clients poll it every 20 ms from right after the POST.
 func (g *Gateway) getCandidates(c *gin.Context) {
-	s, err := g.sessions.get(c.Param("id"))
+	s, err := g.ownedSession(c, c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -135,7 +138,7 @@ func (g *Gateway) getCandidates(c *gin.Context) {
 // postCandidates takes client candidates; the path's id is authoritative
 // (the sample omits sessionId from the body).
 func (g *Gateway) postCandidates(c *gin.Context) {
-	s, err := g.sessions.get(c.Param("id"))
+	s, err := g.ownedSession(c, c.Param("id"))
 	if err != nil {
 		writeError(c, err)
 		return
@@ -164,4 +167,36 @@ func clientAddr(r *http.Request) netip.Addr {
 		return netip.Addr{}
 	}
 	return a.Unmap()
+}
+
+// ownedSession finds a session that belongs to the caller. Another user's
+// session is a 403: a session id is not a capability.
+func (g *Gateway) ownedSession(c *gin.Context, id string) (*Session, error) {
+	s, err := g.sessions.get(id)
+	if err != nil {
+		return nil, err
+	}
+	p := principalOf(c)
+	if !p.SameCaller(s.Owner()) && !p.Can(oauth.RightAdmin, s.CameraID) {
+		return nil, errorf(http.StatusForbidden, "session %s belongs to another user", s.ID)
+	}
+	return s, nil
+}
+
+// replaceToken checks a token sent in a PATCH body and makes it the
+// session's: it must be valid (else 401), of the same user, and still carry
+// the right to watch the camera (else 403). The token is never echoed.
+func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
+	p, err := verifyToken(c.Request.Context(), g.auth, strings.TrimSpace(strings.TrimPrefix(raw, "Bearer ")))
+	if err != nil {
+		return err
+	}
+	if !p.SameCaller(s.Owner()) {
+		return errorf(http.StatusForbidden, "the new token belongs to another user than session %s", s.ID)
+	}
+	if !p.Can(oauth.RightLive, s.CameraID) {
+		return forbidden(p, oauth.RightLive, s.CameraID)
+	}
+	s.setPrincipal(p)
+	return nil
 }

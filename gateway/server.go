@@ -25,6 +25,8 @@ type Gateway struct {
 	cameras  *cameras.Registry
 	sessions *sessionManager
 	media    *mediaAPI
+	auth     Authenticator
+	cors     *corsPolicy
 	handler  http.Handler
 
 	ln   net.Listener
@@ -36,6 +38,9 @@ type Gateway struct {
 type Options struct {
 	Settings appsettings.Settings
 	Cameras  *cameras.Registry
+	// Auth verifies bearer tokens and serves the identity provider.
+	// Required: every API endpoint but the IDP's needs a token.
+	Auth Authenticator
 	// Web is the static console served at "/". Nil serves nothing there.
 	Web fs.FS
 	Log *slog.Logger
@@ -44,13 +49,18 @@ type Options struct {
 // New builds the gateway and binds its media sockets; Start begins serving.
 func New(o Options) (*Gateway, error) {
 	log := o.Log.With("component", "gateway")
+	if o.Auth == nil {
+		return nil, errors.New("gateway: Options.Auth is required")
+	}
 	media, err := newMediaAPI(o.Settings.WebRTC, log)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{log: log, cameras: o.Cameras, media: media, done: make(chan struct{})}
+	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, done: make(chan struct{})}
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
-	g.handler = caseInsensitiveAPI(g.routes(o.Web))
+	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
+	g.cors = newCORSPolicy(o.Settings.CORS)
+	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
 	return g, nil
 }
 
@@ -63,7 +73,13 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	_ = r.SetTrustedProxies(nil)
 	r.Use(g.recoverJSON, g.accessLog)
 
-	api := r.Group("/api")
+	// The identity provider answers without a token (spec §4).
+	idp := r.Group("/api/idp")
+	idp.POST("/connect/token", gin.WrapF(g.auth.HandleToken))
+	idp.GET("/.well-known/openid-configuration", gin.WrapF(g.auth.HandleDiscovery))
+	idp.GET("/.well-known/jwks", gin.WrapF(g.auth.HandleJWKS))
+
+	api := r.Group("/api", g.requireAuth)
 	rtc := api.Group("/rest/v1/webrtc")
 	rtc.POST("/session", g.postSession)
 	rtc.PATCH("/session/:id", g.patchSession)
@@ -121,6 +137,14 @@ func (g *Gateway) Start(addr string) error {
 	if err != nil {
 		return fmt.Errorf("Http.Listen %s: %w", addr, err)
 	}
+	g.Serve(ln)
+	return nil
+}
+
+// Serve serves on a listener the caller opened (camgate opens it first to
+// know its address before the identity provider is built), in the
+// background.
+func (g *Gateway) Serve(ln net.Listener) {
 	g.ln = ln
 	g.srv = &http.Server{Handler: g.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -129,7 +153,6 @@ func (g *Gateway) Start(addr string) error {
 			g.log.Error("http server stopped", "error", err)
 		}
 	}()
-	return nil
 }
 
 // Addr is the address the gateway listens on.

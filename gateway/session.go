@@ -18,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/oauth"
 )
 
 // Session is one viewer: a pion PeerConnection carrying one camera stream.
@@ -39,6 +40,7 @@ type Session struct {
 	clientIP   netip.Addr
 	iceServers []webrtc.ICEServer
 	onClose    func(*Session)
+	grace      time.Duration // how long the session outlives its token
 
 	mu         sync.Mutex
 	offer      string   // JSON string of the offer {type, sdp}
@@ -46,7 +48,8 @@ type Session struct {
 	candidates []string // server candidates as JSON strings, cumulative
 	pending    []webrtc.ICECandidateInit
 	answered   bool
-	token      string // the bearer token of the last PATCH; never echoed
+	owner      *oauth.Principal // whose token the session runs on
+	expiry     *time.Timer      // closes the session grace after owner's token expires
 	reader     *cameras.Reader
 
 	ctx        context.Context
@@ -370,6 +373,9 @@ func (s *Session) Close() {
 		}
 		s.mu.Lock()
 		r := s.reader
+		if s.expiry != nil {
+			s.expiry.Stop()
+		}
 		s.mu.Unlock()
 		if r != nil {
 			r.Close()
@@ -385,4 +391,31 @@ func (s *Session) Close() {
 		}
 		s.log.Info("session closed")
 	})
+}
+
+// setPrincipal makes p the session's owner and arms the expiry: the token
+// authenticates the media too (spec §2.8), so a session whose token expires
+// without a replacement is closed after the grace period.
+func (s *Session) setPrincipal(p *oauth.Principal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.owner = p
+	if s.expiry != nil {
+		s.expiry.Stop()
+		s.expiry = nil
+	}
+	if p == nil || p.ExpiresAt.IsZero() {
+		return
+	}
+	s.expiry = time.AfterFunc(time.Until(p.ExpiresAt)+s.grace, func() {
+		s.log.Info("token expired without a new one; closing session", "grace", s.grace)
+		go s.Close()
+	})
+}
+
+// Owner is the principal whose token the session runs on.
+func (s *Session) Owner() *oauth.Principal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.owner
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/oauth"
 )
 
 // sessionManager owns the live sessions: it creates them for either
@@ -27,6 +28,8 @@ type sessionManager struct {
 	cameras  *cameras.Registry
 	clock    rtpClock
 	settings []webrtc.ICEServer
+	// grace is how long a session outlives its token without a new one.
+	grace time.Duration
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -82,6 +85,7 @@ func newSessionManager(cfg appsettings.WebRTC, api *mediaAPI, reg *cameras.Regis
 
 // createRequest is what a signaling flow (REST or WebSocket) asks for.
 type createRequest struct {
+	Principal  *oauth.Principal
 	DeviceID   string
 	StreamID   string
 	IceServers []iceServerJSON
@@ -97,6 +101,9 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	cam, ok := m.cameras.Camera(req.DeviceID)
 	if !ok {
 		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(req.DeviceID, 64))
+	}
+	if !req.Principal.Can(oauth.RightLive, cam.ID) {
+		return nil, forbidden(req.Principal, oauth.RightLive, cam.ID)
 	}
 	stream, ok := cam.Stream(req.StreamID)
 	if !ok {
@@ -123,7 +130,9 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		cancel:     cancel,
 		firstFrame: make(chan struct{}),
 		onClose:    m.remove,
+		grace:      m.grace,
 	}
+	s.setPrincipal(req.Principal)
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()

@@ -5,6 +5,8 @@
 // Usage:
 //
 //	camgate [--config DIR] [--environment NAME]
+//	camgate hash-password              (reads a password on standard input)
+//	camgate rotate-signing-key [--config DIR]
 //
 // Without --config camgate runs its embedded demo camera on built-in
 // defaults. Bad settings end the process with exit code 2 and one line that
@@ -28,6 +30,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/web"
 )
 
@@ -39,6 +42,13 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if code, handled := runCommand(args[0], args[1:], os.Stdin, stdout, stderr); handled {
+			return code
+		}
+		fmt.Fprintf(stderr, "camgate: unknown command %q (commands: hash-password, rotate-signing-key)\n", args[0])
+		return exitSettings
+	}
 	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	configDir := fl.String("config", "", "folder with appsettings.json (default: built-in settings with the demo camera)")
@@ -69,23 +79,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve builds the components, runs until ctx ends, then closes them in
 // reverse order.
 func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer) error {
+	// Listen first: the identity provider's issuer URL defaults to the
+	// address camgate actually listens on.
+	ln, err := net.Listen("tcp", settings.Http.Listen)
+	if err != nil {
+		return fmt.Errorf("Http.Listen %s: %w", settings.Http.Listen, err)
+	}
+	issuer := settings.Auth.BuiltIn.Issuer
+	if issuer == "" {
+		issuer = strings.TrimSuffix(browserURL(ln.Addr()), "/") + "/API/IDP"
+	}
+	auth, err := oauth.New(ctx, oauth.Options{Settings: settings, Issuer: issuer, Log: log})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer auth.Close()
+
 	registry := cameras.NewRegistry(settings, log)
 	if err := registry.Start(ctx); err != nil {
+		_ = ln.Close()
 		return err
 	}
 	defer registry.Close()
 
-	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Web: web.Files(), Log: log})
+	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, Web: web.Files(), Log: log})
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
-	if err := gw.Start(settings.Http.Listen); err != nil {
-		_ = gw.Close(context.Background())
-		return err
-	}
+	gw.Serve(ln)
 	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
 		"cameras", len(registry.Cameras()), "demo", settings.Demo.Enabled)
 	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
+	if user, password, ok := auth.DemoCredentials(); ok {
+		fmt.Fprintf(stdout, "camgate: demo mode: sign in as %q with password %q\n", user, password)
+	}
 
 	<-ctx.Done()
 	log.Info("shutting down")

@@ -1,5 +1,6 @@
-// Every request to the gateway goes through api(): sign-in will add its
+// Every request to the gateway goes through api(), which adds the
 // "Authorization: Bearer …" header here and nowhere else.
+import { accessToken, signOut } from './auth.js';
 
 // ApiError carries the text to show the user; status is 0 when the gateway
 // could not be reached at all.
@@ -26,6 +27,8 @@ export async function api(method, path, body) {
     keepalive: method === 'DELETE',
     signal: AbortSignal.timeout(TIMEOUT_MS),
   };
+  const token = accessToken();
+  if (token) init.headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -42,6 +45,11 @@ export async function api(method, path, body) {
     json = text ? JSON.parse(text) : null;
   } catch {
     // Not JSON (a proxy's HTML error page, say): fall back to the status line.
+  }
+  if (res.status === 401 && token) {
+    // The token was refused (expired while the tab slept, key rotated,
+    // user removed): back to the sign-in form.
+    signOut();
   }
   if (!res.ok) {
     const detail = json?.error?.details?.[0]?.errorText;

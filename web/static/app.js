@@ -2,6 +2,7 @@
 // The camera list refreshes itself; playback and gateway failures are
 // retried with back-off so that a wall display recovers on its own.
 import { api } from './api.js';
+import * as auth from './auth.js';
 import { LiveSession } from './session.js';
 
 const LIST_REFRESH_MS = 5_000;
@@ -13,8 +14,9 @@ const video = $('video');
 
 // What tests (and curious operators in the console) can read.
 const status = {
-  // loading | unreachable (no camera list yet) | empty | connecting | playing | retrying
+  // loading | unreachable (no camera list yet) | empty | connecting | playing | retrying | signed-out
   state: 'loading',
+  signedIn: false,
   cameraId: null,
   sessionId: null,
   ttffMs: null,
@@ -43,7 +45,11 @@ function say(text, isError = false) {
 
 // ---- camera list ----
 
+let listTimer = 0;
+
 async function refreshCameras() {
+  clearTimeout(listTimer);
+  if (!auth.accessToken()) return;
   try {
     cameras = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
     if (listFailures) say('');
@@ -52,13 +58,13 @@ async function refreshCameras() {
     renderCameras();
     if (!status.cameraId && cameras.length) play(cameras[0].id);
     if (!cameras.length) { setState('empty'); say('No cameras are configured.'); }
-    setTimeout(refreshCameras, LIST_REFRESH_MS);
+    listTimer = setTimeout(refreshCameras, LIST_REFRESH_MS);
   } catch (err) {
     const delay = backoff(listFailures++);
     // A playing view keeps its state: the stream may well outlive a hiccup.
     if (!status.cameraId) setState('unreachable', err.message);
     say(`Cannot load the cameras: ${err.message}. Retrying in ${delay / 1000} s.`, true);
-    setTimeout(refreshCameras, delay);
+    listTimer = setTimeout(refreshCameras, delay);
   }
 }
 
@@ -181,7 +187,62 @@ function renderDiagnostics() {
   $('diag').textContent = parts.join(' · ');
 }
 
+// ---- sign-in ----
+
+function showSignedIn() {
+  const signedIn = Boolean(auth.accessToken());
+  $('sign-in').hidden = signedIn;
+  $('app').hidden = !signedIn;
+  $('account').hidden = !signedIn;
+  $('account-name').textContent = auth.userName() ?? '';
+  status.signedIn = signedIn;
+  if (!signedIn) $('username').focus();
+}
+
+$('sign-in').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const button = ev.target.querySelector('button');
+  button.disabled = true;
+  $('sign-in-error').textContent = '';
+  try {
+    await auth.signIn($('username').value.trim(), $('password').value);
+    $('password').value = '';
+  } catch (err) {
+    $('sign-in-error').textContent = `Cannot sign in: ${err.message}.`;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$('sign-out').addEventListener('click', () => auth.signOut());
+
+auth.onChange((event) => {
+  if (event === 'signed-in') {
+    showSignedIn();
+    refreshCameras();
+  } else if (event === 'refreshed') {
+    // Like the XProtect sample: the session gets the new token too, or the
+    // gateway closes it when the old one expires.
+    session?.updateToken(auth.accessToken());
+  } else if (event === 'signing-out') {
+    // Close while the token still works, so the DELETE is accepted.
+    session?.close();
+    session = null;
+  } else if (event === 'signed-out') {
+    clearTimeout(listTimer);
+    clearTimeout(retryTimer);
+    session?.close();
+    session = null;
+    Object.assign(status, { cameraId: null, sessionId: null });
+    cameras = [];
+    renderCameras();
+    setState('signed-out');
+    showSignedIn();
+  }
+});
+
 setInterval(sampleStats, 1_000);
 addEventListener('pagehide', () => session?.close());
 renderDiagnostics();
+showSignedIn();
 refreshCameras();

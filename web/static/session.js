@@ -68,6 +68,13 @@ export class LiveSession {
   // leave, drop the session, and answer the DELETE with a 404 that the
   // browser logs as an error. XProtect itself has no DELETE (it notices the
   // closed connection), so a failed DELETE is ignored.
+  // updateToken hands a refreshed access token to the gateway, which would
+  // otherwise close the session when the old token expires.
+  async updateToken(token) {
+    if (!this.id || this.#closed) return;
+    await api('PATCH', `${BASE}/Session/${this.id}`, { token }).catch(() => {});
+  }
+
   close() {
     if (this.#closed) return;
     this.#closed = true;
