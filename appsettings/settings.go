@@ -28,6 +28,8 @@ type Settings struct {
 	Auth Auth
 	// CORS is the cross-origin policy for web portals on other origins.
 	CORS CORS
+	// WebSocket is the WebSocket signaling endpoint.
+	WebSocket WebSocket
 	// Logging selects what is logged.
 	Logging Logging
 }
@@ -170,10 +172,11 @@ func Defaults() Settings {
 			RtpClock:          "ms",
 			ViewerQueueFrames: 128,
 		},
-		Demo:    Demo{Enabled: false, Listen: "127.0.0.1:0"},
-		DataDir: "data",
-		Auth:    defaultAuth(),
-		CORS:    defaultCORS(),
-		Logging: Logging{Level: "info"},
+		Demo:      Demo{Enabled: false, Listen: "127.0.0.1:0"},
+		DataDir:   "data",
+		Auth:      defaultAuth(),
+		CORS:      defaultCORS(),
+		WebSocket: defaultWebSocket(),
+		Logging:   Logging{Level: "info"},
 	}
 }

@@ -34,6 +34,7 @@ func (s *Settings) Validate() error {
 	}
 	v.auth(&s.Auth, s.Demo.Enabled, cameraIDs)
 	v.cors(&s.CORS)
+	v.webSocket(&s.WebSocket)
 	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
 }
