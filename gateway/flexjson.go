@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -37,7 +38,9 @@ func (f *flexFloat) UnmarshalJSON(b []byte) error {
 		}
 	}
 	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	// ParseFloat also reads "NaN" and "Inf"; ASP.NET Core's web defaults do
+	// not, and no speed or position can be either.
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return flexTypeError[flexFloat](b)
 	}
 	*f = flexFloat{Set: true, Value: v}
