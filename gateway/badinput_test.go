@@ -432,8 +432,10 @@ func TestErrorShapes(t *testing.T) {
 		record(env.send(http.MethodPatch, "/REST/v1/WebRTC/WebRTCSession/"+s.id, []byte(`{"token":"`+token+`"}`)))
 		record(env.send(http.MethodPatch, restBase+"/Session/"+unknownSession, []byte(`{"token":"`+token+`"}`)))
 	})
+	// Neither the token nor its signature, which alone would prove it.
+	signature := token[strings.LastIndexByte(token, '.')+1:]
 	for i, b := range bodies {
-		if bytes.Contains(b, []byte(token)) || bytes.Contains(b, []byte("c2VjcmV0LXRva2Vu")) {
+		if bytes.Contains(b, []byte(token)) || bytes.Contains(b, []byte(signature)) {
 			t.Fatalf("response %d echoes the token: %.300s", i, b)
 		}
 	}
