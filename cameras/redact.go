@@ -18,8 +18,8 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// scrubSecret replaces the password of rawURL (and the raw user info) inside
-// err's text.
+// scrubSecret replaces the password of rawURL inside err's text, both as
+// written in the URL (percent-escaped) and decoded.
 func scrubSecret(err error, rawURL string) error {
 	u, perr := url.Parse(rawURL)
 	if perr != nil || u.User == nil {
@@ -27,6 +27,11 @@ func scrubSecret(err error, rawURL string) error {
 	}
 	msg := err.Error()
 	clean := msg
+	// The password as written in the URL (escaped, as a library quoting the
+	// URL shows it), then as decoded (as sent to the camera).
+	if raw := rawPassword(rawURL); raw != "" {
+		clean = strings.ReplaceAll(clean, raw, "***")
+	}
 	if pw, ok := u.User.Password(); ok && pw != "" {
 		clean = strings.ReplaceAll(clean, pw, "***")
 	}
@@ -34,6 +39,24 @@ func scrubSecret(err error, rawURL string) error {
 		return err
 	}
 	return &scrubbedError{msg: clean, err: err}
+}
+
+// rawPassword returns the password of a URL that url.Parse accepted, as
+// written (percent-escapes kept), or "".
+func rawPassword(rawURL string) string {
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i] // the authority
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
 }
 
 type scrubbedError struct {

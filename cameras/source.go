@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -48,6 +49,12 @@ type rtspPull struct {
 func (p *rtspPull) run(ctx context.Context) error {
 	u, err := base.ParseURL(p.url)
 	if err != nil {
+		var parseErr *url.Error
+		if errors.As(err, &parseErr) {
+			// url.Parse's message quotes the whole URL, password and all,
+			// and even its detail ("invalid port") may show part of it.
+			err = errors.New("not a valid URL")
+		}
 		return fmt.Errorf("bad RTSP URL %q: %w", redactURL(p.url), err)
 	}
 	c := &gortsplib.Client{

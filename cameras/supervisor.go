@@ -31,7 +31,14 @@ type supervisor struct {
 
 func (sv *supervisor) run(ctx context.Context) {
 	delay := minRetryDelay
-	go sv.reportProblems(ctx)
+	// run returns only once ctx is done; it waits for the reporter so that
+	// Registry.Close returns with no goroutine of the supervisor left.
+	reporterDone := make(chan struct{})
+	go func() {
+		defer close(reporterDone)
+		sv.reportProblems(ctx)
+	}()
+	defer func() { <-reporterDone }()
 	for {
 		sv.status.set(StateConnecting, "")
 		started := time.Now()

@@ -1,0 +1,241 @@
+package cameras
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+)
+
+// busyGoroutines lists the goroutines that are inside the package's
+// supervisor, RTSP source or hub. The goroutines the registry starts are
+// closures that call into these; once such a closure has signalled its exit
+// (wg.Done, close(done)) it may linger on its last line for a moment, but it
+// has left these functions for good. So after Close the list must be empty.
+func busyGoroutines() []string {
+	return goroutinesIn(
+		"camgate/cameras.(*supervisor).run(",
+		"camgate/cameras.(*supervisor).reportProblems(",
+		"camgate/cameras.(*rtspPull).",
+		"camgate/cameras.(*Stream).",
+		"camgate/cameras.(*ingestCounters).",
+	)
+}
+
+// goroutinesIn returns the stacks of the goroutines with a frame that
+// contains one of the markers.
+func goroutinesIn(markers ...string) []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var found []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		for _, m := range markers {
+			if strings.Contains(g, m) {
+				found = append(found, g)
+				break
+			}
+		}
+	}
+	return found
+}
+
+// TestRegistryStreamsAndCloses is the happy path: a camera in settings
+// streams into its hub, the hub caches a keyframe for new viewers, and Close
+// returns with every goroutine of the registry gone.
+// Not parallel: it counts the process's goroutines.
+func TestRegistryStreamsAndCloses(t *testing.T) {
+	baseline := runtime.NumGoroutine()
+
+	cam := startTestCamera(t, nil)
+	log, logs := captureLog()
+	r := NewRegistry(oneCamera("front-door", cam.URL(), "auto"), log)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(r.Close) // only matters if the test fails before its own Close
+
+	cs := defaultStreamOf(t, r, "front-door")
+	if !cs.Default || cs.ID != "front-door-main" {
+		t.Fatalf("default stream = %+v, want the camera's only stream", cs)
+	}
+	if cs.Hub.CameraID != "front-door" || cs.Hub.StreamID != "front-door-main" {
+		t.Fatalf("hub is named %s/%s", cs.Hub.CameraID, cs.Hub.StreamID)
+	}
+	st := waitState(t, cs, StateStreaming)
+	if st.LastError != "" || st.Since.IsZero() {
+		t.Fatalf("streaming status = %+v, want no error and a Since", st)
+	}
+	first := waitFrames(t, cs.Hub, 0)
+	later := waitFrames(t, cs.Hub, first.FramesIn+20)
+	if later.Keyframes == 0 || later.GOPFrames == 0 || later.BytesIn == 0 || later.Epoch != 1 {
+		t.Fatalf("hub stats = %+v, want frames, a cached GOP and epoch 1", later)
+	}
+
+	// A new viewer starts from the cached keyframe.
+	viewer := cs.Hub.AddReader(256)
+	ctx, cancel := context.WithTimeout(context.Background(), svDeadline)
+	it, err := viewer.Next(ctx)
+	cancel()
+	if err != nil {
+		t.Fatalf("viewer: %v", err)
+	}
+	if !it.Frame.Key || !it.CatchUp || len(it.Frame.Payloads) == 0 {
+		t.Fatalf("first viewer item: key=%v catchUp=%v payloads=%d, want the cached keyframe",
+			it.Frame.Key, it.CatchUp, len(it.Frame.Payloads))
+	}
+	viewer.Close()
+
+	if out := logs.String(); !strings.Contains(out, "camera streaming") ||
+		!strings.Contains(out, "component=cameras") || !strings.Contains(out, "camera=front-door") {
+		t.Fatalf("log lacks the streaming line with component and camera:\n%s", out)
+	}
+
+	r.Close()
+	// Close returns only when the registry's goroutines have exited.
+	if busy := busyGoroutines(); len(busy) != 0 {
+		t.Fatalf("after Close, %d goroutines of the registry still run:\n%s", len(busy), strings.Join(busy, "\n\n"))
+	}
+	r.Close() // a second Close is harmless
+	cam.Close()
+	// gortsplib's and the demo camera's goroutines end on their own
+	// schedule; nothing may be left behind for good.
+	deadline := time.Now().Add(svDeadline)
+	for runtime.NumGoroutine() > baseline {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines after Close, %d before the test:\n%s",
+				runtime.NumGoroutine(), baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRegistryDemoCamera(t *testing.T) {
+	t.Parallel()
+	s := appsettings.Defaults()
+	s.Demo = appsettings.Demo{Enabled: true, Listen: "127.0.0.1:0", Clip: testClipPath}
+	s.Cameras = []appsettings.Camera{{
+		Id: "Lobby", Transport: "tcp",
+		// No stream is marked default: the first one is.
+		Streams: []appsettings.Stream{
+			{Id: "Lobby-High", Url: "rtsp://" + freeAddr(t) + "/high"},
+			{Id: "Lobby-Low", Url: "rtsp://" + freeAddr(t) + "/low"},
+		},
+	}}
+	r := startTestRegistry(t, s, discardLog())
+
+	cams := r.Cameras()
+	if len(cams) != 2 || cams[0].ID != appsettings.DemoCameraID || cams[1].ID != "Lobby" {
+		t.Fatalf("cameras = %v, want the demo camera first, then Lobby", cameraIDs(cams))
+	}
+	if cams[1].Name != "Lobby" {
+		t.Errorf("a camera without a Name is called %q, want its Id", cams[1].Name)
+	}
+	for _, id := range []string{appsettings.DemoCameraID, strings.ToLower(appsettings.DemoCameraID)} {
+		if c, ok := r.Camera(id); !ok || c != cams[0] {
+			t.Errorf("Camera(%q) = %v, %v; want the demo camera", id, c, ok)
+		}
+	}
+	if c, ok := r.Camera("lobby"); !ok || c != cams[1] {
+		t.Errorf("Camera(lobby) = %v, %v", c, ok)
+	}
+	if _, ok := r.Camera("no-such-camera"); ok {
+		t.Error("Camera(no-such-camera) found something")
+	}
+
+	demoCam := cams[0]
+	def, ok := demoCam.Stream("")
+	if !ok || def.ID != appsettings.DemoStreamID || !def.Default || demoCam.DefaultStream() != def {
+		t.Fatalf("demo camera's default stream = %+v, %v", def, ok)
+	}
+	if s, ok := demoCam.Stream(strings.ToLower(appsettings.DemoStreamID)); !ok || s != def {
+		t.Errorf("Stream(lower-case id) = %v, %v", s, ok)
+	}
+	if _, ok := demoCam.Stream("no-such-stream"); ok {
+		t.Error("Stream(no-such-stream) found something")
+	}
+	lobby := cams[1]
+	if d := lobby.DefaultStream(); d == nil || d.ID != "Lobby-High" || lobby.Streams[1].Default {
+		t.Errorf("Lobby's default stream = %+v, want the first", d)
+	}
+	if s, ok := lobby.Stream("lobby-low"); !ok || s != lobby.Streams[1] {
+		t.Errorf("Stream(lobby-low) = %v, %v", s, ok)
+	}
+
+	waitState(t, def, StateStreaming)
+	st := waitFrames(t, def.Hub, 0)
+	if st.Keyframes == 0 || st.GOPFrames == 0 {
+		t.Fatalf("demo hub = %+v, want a cached keyframe at once (the demo starts with one)", st)
+	}
+	// The cameras nobody serves fail on their own without affecting the demo.
+	waitState(t, lobby.Streams[0], StateRetrying)
+	waitState(t, lobby.Streams[1], StateRetrying)
+	if def.Status().State != StateStreaming {
+		t.Fatalf("demo stream = %+v", def.Status())
+	}
+}
+
+func cameraIDs(cams []*Camera) []string {
+	var ids []string
+	for _, c := range cams {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+func TestRegistryDemoWithMissingClipFailsStart(t *testing.T) {
+	t.Parallel()
+	s := appsettings.Defaults()
+	missing := filepath.Join(t.TempDir(), "nope.h264")
+	s.Demo = appsettings.Demo{Enabled: true, Listen: "127.0.0.1:0", Clip: missing}
+	r := NewRegistry(s, discardLog())
+	err := r.Start(context.Background())
+	if err == nil {
+		r.Close()
+		t.Fatal("Start succeeded without a demo clip")
+	}
+	if !strings.Contains(err.Error(), "Demo.Clip") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("Start error = %q, want it to name Demo.Clip and the path", err)
+	}
+	r.Close() // harmless after a failed Start
+}
+
+func TestFindDemoClip(t *testing.T) {
+	// Not parallel: t.Chdir changes the whole process's working directory.
+	missing := filepath.Join(t.TempDir(), "missing.h264")
+	if _, err := findDemoClip(missing); err == nil || !errors.Is(err, fs.ErrNotExist) ||
+		!strings.Contains(err.Error(), "Demo.Clip") || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("findDemoClip(missing) error = %v, want a not-exist error naming Demo.Clip and the path", err)
+	}
+	if got, err := findDemoClip(testClipPath); err != nil || got != testClipPath {
+		t.Fatalf("findDemoClip(%q) = %q, %v", testClipPath, got, err)
+	}
+
+	t.Run("repository folder", func(t *testing.T) {
+		t.Chdir("..") // the repository root, where make run starts camgate
+		got, err := findDemoClip("")
+		if err != nil || got != demoClipName {
+			t.Fatalf("findDemoClip(\"\") = %q, %v; want %q", got, err, demoClipName)
+		}
+	})
+	t.Run("elsewhere", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		_, err := findDemoClip("")
+		if err == nil || !strings.Contains(err.Error(), demoClipName) || !strings.Contains(err.Error(), "Demo.Clip") {
+			t.Fatalf("findDemoClip(\"\") away from the repository: %v; want an error naming the clip and Demo.Clip", err)
+		}
+	})
+}
