@@ -200,6 +200,11 @@ func (v *validator) rtspURL(path, raw string) {
 		v.fail(path, "must name a host"+gotURL(raw))
 	case u.Port() != "" && !validPort(u.Port(), 1):
 		v.fail(path, "port must be from 1 to 65535"+gotURL(raw))
+	case strings.Contains(raw, "#"):
+		// RTSP URLs have no fragment: a '#' is almost always part of a
+		// password, which must then be written %23. Not quoted: the text
+		// after '#' may be the rest of that password.
+		v.fail(path, "contains '#': RTSP URLs have no fragment; write a '#' in a user name or password as %23")
 	}
 }
 

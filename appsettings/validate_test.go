@@ -222,6 +222,8 @@ func TestValidateRules(t *testing.T) {
 		{"stream url port", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://user:password@192.0.2.10:70000/x" },
 			[]string{`Cameras[0].Streams[0].Url: port must be from 1 to 65535 (got "rtsp://192.0.2.10:70000/x")`}},
 		{"stream url scheme in capitals", func(s *Settings) { s.Cameras[0].Streams[0].Url = "RTSP://192.0.2.10/x" }, nil},
+		{"stream url with an unescaped # in the password", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://admin:123#45@192.0.2.10/x" },
+			[]string{"Cameras[0].Streams[0].Url: contains '#': RTSP URLs have no fragment; write a '#' in a user name or password as %23"}},
 		{"two default streams", func(s *Settings) { s.Cameras[0].Streams[1].Default = true },
 			[]string{"Cameras[0].Streams[1].Default: only one stream of a camera may be the default, and Streams[0] already is"}},
 		{"default streams on two cameras", func(s *Settings) { s.Cameras[1].Streams[0].Default = true }, nil},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -44,6 +45,8 @@ type rtspPull struct {
 	counters  *ingestCounters
 	// onFirstFrame is called once, when the first access unit arrives.
 	onFirstFrame func()
+	// log receives the RTSP client's own notices (a transport switch).
+	log *slog.Logger
 }
 
 func (p *rtspPull) run(ctx context.Context) error {
@@ -63,6 +66,10 @@ func (p *rtspPull) run(ctx context.Context) error {
 		Transport:     transportOf(p.transport),
 		OnDecodeError: p.counters.decodeError,
 		OnPacketsLost: func(lost uint64) { p.counters.packetsLost.Add(lost) },
+		// Without this gortsplib prints through the standard log package.
+		OnTransportSwitch: func(err error) {
+			p.log.Info("RTSP transport switched", "reason", scrubText(err.Error(), p.url))
+		},
 	}
 	if err := c.Start2(); err != nil {
 		return p.clean(fmt.Errorf("connect: %w", err))

@@ -47,6 +47,7 @@ func (sv *supervisor) run(ctx context.Context) {
 			transport: sv.transport,
 			stream:    sv.stream,
 			counters:  &sv.counters,
+			log:       sv.log,
 			onFirstFrame: func() {
 				sv.status.set(StateStreaming, "")
 				sv.log.Info("camera streaming")
