@@ -30,6 +30,8 @@ type Settings struct {
 	CORS CORS
 	// WebSocket is the WebSocket signaling endpoint.
 	WebSocket WebSocket
+	// Recording is continuous recording, retention and playback.
+	Recording Recording
 	// Logging selects what is logged.
 	Logging Logging
 }
@@ -109,6 +111,9 @@ type Camera struct {
 	// Transport is the RTSP transport: "udp", "tcp" or "auto" (UDP first,
 	// TCP when no UDP packet arrives). Default: "auto".
 	Transport string
+	// Recording is the camera's continuous recording (of its default
+	// stream). Default: off.
+	Recording CameraRecording
 }
 
 // Stream is one RTSP stream of a camera.
@@ -177,6 +182,7 @@ func Defaults() Settings {
 		Auth:      defaultAuth(),
 		CORS:      defaultCORS(),
 		WebSocket: defaultWebSocket(),
+		Recording: defaultRecording(),
 		Logging:   Logging{Level: "info"},
 	}
 }

@@ -35,6 +35,7 @@ func (s *Settings) Validate() error {
 	v.auth(&s.Auth, s.Demo.Enabled, cameraIDs)
 	v.cors(&s.CORS)
 	v.webSocket(&s.WebSocket)
+	v.recording(&s.Recording, s.Cameras)
 	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
 }
