@@ -124,6 +124,8 @@ func (p *corsPolicy) wrap(next http.Handler) http.Handler {
 		}
 		if allowed {
 			h.Set("Access-Control-Allow-Origin", origin)
+			// Let the page read why a call was refused and when to retry.
+			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After")
 		}
 		next.ServeHTTP(w, r)
 	})

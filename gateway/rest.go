@@ -187,7 +187,10 @@ func (g *Gateway) ownedSession(c *gin.Context, id string) (*Session, error) {
 // session's: it must be valid (else 401), of the same user, and still carry
 // the right to watch the camera (else 403). The token is never echoed.
 func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
-	p, err := verifyToken(c.Request.Context(), g.auth, strings.TrimSpace(strings.TrimPrefix(raw, "Bearer ")))
+	if t, ok := bearerToken(raw); ok {
+		raw = t // a body token written as "Bearer …", any case
+	}
+	p, err := verifyToken(c.Request.Context(), g.auth, strings.TrimSpace(raw))
 	if err != nil {
 		return err
 	}

@@ -112,6 +112,9 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
 		"cameras", len(registry.Cameras()), "demo", settings.Demo.Enabled)
 	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
+	if !settings.Demo.Enabled && len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
+		log.Warn("nobody can sign in: there are no Auth.Users and no Auth.Issuers (camgate hash-password makes a password hash)")
+	}
 	if user, password, ok := auth.DemoCredentials(); ok {
 		fmt.Fprintf(stdout, "camgate: demo mode: sign in as %q with password %q\n", user, password)
 	}
