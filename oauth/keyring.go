@@ -14,10 +14,11 @@ import (
 
 // keyReloadInterval is how often, at most, a running Service looks at the
 // key file's metadata (one stat) for a rotation done by
-// "camgate rotate-signing-key". It looks when it signs a token, serves the
-// JWKS or verifies one of its tokens, so a rotation takes effect within
-// 10 s of the next such request. A token whose key id is unknown makes it
-// look at once, so that a key another process added verifies immediately.
+// "camgate rotate-signing-key". It looks when it signs a token or serves the
+// JWKS, so a rotation takes effect within 10 s of the next such request.
+// Verification needs no periodic look: retired keys stay in the file, and a
+// token whose key id is unknown makes it look at once, so that a key another
+// process added verifies immediately.
 const keyReloadInterval = 10 * time.Second
 
 // keyring holds the built-in provider's signing keys and follows the key

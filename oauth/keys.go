@@ -209,6 +209,9 @@ func writeKeyFile(path string, f keyFile) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write the signing key file: %w", err)
 	}
+	// "camgate rotate-signing-key" run as root must not leave a file the
+	// camgate service user cannot read: keep the existing file's owner.
+	keepOwner(tmp, path)
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write the signing key file: %w", err)
 	}
