@@ -27,6 +27,7 @@ type Gateway struct {
 	media    *mediaAPI
 	auth     Authenticator
 	cors     *corsPolicy
+	ws       *wsHub
 	handler  http.Handler
 
 	ln   net.Listener
@@ -60,6 +61,7 @@ func New(o Options) (*Gateway, error) {
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
 	g.cors = newCORSPolicy(o.Settings.CORS)
+	g.ws = newWSHub(o.Settings.WebSocket)
 	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
 	return g, nil
 }
@@ -79,6 +81,9 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	idp.GET("/.well-known/openid-configuration", gin.WrapF(g.auth.HandleDiscovery))
 	idp.GET("/.well-known/jwks", gin.WrapF(g.auth.HandleJWKS))
 
+	// WebSocket signaling takes its token in the register message.
+	r.GET("/api/ws/webrtc/v1", g.serveWebSocket)
+
 	api := r.Group("/api", g.requireAuth)
 	rtc := api.Group("/rest/v1/webrtc")
 	rtc.POST("/session", g.postSession)
@@ -89,6 +94,8 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	rtc.GET("/icecandidates/:id", g.getCandidates)
 	rtc.POST("/icecandidates/:id", g.postCandidates)
 	api.GET("/rest/v1/cameras", g.getCameras)
+	// The 2025 sample's token refresh in WebSocket mode (spec §8.17).
+	api.PATCH("/ws/webrtc/v1/session/:id", g.patchSession)
 
 	static := http.FileServerFS(web)
 	r.NoRoute(func(c *gin.Context) {
@@ -172,6 +179,7 @@ func (g *Gateway) Close(ctx context.Context) error {
 		err = g.srv.Shutdown(ctx)
 		<-g.done
 	}
+	g.ws.closeAll() // Shutdown does not wait for hijacked connections
 	g.sessions.closeAll()
 	g.media.Close()
 	return err

@@ -46,6 +46,9 @@ type Session struct {
 	offer      string   // JSON string of the offer {type, sdp}
 	answer     string   // JSON string of the answer, once received
 	candidates []string // server candidates as JSON strings, cumulative
+	// onCandidate, when set, is called with every server candidate
+	// gathered after it was set (the WebSocket flow trickles them).
+	onCandidate func(string)
 	pending    []webrtc.ICECandidateInit
 	answered   bool
 	owner      *oauth.Principal // whose token the session runs on
@@ -138,7 +141,27 @@ func (s *Session) onLocalCandidate(c *webrtc.ICECandidate) {
 	}
 	s.mu.Lock()
 	s.candidates = append(s.candidates, string(b))
+	hook := s.onCandidate
 	s.mu.Unlock()
+	if hook != nil {
+		hook(string(b))
+	}
+}
+
+// watchCandidates returns the server candidates gathered so far and has fn
+// called with each later one; nil stops that. fn must not block.
+func (s *Session) watchCandidates(fn func(string)) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCandidate = fn
+	return append([]string(nil), s.candidates...)
+}
+
+// hasAnswer reports whether the client's answer was applied.
+func (s *Session) hasAnswer() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answered && s.answer != ""
 }
 
 // Candidates returns the server's candidates gathered so far, cumulative.
