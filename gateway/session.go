@@ -46,14 +46,12 @@ type Session struct {
 	offer      string   // JSON string of the offer {type, sdp}
 	answer     string   // JSON string of the answer, once received
 	candidates []string // server candidates as JSON strings, cumulative
-	// onCandidate, when set, is called with every server candidate
-	// gathered after it was set (the WebSocket flow trickles them).
-	onCandidate func(string)
 	pending    []webrtc.ICECandidateInit
 	answered   bool
 	owner      *oauth.Principal // whose token the session runs on
 	expiry     *time.Timer      // closes the session grace after owner's token expires
 	reader     *cameras.Reader
+	candHook   func(string)
 
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -141,7 +139,7 @@ func (s *Session) onLocalCandidate(c *webrtc.ICECandidate) {
 	}
 	s.mu.Lock()
 	s.candidates = append(s.candidates, string(b))
-	hook := s.onCandidate
+	hook := s.candHook
 	s.mu.Unlock()
 	if hook != nil {
 		hook(string(b))
@@ -153,7 +151,7 @@ func (s *Session) onLocalCandidate(c *webrtc.ICECandidate) {
 func (s *Session) watchCandidates(fn func(string)) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.onCandidate = fn
+	s.candHook = fn
 	return append([]string(nil), s.candidates...)
 }
 
