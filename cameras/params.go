@@ -6,6 +6,9 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
+// maxParamSetSize bounds an SPS or PPS; real ones are tens of bytes.
+const maxParamSetSize = 256
+
 // paramSets tracks a stream's current SPS and PPS and makes every IDR access
 // unit self-contained. Many cameras send SPS/PPS only in the SDP
 // (sprop-parameter-sets) or only now and then, but a browser that joins at a
@@ -33,10 +36,20 @@ func (p *paramSets) normalize(au [][]byte) ([][]byte, bool) {
 		}
 		switch h264.NALUType(nalu[0] & 0x1f) {
 		case h264.NALUTypeSPS:
-			p.set(&p.sps, nalu)
+			// A damaged packet can carry any bytes under an SPS type; taken
+			// as the stream's SPS it would spoil every later keyframe. Keep
+			// only parameter sets that parse.
+			var sps h264.SPS
+			if len(nalu) <= maxParamSetSize && sps.Unmarshal(nalu) == nil {
+				p.set(&p.sps, nalu)
+			}
 			continue
 		case h264.NALUTypePPS:
-			p.set(&p.pps, nalu)
+			// A PPS cannot be parsed without its SPS; bound its size at
+			// least (real ones are a few bytes).
+			if len(nalu) <= maxParamSetSize {
+				p.set(&p.pps, nalu)
+			}
 			continue
 		case h264.NALUTypeAccessUnitDelimiter:
 			continue

@@ -8,11 +8,14 @@ import (
 )
 
 var (
-	testSPS = []byte{0x67, 0x42, 0xc0, 0x1e, 0xda}
-	testPPS = []byte{0x68, 0xce, 0x3c, 0x80}
-	testIDR = []byte{0x65, 0x88, 0x84, 0x00}
-	testP   = []byte{0x41, 0x9a, 0x02}
-	testAUD = []byte{0x09, 0xf0}
+	// testSPS is the demo clip's SPS (640x360 baseline); testSPS2 is a
+	// 320x240 High-profile SPS. Both parse: the hub keeps only SPS that do.
+	testSPS  = []byte{0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80, 0xbf, 0xe5, 0xc0, 0x44, 0x00, 0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x03, 0x00, 0xc8, 0x3c, 0x58, 0xba, 0x80}
+	testSPS2 = []byte{0x67, 0x64, 0x00, 0x0d, 0xac, 0xd9, 0x41, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0x20, 0xf1, 0x42, 0x99, 0x60}
+	testPPS  = []byte{0x68, 0xce, 0x3c, 0x80}
+	testIDR  = []byte{0x65, 0x88, 0x84, 0x00}
+	testP    = []byte{0x41, 0x9a, 0x02}
+	testAUD  = []byte{0x09, 0xf0}
 )
 
 func naluTypes(au [][]byte) []h264.NALUType {
@@ -24,7 +27,7 @@ func naluTypes(au [][]byte) []h264.NALUType {
 }
 
 func TestParamSetsNormalize(t *testing.T) {
-	sps2 := []byte{0x67, 0x64, 0x00, 0x28}
+	sps2 := testSPS2
 	for _, tc := range []struct {
 		name      string
 		sdpSPS    []byte
@@ -66,6 +69,16 @@ func equalTypes(a, b []h264.NALUType) bool {
 	return true
 }
 
+func TestGarbageParameterSetsAreIgnored(t *testing.T) {
+	p := paramSets{sps: testSPS, pps: testPPS}
+	garbageSPS := append([]byte{0x67}, make([]byte, 40)...)
+	hugePPS := append([]byte{0x68}, make([]byte, maxParamSetSize)...)
+	out, key := p.normalize([][]byte{garbageSPS, hugePPS, testIDR})
+	if !key || !bytes.Equal(out[0], testSPS) || !bytes.Equal(out[1], testPPS) || p.changed {
+		t.Fatalf("garbage replaced the parameter sets: %x %x changed=%v", out[0], out[1], p.changed)
+	}
+}
+
 func TestParamSetsChangeAndOwnership(t *testing.T) {
 	p := paramSets{}
 	idr := append([]byte(nil), testIDR...)
@@ -82,7 +95,7 @@ func TestParamSetsChangeAndOwnership(t *testing.T) {
 	if p.changed {
 		t.Fatal("first parameter sets reported as a change")
 	}
-	newSPS := []byte{0x67, 0x64, 0x00, 0x28}
+	newSPS := testSPS2
 	out, _ = p.normalize([][]byte{newSPS, testPPS, testIDR})
 	if !bytes.Equal(out[0], newSPS) || !p.changed {
 		t.Fatalf("SPS change not taken: %x changed=%v", out[0], p.changed)

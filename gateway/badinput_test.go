@@ -611,12 +611,10 @@ func TestCameraGarbage(t *testing.T) {
 
 // TestCameraGarbageKeepsParameterSets: a camera that gives SPS and PPS only
 // in the SDP, then emits a garbage NAL unit whose type field says SPS. The
-// hub must keep the SDP's SPS in front of keyframes; today it replaces it
-// with the garbage for good (and treats garbage of type IDR as a keyframe),
-// so every later viewer gets an undecodable stream.
+// hub must keep the SDP's SPS in front of keyframes instead of replacing it
+// with the garbage for good, which would leave every later viewer with an
+// undecodable stream.
 func TestCameraGarbageKeepsParameterSets(t *testing.T) {
-	t.Skip("known bug in cameras/params.go (paramSets.normalize takes any in-band NAL of type 7/8 as the new SPS/PPS); " +
-		"reported to the cameras owner; remove this Skip with the fix")
 	// Seed 4 puts a 1912-byte random "SPS" into frame 4 (and 19).
 	env := newTestEnv(t, envOptions{corrupt: demo.GarbageEvery(5, 4)})
 	c := env.play(liveBody)

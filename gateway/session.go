@@ -237,6 +237,11 @@ func parseAnswer(answerJSON string) (webrtc.SessionDescription, error) {
 	return desc, nil
 }
 
+// maxPendingCandidates bounds the candidates kept before the answer. A
+// browser gathers a handful per interface; the bound only stops a client
+// from parking memory on an unanswered session.
+const maxPendingCandidates = 100
+
 // AddCandidates takes client candidates (JSON strings of
 // RTCIceCandidateInit). Before the answer they are buffered. Every string is
 // checked before any is used, so a bad request changes nothing.
@@ -254,6 +259,10 @@ func (s *Session) AddCandidates(raw []string) error {
 	}
 	s.mu.Lock()
 	if !s.answered || s.answer == "" {
+		if len(s.pending)+len(parsed) > maxPendingCandidates {
+			s.mu.Unlock()
+			return errorf(http.StatusBadRequest, "more than %d candidates before the answer; send the answer first", maxPendingCandidates)
+		}
 		s.pending = append(s.pending, parsed...)
 		s.mu.Unlock()
 		return nil
