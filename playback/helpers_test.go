@@ -1,0 +1,230 @@
+package playback
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/rtp/codecs"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/playback/internal/clocktest"
+)
+
+const (
+	testCam    = "11111111-2222-3333-4444-555555555555"
+	testStream = "11111111-2222-3333-4444-000000000001"
+	frameDur   = 40 * time.Millisecond // the demo clip's 25 fps
+	frameTicks = 3600
+	clipGOP    = 100 // frames; an IDR every 4 s
+)
+
+// t0 is the wall time at which the fake camera's first frame arrives.
+var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+
+var (
+	clipOnce sync.Once
+	clip     *demo.Clip
+	clipErr  error
+)
+
+// loadClip returns the repository's demo clip: 500 frames, 25 fps, one
+// IDR every 100 frames, SPS and PPS in front of each.
+func loadClip(t testing.TB) *demo.Clip {
+	t.Helper()
+	clipOnce.Do(func() { clip, clipErr = demo.LoadClip(filepath.Join("..", "testdata", "demo.h264")) })
+	if clipErr != nil {
+		t.Fatal(clipErr)
+	}
+	return clip
+}
+
+// testRecording is a Recording section for tests, with defaults.
+func testRecording(mut func(*appsettings.Recording)) appsettings.Recording {
+	r := appsettings.Defaults().Recording
+	r.SyncInterval = 0
+	if mut != nil {
+		mut(&r)
+	}
+	return r
+}
+
+func openStore(t testing.TB, dir string, clock Clock, rec appsettings.Recording) *Store {
+	t.Helper()
+	s, err := NewStore(context.Background(), Options{Dir: dir, Recording: rec, Clock: clock, CleanupInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// feeder plays the demo clip into a stream hub as a camera would, on a
+// Manual clock: frame k of an epoch arrives at the clock's time, and the
+// clock moves on by one frame only once the recorder has handled it, so
+// every recorded wall time is exact.
+type feeder struct {
+	t      testing.TB
+	clip   *demo.Clip
+	stream *cameras.Stream
+	clock  *clocktest.Clock
+	rec    *Recorder
+	k      int   // frame of the epoch
+	pts    int64 // PTS of the next frame
+	sent   uint64
+}
+
+func (f *feeder) beginEpoch() {
+	f.stream.BeginEpoch(nil, nil)
+	f.k = 0
+	f.pts = 900_000 // any base: timestamps of epochs are unrelated
+}
+
+func (f *feeder) frames(n int) {
+	f.t.Helper()
+	for range n {
+		f.stream.WriteAU(f.pts, f.clip.AccessUnit(f.k%f.clip.Len()))
+		f.sent++
+		f.waitHandled()
+		f.clock.Advance(frameDur)
+		f.k++
+		f.pts += frameTicks
+	}
+}
+
+// waitHandled waits (in real time) until the recorder's writer has dealt
+// with every frame sent.
+func (f *feeder) waitHandled() {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.rec.handled.Load() < f.sent {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("recorder handled %d of %d frames", f.rec.handled.Load(), f.sent)
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// played is the outcome of playing until the end.
+type played struct {
+	frames []PlayFrame
+	walls  []time.Time // the clock when Next returned each frame
+	opened time.Time   // the clock when Open returned
+	events []Event
+	player *Player
+}
+
+// playAll opens a player on an Auto clock and takes frames until io.EOF
+// (or limit frames).
+func playAll(t testing.TB, s *Store, clock *clocktest.Clock, req PlayRequest, limit int) played {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.Open(ctx, req)
+	if err != nil {
+		t.Fatalf("Open(%+v): %v", req, err)
+	}
+	out := played{opened: clock.Now(), player: p}
+	for limit <= 0 || len(out.frames) < limit {
+		f, err := p.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Next: %v", err)
+		}
+		out.frames = append(out.frames, f)
+		out.walls = append(out.walls, clock.Now())
+	}
+	p.Close()
+	for e := range p.Events() {
+		out.events = append(out.events, e)
+	}
+	return out
+}
+
+// checkFrameShape checks that a played frame looks like a live one: SPS
+// and PPS before an IDR, payloads within the limit that depacketize (with
+// pion's depacketizer) back to the access unit.
+func checkFrameShape(t testing.TB, f *cameras.Frame) {
+	t.Helper()
+	if len(f.AU) == 0 || len(f.Payloads) == 0 {
+		t.Fatalf("empty frame %+v", f)
+	}
+	if f.Key {
+		if h264.NALUType(f.AU[0][0]&0x1f) != h264.NALUTypeSPS || h264.NALUType(f.AU[1][0]&0x1f) != h264.NALUTypePPS {
+			t.Fatalf("keyframe does not start with SPS, PPS: types %d %d", f.AU[0][0]&0x1f, f.AU[1][0]&0x1f)
+		}
+	}
+	var got []byte
+	size := 0
+	var dp codecs.H264Packet
+	for _, p := range f.Payloads {
+		if len(p) > cameras.MaxPayloadSize {
+			t.Fatalf("payload of %d bytes", len(p))
+		}
+		size += len(p)
+		b, err := dp.Unmarshal(p)
+		if err != nil {
+			t.Fatalf("depacketize: %v", err)
+		}
+		got = append(got, b...)
+	}
+	if size != f.Size {
+		t.Fatalf("Size %d, payloads %d", f.Size, size)
+	}
+	want, err := h264.AnnexB(f.AU).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stripStartCodes(got), stripStartCodes(want)) {
+		t.Fatalf("payloads do not depacketize to the access unit")
+	}
+}
+
+// stripStartCodes reduces Annex-B to its NAL units' bytes, so that 3- and
+// 4-byte start codes compare equal.
+func stripStartCodes(b []byte) []byte {
+	var au h264.AnnexB
+	if err := au.Unmarshal(b); err != nil {
+		return b
+	}
+	return bytes.Join(au, []byte{0xff, 0xfe})
+}
+
+// clipAU is frame k of the clip as the hub publishes it (without access
+// unit delimiters).
+func clipAU(c *demo.Clip, k int) [][]byte {
+	var out [][]byte
+	for _, n := range c.AccessUnit(k % c.Len()) {
+		if h264.NALUType(n[0]&0x1f) != h264.NALUTypeAccessUnitDelimiter {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func sameAU(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func openFile(camDir, rel string) (*os.File, error) {
+	return os.Open(filepath.Join(camDir, filepath.FromSlash(rel)))
+}

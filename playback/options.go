@@ -1,0 +1,90 @@
+package playback
+
+import (
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Dir is the recordings folder, normally DataDir/recordings. Required.
+	// It holds one folder per camera; see docs/recording.md.
+	Dir string
+	// Recording are the store's settings. A zero field takes the default
+	// of appsettings.Defaults().Recording.
+	Recording appsettings.Recording
+	// Retain returns how long a camera's recordings are kept; 0 means no
+	// age limit. The id is the camera folder's name (the camera id in lower
+	// case). nil keeps Recording.Retain for every camera.
+	Retain func(cameraID string) time.Duration
+	// Clock is the time source. Default: the system clock.
+	Clock Clock
+	// Logger receives the store's messages (component=playback). Default:
+	// slog.Default().
+	Logger *slog.Logger
+	// CleanupInterval is how often retention runs in the background.
+	// Default: 10s. A negative value disables the background run (tests
+	// call Cleanup).
+	CleanupInterval time.Duration
+}
+
+// OptionsFromSettings returns the options for validated settings: the
+// folder DataDir/recordings, the Recording section, and each camera's
+// retention (Settings.CameraRecording).
+func OptionsFromSettings(s appsettings.Settings, log *slog.Logger) Options {
+	return Options{
+		Dir:       filepath.Join(s.DataDir, "recordings"),
+		Recording: s.Recording,
+		Retain: func(cameraID string) time.Duration {
+			if rec, ok := s.CameraRecording(cameraID); ok {
+				return time.Duration(rec.Retain)
+			}
+			return time.Duration(s.Recording.Retain)
+		},
+		Logger: log,
+	}
+}
+
+// withDefaults fills zero fields.
+func (o Options) withDefaults() Options {
+	d := appsettings.Defaults().Recording
+	r := &o.Recording
+	def := func(v *appsettings.Duration, dv appsettings.Duration) {
+		if *v == 0 {
+			*v = dv
+		}
+	}
+	def(&r.SegmentDuration, d.SegmentDuration)
+	def(&r.FragmentDuration, d.FragmentDuration)
+	def(&r.MaxDrift, d.MaxDrift)
+	def(&r.MaxExportDuration, d.MaxExportDuration)
+	if r.QueueFrames <= 0 {
+		r.QueueFrames = d.QueueFrames
+	}
+	if r.PlaybackMaxBitrate <= 0 {
+		r.PlaybackMaxBitrate = d.PlaybackMaxBitrate
+	}
+	if r.PlaybackMaxFrameRate <= 0 {
+		r.PlaybackMaxFrameRate = d.PlaybackMaxFrameRate
+	}
+	if r.PlaybackKeyframeRate <= 0 {
+		r.PlaybackKeyframeRate = d.PlaybackKeyframeRate
+	}
+	if o.Retain == nil {
+		retain := time.Duration(r.Retain)
+		o.Retain = func(string) time.Duration { return retain }
+	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.CleanupInterval == 0 {
+		o.CleanupInterval = 10 * time.Second
+	}
+	return o
+}

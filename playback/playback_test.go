@@ -1,0 +1,529 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/playback/internal/clocktest"
+	"github.com/camgate/camgate/playback/internal/index"
+	"github.com/camgate/camgate/playback/internal/segfile"
+)
+
+// The recording every test of this file plays (see recordFixture):
+//
+//	run A: t0 … t0+75s   (segments [0, 60s) and [60s, 75s); IDRs every 4 s)
+//	gap:   t0+75s … t0+120s (the camera is away)
+//	run B: t0+120s … t0+170s
+const (
+	runAFrames = 75 * 25
+	outage     = 45 * time.Second
+	runBFrames = 50 * 25
+)
+
+var (
+	runAEnd   = t0.Add(75 * time.Second)
+	runBStart = t0.Add(120 * time.Second)
+	runBEnd   = t0.Add(170 * time.Second)
+)
+
+// recordFixture records the fixture with a real stream hub and recorder on
+// a Manual clock, and returns the store (on an Auto clock from then on).
+func recordFixture(t *testing.T, rec appsettings.Recording) (*Store, *clocktest.Clock, string) {
+	t.Helper()
+	dir := t.TempDir()
+	clock := clocktest.New(clocktest.Manual, t0)
+	s := openStore(t, dir, clock, rec)
+	stream := cameras.NewStream(testCam, testStream)
+	r, err := s.NewRecorder(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f := &feeder{t: t, clip: loadClip(t), stream: stream, clock: clock, rec: r}
+	f.beginEpoch()
+	f.frames(runAFrames)
+	// The camera goes away. After two seconds of silence the recorder
+	// closes the run's segment.
+	for range int(outage / time.Second) {
+		clock.Advance(time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	waitNoOpen(t, s)
+	f.beginEpoch()
+	f.frames(runBFrames)
+	r.Close()
+	st := r.Stats()
+	if st.FramesIn != runAFrames+runBFrames || st.FramesWritten != runAFrames+runBFrames || st.Dropped != 0 || st.Runs != 2 {
+		t.Fatalf("recorder stats %+v", st)
+	}
+	clock.SetMode(clocktest.Auto)
+	return s, clock, dir
+}
+
+// waitNoOpen waits (real time) until the camera has no open segment.
+func waitNoOpen(t *testing.T, s *Store) {
+	t.Helper()
+	c, err := s.camera(context.Background(), testCam, false)
+	if err != nil || c == nil {
+		t.Fatalf("camera: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		open, err := c.db.WithState(context.Background(), index.StateOpen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("segment %s still open", open[0].Path)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRecordedLayoutAndIndex(t *testing.T) {
+	s, _, _ := recordFixture(t, testRecording(nil))
+	ctx := context.Background()
+	c, _ := s.camera(ctx, testCam, false)
+	segs, err := c.db.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		start, end time.Time
+		frames     int64
+		seq        int64
+	}
+	wants := []want{
+		{t0, t0.Add(60 * time.Second), 1500, 0},
+		{t0.Add(60 * time.Second), runAEnd, 375, 1},
+		{runBStart, runBEnd, 1250, 0},
+	}
+	if len(segs) != len(wants) {
+		t.Fatalf("%d segments, want %d: %+v", len(segs), len(wants), segs)
+	}
+	for i, w := range wants {
+		g := segs[i]
+		if nsTime(g.Start) != w.start || nsTime(g.End) != w.end || g.Frames != w.frames || g.Seq != w.seq || g.State != index.StateClosed {
+			t.Errorf("segment %d = %+v (%v … %v), want %v … %v, %d frames, seq %d, closed",
+				i, g, nsTime(g.Start), nsTime(g.End), w.start, w.end, w.frames, w.seq)
+		}
+		wantPath := nsTime(g.Start).Format("2006/01/02/15/") + nsTime(g.Start).Format(nameLayout) + "_" + g.Run + ".mp4"
+		if g.Path != wantPath {
+			t.Errorf("segment %d path %s, want %s", i, g.Path, wantPath)
+		}
+		if g.Codec != "avc1.42c01e" || g.Width != 640 || g.Height != 360 {
+			t.Errorf("segment %d codec %s %dx%d", i, g.Codec, g.Width, g.Height)
+		}
+	}
+	if segs[0].Run != segs[1].Run || segs[1].Run == segs[2].Run {
+		t.Errorf("runs %s %s %s: want the first two equal, the third new", segs[0].Run, segs[1].Run, segs[2].Run)
+	}
+
+	// Every fragment is at most 1 s, a keyframe starts a fragment, and
+	// the keyframe table lists exactly the fragments that start with one.
+	kfs, err := c.db.AllKeyframes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kfs) != 19+13 {
+		t.Errorf("%d keyframes, want 32", len(kfs))
+	}
+	var scanned []index.Keyframe
+	for _, g := range segs {
+		sc, err := scanSegmentFile(c.dir, g.Path, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sc.seg.Bytes != g.Bytes || sc.seg.Frames != g.Frames || sc.seg.End != g.End || sc.truncated != 0 {
+			t.Errorf("file %s scans as %+v, index says %+v", g.Path, sc.seg, g)
+		}
+		for _, k := range sc.keyframes {
+			scanned = append(scanned, index.Keyframe{T: k.T, SegmentID: g.ID, Offset: k.Offset})
+		}
+		checkFragments(t, c.dir, g.Path)
+	}
+	if len(scanned) != len(kfs) {
+		t.Fatalf("files have %d keyframe fragments, index %d", len(scanned), len(kfs))
+	}
+	for i := range kfs {
+		if kfs[i] != scanned[i] {
+			t.Errorf("keyframe %d: index %+v, file %+v", i, kfs[i], scanned[i])
+		}
+		if (kfs[i].T-t0.UnixNano())%int64(4*time.Second) != 0 {
+			t.Errorf("keyframe at %v, want a multiple of 4 s", nsTime(kfs[i].T))
+		}
+	}
+}
+
+// checkFragments walks a file's fragments with the file format reader.
+func checkFragments(t *testing.T, camDir, rel string) {
+	t.Helper()
+	f, err := openFile(camDir, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	info, _ := f.Stat()
+	sc, err := segfile.ScanFile(f, info.Size())
+	if err != nil || sc.Problem != "" || sc.End != info.Size() {
+		t.Fatalf("%s: scan %v %q, end %d of %d", rel, err, sc.Problem, sc.End, info.Size())
+	}
+	for i, fr := range sc.Fragments {
+		if fr.Duration() > segfile.TimeScale {
+			t.Errorf("%s: fragment %d lasts %d ticks (> 1 s)", rel, i, fr.Duration())
+		}
+		for j, smp := range fr.Samples {
+			if j > 0 && !smp.IsNonSyncSample {
+				t.Errorf("%s: fragment %d has a keyframe at sample %d, not first", rel, i, j)
+			}
+		}
+	}
+}
+
+func TestPlayback(t *testing.T) {
+	s, clock, _ := recordFixture(t, testRecording(nil))
+	c := loadClip(t)
+
+	t.Run("inside a span at 1x, through the gap", func(t *testing.T) {
+		T := t0.Add(30500 * time.Millisecond)
+		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 1}, 0)
+		wantFrames := (75-28)*25 + runBFrames
+		if len(got.frames) != wantFrames {
+			t.Fatalf("%d frames, want %d", len(got.frames), wantFrames)
+		}
+		first := got.frames[0]
+		if !first.Frame.Key || first.Time != t0.Add(28*time.Second) || first.Offset != -2500*time.Millisecond {
+			t.Fatalf("first frame key=%v time=%v offset=%v, want the keyframe at 28 s, offset -2.5 s",
+				first.Frame.Key, first.Time, first.Offset)
+		}
+		if got.walls[0] != got.opened {
+			t.Errorf("first frame came %v after Open, want at once", got.walls[0].Sub(got.opened))
+		}
+		if ts := first.RTPTimestamp(1000); ts != uint32(0xffffffff-2500+1) || int32(ts) != -2500 {
+			t.Errorf("first RTP timestamp %d, want -2500 ms in two's complement", ts)
+		}
+		for i, f := range got.frames {
+			// Recorded times: run A from 28 s, then run B from 120 s.
+			var want time.Time
+			var k int
+			if i < (75-28)*25 {
+				k = 28*25 + i
+				want = t0.Add(time.Duration(k) * frameDur)
+			} else {
+				k = i - (75-28)*25
+				want = runBStart.Add(time.Duration(k) * frameDur)
+			}
+			if f.Time != want || f.Offset != want.Sub(T) {
+				t.Fatalf("frame %d at %v offset %v, want %v", i, f.Time, f.Offset, want)
+			}
+			if f.Frame.PTS != int64(f.Offset/time.Millisecond)*90 {
+				t.Fatalf("frame %d PTS %d for offset %v", i, f.Frame.PTS, f.Offset)
+			}
+			if f.Frame.Key != (k%clipGOP == 0) || !sameAU(f.Frame.AU, clipAU(c, k)) {
+				t.Fatalf("frame %d (clip frame %d) differs from what the camera sent", i, k)
+			}
+			// Pacing: the wall clock runs with media time, gap included.
+			if d := got.walls[i].Sub(got.walls[0]); d != f.Time.Sub(first.Time) {
+				t.Fatalf("frame %d went out %v after the first, want %v", i, d, f.Time.Sub(first.Time))
+			}
+			if i%97 == 0 || f.Frame.Key {
+				checkFrameShape(t, f.Frame)
+			}
+		}
+		gapFrame := got.frames[(75-28)*25]
+		if gapFrame.RTPTimestamp(1000) != 89500 || gapFrame.RTPTimestamp(90000) != 89500*90 {
+			t.Errorf("after the gap RTP ts %d (ms), %d (90k), want 89500 ms: the clock jumps over the gap",
+				gapFrame.RTPTimestamp(1000), gapFrame.RTPTimestamp(90000))
+		}
+		checkEvents(t, got.events, []Event{
+			{Type: EventStart, Time: t0.Add(28 * time.Second), Offset: -2500 * time.Millisecond},
+			{Type: EventGap, Time: runAEnd, Until: runBStart, Offset: 44500 * time.Millisecond},
+			{Type: EventResume, Time: runBStart, Offset: 89500 * time.Millisecond},
+			{Type: EventEnd, Time: runBEnd, Offset: 139500 * time.Millisecond},
+		}, 1)
+		if st := got.player.Stats(); st.Frames != uint64(wantFrames) || st.KeyframesOnly || st.DroppedEvents != 0 {
+			t.Errorf("player stats %+v", st)
+		}
+	})
+
+	t.Run("inside the gap at 4x without skipping", func(t *testing.T) {
+		T := t0.Add(100 * time.Second)
+		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 4}, 0)
+		first := got.frames[0]
+		if !first.Frame.Key || first.Time != runBStart || first.Offset != 20*time.Second {
+			t.Fatalf("first frame %v offset %v, want the first keyframe after the gap", first.Time, first.Offset)
+		}
+		// Nothing is sent in the gap: the first frame is due (120-100)/4 s
+		// after the request.
+		if d := got.walls[0].Sub(got.opened); d != 5*time.Second {
+			t.Errorf("first frame after %v, want 5s", d)
+		}
+		// 25 fps × 4 = 100 fps > 60: keyframes only, one per 4 s of media.
+		if len(got.frames) != 13 {
+			t.Errorf("%d frames, want 13 keyframes", len(got.frames))
+		}
+		for i, f := range got.frames {
+			if !f.Frame.Key || f.Time != runBStart.Add(time.Duration(i)*4*time.Second) {
+				t.Fatalf("frame %d key=%v at %v", i, f.Frame.Key, f.Time)
+			}
+			if d := got.walls[i].Sub(got.walls[0]); d != f.Time.Sub(first.Time)/4 {
+				t.Fatalf("frame %d after %v, want %v", i, d, f.Time.Sub(first.Time)/4)
+			}
+		}
+		checkEvents(t, got.events, []Event{
+			{Type: EventStart, Time: runBStart, Offset: 20 * time.Second},
+			{Type: EventGap, Time: runAEnd, Until: runBStart, Offset: -25 * time.Second},
+			{Type: EventResume, Time: runBStart, Offset: 20 * time.Second},
+			{Type: EventEnd, Time: runBStart.Add(48*time.Second + frameDur), Offset: 68*time.Second + frameDur},
+		}, 4)
+		if !got.player.Stats().KeyframesOnly {
+			t.Error("stats do not report keyframes only")
+		}
+	})
+
+	t.Run("inside the gap with skipGaps", func(t *testing.T) {
+		T := t0.Add(100 * time.Second)
+		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 1, SkipGaps: true}, 50)
+		if got.frames[0].Time != runBStart || got.walls[0] != got.opened || got.frames[0].Offset != 20*time.Second {
+			t.Fatalf("first frame %v after %v, want the next recording at once", got.frames[0].Time, got.walls[0].Sub(got.opened))
+		}
+		for i, f := range got.frames {
+			if d := got.walls[i].Sub(got.walls[0]); d != time.Duration(i)*frameDur || f.Time != runBStart.Add(time.Duration(i)*frameDur) {
+				t.Fatalf("frame %d at %v after %v", i, f.Time, d)
+			}
+		}
+		checkEvents(t, got.events, []Event{
+			{Type: EventStart, Time: runBStart, Offset: 20 * time.Second},
+			{Type: EventGap, Time: runAEnd, Until: runBStart, Offset: -25 * time.Second},
+			{Type: EventResume, Time: runBStart, Offset: 20 * time.Second},
+		}, 1)
+	})
+
+	for _, skip := range []bool{false, true} {
+		name := "32x without skipping"
+		if skip {
+			name = "32x with skipGaps"
+		}
+		t.Run(name, func(t *testing.T) {
+			T := t0.Add(10 * time.Second)
+			got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 32, SkipGaps: skip}, 0)
+			// Keyframes only: 8, 12, … 72 s, then 120 … 168 s.
+			if len(got.frames) != 17+13 {
+				t.Fatalf("%d frames, want 30 keyframes", len(got.frames))
+			}
+			for i, f := range got.frames {
+				want := t0.Add(time.Duration(8+4*i) * time.Second)
+				if i >= 17 {
+					want = runBStart.Add(time.Duration(4*(i-17)) * time.Second)
+				}
+				if !f.Frame.Key || f.Time != want || f.Offset != want.Sub(T) {
+					t.Fatalf("frame %d key=%v at %v, want %v", i, f.Frame.Key, f.Time, want)
+				}
+				checkFrameShape(t, f.Frame)
+			}
+			// Pacing within a run: 4 s of media per 125 ms.
+			for i := 1; i < len(got.frames); i++ {
+				d := got.walls[i].Sub(got.walls[i-1])
+				want := 125 * time.Millisecond
+				if i == 17 {
+					want = (runBStart.Sub(t0.Add(72 * time.Second))) / 32 // the gap at 32x
+					if skip {
+						want = 0 // at once
+					}
+				}
+				if d != want {
+					t.Fatalf("frame %d came %v after the previous, want %v", i, d, want)
+				}
+			}
+		})
+	}
+
+	t.Run("before the oldest recording", func(t *testing.T) {
+		T := t0.Add(-10 * time.Second)
+		_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: T, Speed: 1})
+		var re *RangeError
+		if !errors.As(err, &re) || re.Oldest != t0 || re.Newest != runBEnd {
+			t.Fatalf("err = %v, want a RangeError with the range", err)
+		}
+		for _, want := range []string{"before the oldest recording", "2026-01-15T10:00:00.000Z", "2026-01-15T10:02:50.000Z"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%q lacks %q", err, want)
+			}
+		}
+		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 2, SkipGaps: true}, 3)
+		if got.frames[0].Time != t0 || got.frames[0].Offset != 10*time.Second || got.walls[0] != got.opened {
+			t.Errorf("with skipGaps: first frame %v offset %v", got.frames[0].Time, got.frames[0].Offset)
+		}
+		checkEvents(t, got.events, []Event{
+			{Type: EventStart, Time: t0, Offset: 10 * time.Second},
+			{Type: EventGap, Time: T, Until: t0, Offset: 0},
+			{Type: EventResume, Time: t0, Offset: 10 * time.Second},
+		}, 2)
+	})
+
+	t.Run("after the newest recording", func(t *testing.T) {
+		for _, skip := range []bool{false, true} {
+			_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: runBEnd, Speed: 1, SkipGaps: skip})
+			var re *RangeError
+			if !errors.As(err, &re) || !strings.Contains(err.Error(), "after the newest recording; recordings are available from 2026-01-15T10:00:00.000Z to 2026-01-15T10:02:50.000Z") {
+				t.Errorf("err = %v", err)
+			}
+		}
+	})
+
+	t.Run("bad requests", func(t *testing.T) {
+		for _, speed := range []float64{0, -1, 32.5, math.NaN(), math.Inf(1)} {
+			_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: t0, Speed: speed})
+			var re *RequestError
+			if !errors.As(err, &re) || re.Field != "speed" || !strings.HasPrefix(err.Error(), "speed: must be more than 0 and at most 32 (got ") {
+				t.Errorf("speed %v: %v", speed, err)
+			}
+		}
+		if _, err := s.Open(context.Background(), PlayRequest{CameraID: "../etc", Start: t0, Speed: 1}); !isRequestError(err, "cameraId") {
+			t.Errorf("bad camera id: %v", err)
+		}
+		if _, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Speed: 1}); !isRequestError(err, "playbackTime") {
+			t.Errorf("no time: %v", err)
+		}
+		_, err := s.Open(context.Background(), PlayRequest{CameraID: "22222222-3333-4444-5555-666666666666", Start: t0, Speed: 1})
+		var re *RangeError
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), "has no recordings") {
+			t.Errorf("camera without recordings: %v", err)
+		}
+	})
+
+	t.Run("spans", func(t *testing.T) {
+		ctx := context.Background()
+		got, err := s.Spans(ctx, strings.ToLower(testCam), t0.Add(-time.Hour), t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []Span{{t0, runAEnd}, {runBStart, runBEnd}}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("spans %v, want %v", got, want)
+		}
+		got, _ = s.Spans(ctx, testCam, t0.Add(30*time.Second), t0.Add(130*time.Second))
+		want = []Span{{t0.Add(30 * time.Second), runAEnd}, {runBStart, t0.Add(130 * time.Second)}}
+		if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("clipped spans %v, want %v", got, want)
+		}
+		if got, _ := s.Spans(ctx, testCam, t0.Add(80*time.Second), t0.Add(90*time.Second)); len(got) != 0 {
+			t.Errorf("spans in the gap: %v", got)
+		}
+		if _, err := s.Spans(ctx, testCam, t0, t0); !isRequestError(err, "to") {
+			t.Errorf("empty range: %v", err)
+		}
+		lo, hi, ok, err := s.Range(ctx, testCam)
+		if err != nil || !ok || lo != t0 || hi != runBEnd {
+			t.Errorf("Range = %v %v %v %v", lo, hi, ok, err)
+		}
+	})
+	t.Run("4x with every frame", func(t *testing.T) {
+		// A store with a frame budget above 100 fps sends every frame at 4x.
+		rich := reopen(t, s, clock, func(r *appsettings.Recording) { r.PlaybackMaxFrameRate = 200 })
+		T := t0.Add(61 * time.Second)
+		got := playAll(t, rich, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 4, SkipGaps: true}, 0)
+		if len(got.frames) != (75-60)*25+runBFrames {
+			t.Fatalf("%d frames, want %d", len(got.frames), (75-60)*25+runBFrames)
+		}
+		for i, f := range got.frames[:375] {
+			if f.Time != t0.Add(60*time.Second+time.Duration(i)*frameDur) || got.walls[i].Sub(got.walls[0]) != time.Duration(i)*frameDur/4 {
+				t.Fatalf("frame %d at %v after %v", i, f.Time, got.walls[i].Sub(got.walls[0]))
+			}
+		}
+		if got.walls[375] != got.walls[374] {
+			t.Errorf("skipGaps: the first frame after the gap came %v late", got.walls[375].Sub(got.walls[374]))
+		}
+	})
+
+}
+
+func isRequestError(err error, field string) bool {
+	var re *RequestError
+	return errors.As(err, &re) && re.Field == field
+}
+
+// checkEvents compares events (the speed is checked separately).
+func checkEvents(t *testing.T, got, want []Event, speed float64) {
+	t.Helper()
+	for i := range want {
+		want[i].Speed = speed
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events:\n  got  %+v\n  want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d:\n  got  %+v\n  want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// reopen closes s and opens the same folder with other settings.
+func reopen(t *testing.T, s *Store, clock Clock, mut func(*appsettings.Recording)) *Store {
+	t.Helper()
+	dir := s.Dir()
+	s.Close()
+	return openStore(t, dir, clock, testRecording(mut))
+}
+
+func TestPlayerCloseAndCancel(t *testing.T) {
+	s, _, _ := recordFixture(t, testRecording(nil))
+	// A Manual clock makes Next wait for the due time.
+	manual := clocktest.New(clocktest.Manual, runBEnd.Add(time.Hour))
+	s.clock = manual
+	p, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: t0.Add(100 * time.Second), Speed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next in the gap = %v, want the context's error", err)
+	}
+	// The frame is kept: once due, it comes.
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		manual.Advance(20 * time.Second)
+	}()
+	f, err := p.Next(context.Background())
+	if err != nil || f.Time != runBStart {
+		t.Fatalf("Next after the wait = %v, %v", f.Time, err)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := p.Next(context.Background())
+		done <- err
+	}()
+	time.Sleep(10 * time.Millisecond)
+	p.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Next during Close = %v, want ErrClosed", err)
+	}
+	var types []EventType
+	for e := range p.Events() {
+		types = append(types, e.Type)
+	}
+	if strings.Join(eventNames(types), ",") != "start,gap,resume" {
+		t.Errorf("events %v", types)
+	}
+}
+
+func eventNames(ts []EventType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = string(t)
+	}
+	return out
+}

@@ -1,0 +1,704 @@
+package playback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/playback/internal/index"
+	"github.com/camgate/camgate/playback/internal/segfile"
+)
+
+// MaxSpeed is the fastest playback speed (XProtect's limit).
+const MaxSpeed = 32
+
+const (
+	// maxLag is how late a frame may be before the player re-anchors its
+	// schedule instead of sending a burst to catch up (slow disk).
+	maxLag = 500 * time.Millisecond
+	// tailPoll is how often a player at the live edge looks for new data.
+	tailPoll = 200 * time.Millisecond
+	// eventQueue is the capacity of a player's event channel.
+	eventQueue = 32
+)
+
+// PlayRequest asks for playback of a camera's recordings, as XProtect's
+// PlaybackTimeNode does.
+type PlayRequest struct {
+	// CameraID is the camera (its GUID; case does not matter).
+	CameraID string
+	// Start is the requested playback time T.
+	Start time.Time
+	// Speed is the playback speed S: more than 0 and at most MaxSpeed.
+	Speed float64
+	// SkipGaps false sends nothing while playback crosses a gap in the
+	// recording (the gap takes gap/S of wall time); true jumps to the next
+	// recording at once. It also decides a T before the oldest recording:
+	// an error without SkipGaps, the oldest recording with it.
+	SkipGaps bool
+}
+
+// PlayFrame is one frame of playback.
+type PlayFrame struct {
+	// Frame has the shape of a live frame: Key, AU (NAL units without start
+	// codes, SPS and PPS in front of every IDR), Payloads (RTP payloads of
+	// at most cameras.MaxPayloadSize bytes, the last one ends the frame) and
+	// Size. Epoch is always 1 and PTS is Offset in 90 kHz units, so a sender
+	// that stamps RTP from PTS gets the playback clock. Treat it as
+	// immutable.
+	Frame *cameras.Frame
+	// Time is the frame's recorded wall time (UTC).
+	Time time.Time
+	// Offset is Time minus the requested playback time: the media time of
+	// the frame on the playback clock. It is negative for the frames from
+	// the keyframe before T up to T, and it jumps by the length of a gap,
+	// in both gap modes.
+	Offset time.Duration
+}
+
+// RTPTimestamp returns the frame's RTP timestamp for a clock of clockRate
+// ticks per second: round(Offset × clockRate) modulo 2^32, negative offsets
+// in two's complement. With clockRate 1000 this is XProtect's video clock,
+// milliseconds since the requested playback time; 90000 is the H.264 clock.
+func (f PlayFrame) RTPTimestamp(clockRate uint32) uint32 {
+	off := int64(f.Offset)
+	neg := off < 0
+	if neg {
+		off = -off
+	}
+	sec, rem := off/int64(time.Second), off%int64(time.Second)
+	v := sec*int64(clockRate) + (rem*int64(clockRate)+int64(time.Second)/2)/int64(time.Second)
+	if neg {
+		v = -v
+	}
+	return uint32(v)
+}
+
+// EventType names a playback event.
+type EventType string
+
+// Playback events, sent on Player.Events.
+const (
+	// EventStart: playback starts; Time is the first frame's recorded time.
+	EventStart EventType = "start"
+	// EventGap: the recording stops; Time is where it stopped (or T when
+	// nothing was recorded before) and Until where it resumes. Without
+	// SkipGaps it comes when playback reaches Time; with it, just before the
+	// resume.
+	EventGap EventType = "gap"
+	// EventResume: the first frame after a gap goes out; Time is its
+	// recorded time.
+	EventResume EventType = "resume"
+	// EventEnd: nothing more to play; Time is the end of the last frame.
+	EventEnd EventType = "end"
+)
+
+// Event is a playback event, for the data channel.
+type Event struct {
+	Type EventType
+	// Time is a recorded wall time (see the EventType).
+	Time time.Time
+	// Until is, for a gap, where the recording resumes.
+	Until time.Time
+	// Offset is Time minus the requested playback time: the RTP clock's
+	// position at the event (PlayFrame.Offset).
+	Offset time.Duration
+	// Speed is the playback speed.
+	Speed float64
+}
+
+// PlayerStats are a player's counters.
+type PlayerStats struct {
+	// Frames and Keyframes count the frames Next returned.
+	Frames, Keyframes uint64
+	// KeyframesOnly reports that the current recording is played as
+	// keyframes only (speed × bitrate or frame rate above the budget).
+	KeyframesOnly bool
+	// DroppedEvents counts events lost because nobody read Events.
+	DroppedEvents uint64
+}
+
+// Player plays a camera's recordings from a time, at a speed, with a gap
+// mode. Next paces itself on the store's clock; one goroutine calls Next,
+// any goroutine may call Close.
+type Player struct {
+	store *Store
+	cam   *camera
+	req   PlayRequest
+	t0    int64 // requested time, ns
+	clock Clock
+
+	maxFPS  float64
+	maxKbps float64
+	keyStep int64 // media ns between keyframes when decimating
+
+	events chan Event
+	done   chan struct{}
+	mu     sync.Mutex // guards closed and sends on events
+	closed bool
+	nextMu sync.Mutex // held by Next; Close takes it to release files
+
+	cur      *cursor
+	peeked   *sample
+	gap      *gapInfo
+	opened   time.Time
+	started  bool
+	ended    bool
+	wall0    time.Time
+	m0       int64
+	lastEnd  int64
+	nextKeyT int64
+	lastDec  bool
+
+	resumePending bool
+
+	frames, keyframes, droppedEvents atomic.Uint64
+	keyOnly                          atomic.Bool
+}
+
+type gapInfo struct{ from, until int64 }
+
+// sample is one recorded frame read from a segment.
+type sample struct {
+	t        int64 // recorded time, ns
+	dur      int64 // ns
+	key      bool
+	payload  []byte // AVCC
+	sps, pps []byte
+}
+
+// cursor reads one segment.
+type cursor struct {
+	seg      index.Segment
+	file     *os.File
+	init     *segfile.Init
+	off      int64
+	frag     *segfile.Fragment
+	idx      int
+	ticks    int64 // decode time of frag.Samples[idx], from the segment start
+	decimate bool
+	kfs      []index.Keyframe
+	kfi      int
+	recheck  bool // the segment was seen closed; read once more before leaving it
+}
+
+func (c *cursor) close() {
+	if c != nil && c.file != nil {
+		c.file.Close()
+		c.file = nil
+	}
+}
+
+// Open starts playback: it finds the keyframe at or before req.Start (or,
+// when req.Start is in a gap, the first keyframe after it), reads the
+// first frame, and sends EventStart. The first Next returns that frame at
+// once, except in a gap without SkipGaps, where it is due (next − T)/S
+// later.
+//
+// Errors: *RequestError for a bad speed, time or camera id; *RangeError
+// when there is nothing to play at req.Start (no recordings, T after the
+// newest, or T before the oldest without SkipGaps).
+func (s *Store) Open(ctx context.Context, req PlayRequest) (*Player, error) {
+	if !(req.Speed > 0 && req.Speed <= MaxSpeed) {
+		return nil, &RequestError{Field: "speed", Msg: fmt.Sprintf("must be more than 0 and at most %d (got %s)", MaxSpeed, fmtSpeed(req.Speed))}
+	}
+	if req.Start.IsZero() {
+		return nil, &RequestError{Field: "playbackTime", Msg: "is required"}
+	}
+	c, err := s.camera(ctx, req.CameraID, false)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, &RangeError{Requested: req.Start}
+	}
+	t := req.Start.UnixNano()
+	lo, hi, ok, err := c.db.Range(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("playback: %w", err)
+	}
+	if !ok {
+		return nil, &RangeError{Requested: req.Start}
+	}
+	rangeErr := &RangeError{Requested: req.Start, Oldest: nsTime(lo), Newest: nsTime(hi)}
+	if t >= hi {
+		return nil, rangeErr
+	}
+	p := &Player{
+		store:   s,
+		cam:     c,
+		req:     req,
+		t0:      t,
+		clock:   s.clock,
+		maxFPS:  float64(s.rec.PlaybackMaxFrameRate),
+		maxKbps: float64(s.rec.PlaybackMaxBitrate),
+		keyStep: int64(req.Speed * float64(time.Second) / float64(s.rec.PlaybackKeyframeRate)),
+		events:  make(chan Event, eventQueue),
+		done:    make(chan struct{}),
+	}
+	kf, found, err := c.db.KeyframeAtOrBefore(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("playback: %w", err)
+	}
+	var (
+		seg     index.Segment
+		startKf *index.Keyframe
+	)
+	inGap, gapFrom := false, t
+	if found {
+		ks, ok, err := c.db.Segment(ctx, kf.SegmentID)
+		if err != nil {
+			return nil, fmt.Errorf("playback: %w", err)
+		}
+		if ok && t < ks.End {
+			seg, startKf = ks, &kf
+		} else {
+			inGap = true
+			if ok {
+				gapFrom = ks.End
+			}
+		}
+	} else {
+		if t < lo && !req.SkipGaps {
+			return nil, rangeErr
+		}
+		inGap = true
+	}
+	if inGap {
+		next, ok, err := c.db.SegmentAfter(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("playback: %w", err)
+		}
+		if !ok {
+			return nil, rangeErr
+		}
+		seg = next
+		p.gap = &gapInfo{from: gapFrom, until: next.Start}
+	}
+	if err := p.openCursor(ctx, seg, startKf); err != nil {
+		return nil, err
+	}
+	first, err := p.nextSample(ctx)
+	if err != nil {
+		p.cur.close()
+		if errors.Is(err, io.EOF) {
+			return nil, rangeErr
+		}
+		return nil, err
+	}
+	if err := s.addPlayer(p); err != nil {
+		p.cur.close()
+		return nil, err
+	}
+	p.peeked = &first
+	p.opened = p.clock.Now()
+	p.emit(Event{Type: EventStart, Time: nsTime(first.t), Offset: time.Duration(first.t - t)})
+	return p, nil
+}
+
+func fmtSpeed(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Sprint(v)
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+// Events returns the channel of playback events. It is buffered; events
+// nobody reads are dropped (and counted). It is closed by Close.
+func (p *Player) Events() <-chan Event { return p.events }
+
+// Request returns the request the player was opened with.
+func (p *Player) Request() PlayRequest { return p.req }
+
+// Stats returns the player's counters.
+func (p *Player) Stats() PlayerStats {
+	return PlayerStats{
+		Frames:        p.frames.Load(),
+		Keyframes:     p.keyframes.Load(),
+		KeyframesOnly: p.keyOnly.Load(),
+		DroppedEvents: p.droppedEvents.Load(),
+	}
+}
+
+// Close stops the player: a Next waiting for a frame's due time returns
+// ErrClosed, files are released and Events is closed.
+func (p *Player) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.done)
+	close(p.events)
+	p.mu.Unlock()
+	p.nextMu.Lock()
+	p.cur.close()
+	p.cur = nil
+	p.nextMu.Unlock()
+	p.store.removePlayer(p)
+}
+
+func (p *Player) emit(e Event) {
+	e.Speed = p.req.Speed
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	select {
+	case p.events <- e:
+	default:
+		p.droppedEvents.Add(1)
+	}
+}
+
+// Next returns the next frame when it is due: the first at once (see
+// Open), then frame f at wall₀ + (time_f − time₀)/S. It returns io.EOF
+// after the last frame (and sends EventEnd), ErrClosed after Close, and
+// ctx.Err() when ctx ends first (the frame is kept for the next call).
+func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
+	p.nextMu.Lock()
+	defer p.nextMu.Unlock()
+	select {
+	case <-p.done:
+		return PlayFrame{}, ErrClosed
+	default:
+	}
+	if p.ended {
+		return PlayFrame{}, io.EOF
+	}
+	if p.peeked == nil {
+		s, err := p.nextSample(ctx)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				p.ended = true
+				p.emit(Event{Type: EventEnd, Time: nsTime(p.lastEnd), Offset: time.Duration(p.lastEnd - p.t0)})
+			}
+			return PlayFrame{}, err
+		}
+		p.peeked = &s
+	}
+	s := *p.peeked
+	if !p.started {
+		p.started = true
+		if p.gap != nil && !p.req.SkipGaps {
+			// T is in a gap: the clock runs from T, so the first frame is
+			// due (next − T)/S after the request.
+			p.anchor(p.opened, p.t0)
+		} else {
+			p.anchor(p.clock.Now(), s.t)
+		}
+	}
+	if gap := p.gap; gap != nil {
+		if !p.req.SkipGaps {
+			// Announce the gap when playback reaches it.
+			if err := p.waitUntil(ctx, p.due(gap.from)); err != nil {
+				return PlayFrame{}, err
+			}
+		}
+		p.emit(Event{Type: EventGap, Time: nsTime(gap.from), Until: nsTime(gap.until), Offset: time.Duration(gap.from - p.t0)})
+		p.gap = nil
+		p.resumePending = true
+		if p.req.SkipGaps {
+			p.anchor(p.clock.Now(), s.t)
+		}
+	}
+	due := p.due(s.t)
+	if err := p.waitUntil(ctx, due); err != nil {
+		return PlayFrame{}, err
+	}
+	if now := p.clock.Now(); now.Sub(due) > maxLag {
+		// Fell behind (slow disk): start a new schedule here rather than
+		// send a burst.
+		p.anchor(now, s.t)
+	}
+	if p.resumePending {
+		p.resumePending = false
+		p.emit(Event{Type: EventResume, Time: nsTime(s.t), Offset: time.Duration(s.t - p.t0)})
+	}
+	p.peeked = nil
+	f := p.frame(s)
+	p.lastEnd = s.t + s.dur
+	if p.cur != nil && p.cur.decimate {
+		p.nextKeyT = s.t + p.keyStep
+	}
+	p.frames.Add(1)
+	if s.key {
+		p.keyframes.Add(1)
+	}
+	return f, nil
+}
+
+// anchor starts a schedule: media time m is due at wall.
+func (p *Player) anchor(wall time.Time, m int64) { p.wall0, p.m0 = wall, m }
+
+// due is when media time m is due on the current schedule.
+func (p *Player) due(m int64) time.Time {
+	return p.wall0.Add(time.Duration(float64(m-p.m0) / p.req.Speed))
+}
+
+// waitUntil sleeps on the store's clock until t, ctx ends or the player is
+// closed.
+func (p *Player) waitUntil(ctx context.Context, t time.Time) error {
+	d := t.Sub(p.clock.Now())
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-p.clock.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.done:
+		return ErrClosed
+	}
+}
+
+// frame turns a sample into a live-shaped frame.
+func (p *Player) frame(s sample) PlayFrame {
+	var au h264.AVCC
+	if err := au.Unmarshal(s.payload); err != nil {
+		au = nil
+	}
+	if s.key && (len(au) == 0 || h264.NALUType(au[0][0]&0x1f) != h264.NALUTypeSPS) && s.sps != nil && s.pps != nil {
+		// Recorded IDRs carry SPS and PPS; a file from elsewhere may not.
+		au = append([][]byte{s.sps, s.pps}, au...)
+	}
+	offset := time.Duration(s.t - p.t0)
+	payloads, size := packetize(au, cameras.MaxPayloadSize)
+	return PlayFrame{
+		Frame: &cameras.Frame{
+			Epoch: 1, PTS: nsToTicksSigned(int64(offset)), Key: s.key,
+			AU: au, Payloads: payloads, Size: size,
+		},
+		Time:   nsTime(s.t),
+		Offset: offset,
+	}
+}
+
+func nsToTicksSigned(ns int64) int64 {
+	if ns < 0 {
+		return -(-ns * 9 / 100000)
+	}
+	return ns * 9 / 100000
+}
+
+// openCursor opens a segment for reading, at keyframe kf or (nil) at its
+// first fragment.
+func (p *Player) openCursor(ctx context.Context, seg index.Segment, kf *index.Keyframe) error {
+	c := &cursor{seg: seg}
+	f, err := os.Open(filepath.Join(p.cam.dir, filepath.FromSlash(seg.Path)))
+	if err != nil {
+		return fmt.Errorf("playback: segment %s: %w", seg.Path, err)
+	}
+	c.file = f
+	if c.init, err = segfile.ReadInit(f); err != nil {
+		f.Close()
+		return fmt.Errorf("playback: segment %s: %w", seg.Path, err)
+	}
+	c.off = c.init.End
+	from := seg.Start
+	if kf != nil {
+		c.off, from = kf.Offset, kf.T
+	}
+	c.decimate = p.decimate(seg)
+	p.keyOnly.Store(c.decimate)
+	if c.decimate {
+		if c.kfs, err = p.cam.db.Keyframes(ctx, seg, from); err != nil {
+			f.Close()
+			return fmt.Errorf("playback: %w", err)
+		}
+	}
+	p.cur = c
+	return nil
+}
+
+// decimate decides whether a segment is played as keyframes only: above 2×,
+// when speed × frame rate or speed × bitrate exceeds the budget.
+func (p *Player) decimate(seg index.Segment) bool {
+	if p.req.Speed <= 2 {
+		return false
+	}
+	secs := float64(seg.End-seg.Start) / float64(time.Second)
+	if secs < 0.5 || seg.Frames < 2 {
+		return p.lastDec // too little to measure yet
+	}
+	fps := float64(seg.Frames) / secs
+	kbps := float64(seg.Bytes) * 8 / 1000 / secs
+	p.lastDec = p.req.Speed*fps > p.maxFPS || p.req.Speed*kbps > p.maxKbps
+	return p.lastDec
+}
+
+// nextSample returns the next recorded frame to play, crossing segments
+// (and noting gaps), following the live edge at speeds up to 1, and
+// skipping non-keyframes while decimating. io.EOF means nothing is left.
+func (p *Player) nextSample(ctx context.Context) (sample, error) {
+	for p.cur != nil {
+		c := p.cur
+		if c.decimate {
+			s, ok, err := p.nextKeySample(ctx, c)
+			if err != nil || ok {
+				return s, err
+			}
+		} else {
+			if c.frag != nil && c.idx < len(c.frag.Samples) {
+				fs := c.frag.Samples[c.idx]
+				s := sample{
+					t: c.seg.Start + ticksToNs(c.ticks), dur: ticksToNs(int64(fs.Duration)),
+					key: !fs.IsNonSyncSample, payload: fs.Payload, sps: c.init.SPS, pps: c.init.PPS,
+				}
+				c.ticks += int64(fs.Duration)
+				c.idx++
+				return s, nil
+			}
+			f, err := segfile.ReadFragment(c.file, c.off, -1, true)
+			if err == nil {
+				c.frag, c.idx, c.ticks, c.off = f, 0, int64(f.BaseTime), c.off+f.Size
+				continue
+			}
+			if errors.Is(err, segfile.ErrCorrupt) {
+				p.store.log.Warn("playback: damaged fragment; skipping the rest of the segment", "camera", p.cam.id,
+					"path", c.seg.Path, "error", err)
+			} else if !errors.Is(err, io.EOF) && !errors.Is(err, segfile.ErrIncomplete) {
+				return sample{}, fmt.Errorf("playback: read %s: %w", c.seg.Path, err)
+			} else if more, err := p.waitForData(ctx, c); err != nil {
+				return sample{}, err
+			} else if more {
+				continue
+			}
+		}
+		if err := p.advance(ctx); err != nil {
+			return sample{}, err
+		}
+	}
+	return sample{}, io.EOF
+}
+
+// nextKeySample returns the next keyframe of the segment that is due for a
+// decimated stream; ok is false when the segment has none left.
+func (p *Player) nextKeySample(ctx context.Context, c *cursor) (sample, bool, error) {
+	for {
+		for c.kfi < len(c.kfs) {
+			k := c.kfs[c.kfi]
+			c.kfi++
+			if k.T < p.nextKeyT {
+				continue
+			}
+			f, err := segfile.ReadFragment(c.file, k.Offset, -1, true)
+			if err != nil {
+				if errors.Is(err, segfile.ErrCorrupt) || errors.Is(err, segfile.ErrIncomplete) || errors.Is(err, io.EOF) {
+					continue
+				}
+				return sample{}, false, fmt.Errorf("playback: read %s: %w", c.seg.Path, err)
+			}
+			fs := f.Samples[0]
+			if fs.IsNonSyncSample {
+				continue
+			}
+			return sample{
+				t: c.seg.Start + ticksToNs(int64(f.BaseTime)), dur: ticksToNs(int64(fs.Duration)),
+				key: true, payload: fs.Payload, sps: c.init.SPS, pps: c.init.PPS,
+			}, true, nil
+		}
+		// The keyframes known when the segment was opened are used up. An
+		// open segment may have more by now.
+		if c.seg.State != index.StateOpen && c.recheck {
+			return sample{}, false, nil
+		}
+		seg, ok, err := p.cam.db.Segment(ctx, c.seg.ID)
+		if err != nil {
+			return sample{}, false, fmt.Errorf("playback: %w", err)
+		}
+		if !ok {
+			return sample{}, false, nil
+		}
+		from := c.seg.Start
+		if len(c.kfs) > 0 {
+			from = c.kfs[len(c.kfs)-1].T + 1
+		}
+		c.seg, c.recheck = seg, true
+		more, err := p.cam.db.Keyframes(ctx, seg, from)
+		if err != nil {
+			return sample{}, false, fmt.Errorf("playback: %w", err)
+		}
+		if len(more) == 0 {
+			return sample{}, false, nil
+		}
+		c.kfs, c.kfi = more, 0
+	}
+}
+
+// waitForData is called at the end of the data of a segment. It reports
+// whether reading the segment again may give more: once after the segment
+// was closed (its last fragments), and, for an open segment at speeds up
+// to 1, after waiting for the recorder to write more (the live edge).
+func (p *Player) waitForData(ctx context.Context, c *cursor) (bool, error) {
+	seg, ok, err := p.cam.db.Segment(ctx, c.seg.ID)
+	if err != nil {
+		return false, fmt.Errorf("playback: %w", err)
+	}
+	if !ok {
+		return false, nil // deleted by retention meanwhile
+	}
+	c.seg = seg
+	if seg.State != index.StateOpen {
+		if c.recheck {
+			return false, nil
+		}
+		c.recheck = true
+		return true, nil
+	}
+	if p.req.Speed > 1 {
+		return false, nil // ends at the live edge
+	}
+	select {
+	case <-p.clock.After(tailPoll):
+		return true, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-p.done:
+		return false, ErrClosed
+	}
+}
+
+// advance moves to the segment after the current one, noting a gap.
+func (p *Player) advance(ctx context.Context) error {
+	prev := p.cur
+	p.cur = nil
+	prev.close()
+	after := prev.seg
+	for {
+		next, ok, err := p.cam.db.SegmentAfter(ctx, after.Start)
+		if err != nil {
+			return fmt.Errorf("playback: %w", err)
+		}
+		if !ok {
+			return nil
+		}
+		if next.Start-prev.seg.End > int64(GapTolerance) && p.gap == nil {
+			p.gap = &gapInfo{from: prev.seg.End, until: next.Start}
+		} else if p.gap != nil {
+			p.gap.until = next.Start
+		}
+		err = p.openCursor(ctx, next, nil)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, segfile.ErrCorrupt) && !errors.Is(err, segfile.ErrIncomplete) {
+			return err
+		}
+		p.store.log.Warn("playback: segment unreadable; skipped", "camera", p.cam.id, "path", next.Path, "error", err)
+		after = next
+	}
+}
