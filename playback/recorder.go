@@ -66,7 +66,7 @@ type Recorder struct {
 	segments    atomic.Uint64
 	fragments   atomic.Uint64
 	writeErrors atomic.Uint64
-	lastError   atomic.Value // string
+	lastError   atomic.Value  // string
 	handled     atomic.Uint64 // frames the writer has dealt with (tests wait on it)
 
 	w writer
