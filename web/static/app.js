@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import * as auth from './auth.js';
 import { LiveSession } from './session.js';
+import { WsLiveSession } from './ws.js';
 
 const LIST_REFRESH_MS = 5_000;
 const DISCONNECTED_MS = 8_000;
@@ -30,6 +31,11 @@ const status = {
   error: null,
 };
 window.camgate = status;
+
+// Signaling: REST (the default) or XProtect's WebSocket API with ?signaling=ws.
+const SIGNALING = new URLSearchParams(location.search).get('signaling') === 'ws' ? 'ws' : 'rest';
+const Session = SIGNALING === 'ws' ? WsLiveSession : LiveSession;
+status.signaling = SIGNALING;
 
 let cameras = [];
 let session = null;
@@ -113,7 +119,7 @@ function play(cameraId) {
   setState('connecting');
   say(`Connecting to ${cam?.name || cameraId}…`);
 
-  const s = (session = new LiveSession(cameraId, video, () => onSessionChange(s)));
+  const s = (session = new Session(cameraId, video, () => onSessionChange(s)));
   s.start().then(
     () => { status.sessionId = s.id; },
     (err) => { if (!s.closed) retry(s, err.message); },
@@ -133,6 +139,7 @@ function onSessionChange(s) {
     say('');
   }
   if (status.connectionState === 'failed') retry(s, 'the connection to the gateway failed');
+  if (s.error) retry(s, s.error); // the gateway ended the session (WebSocket signaling says so)
   // Chromium waits about 30 s before it declares a lost peer "failed"; a
   // live view should come back sooner, so a long interruption counts as one.
   clearTimeout(disconnectTimer);
