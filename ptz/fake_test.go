@@ -1,0 +1,207 @@
+package ptz_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/camgate/camgate/ptz"
+	"github.com/camgate/camgate/ptz/driver"
+)
+
+// call is one driver call as the fake saw it.
+type call struct {
+	op  string
+	arg string
+	at  time.Time
+}
+
+func (c call) String() string {
+	if c.arg == "" {
+		return c.op
+	}
+	return c.op + "(" + c.arg + ")"
+}
+
+// fakeDriver records every call with the (synctest) time it came, and can
+// fail or hold up calls by operation name.
+type fakeDriver struct {
+	mu       sync.Mutex
+	calls    []call
+	errs     map[string]error
+	gates    map[string]chan struct{} // a call waits until its gate closes or its ctx ends
+	refresh  time.Duration
+	features *driver.Features
+	presets  []driver.Preset
+	zoom     float64
+	closed   bool
+}
+
+func newFake() *fakeDriver {
+	return &fakeDriver{errs: map[string]error{}, gates: map[string]chan struct{}{},
+		presets: []driver.Preset{{Token: "1", Name: "Gate"}, {Token: "2", Name: "Yard"}}}
+}
+
+func (f *fakeDriver) record(ctx context.Context, op, arg string) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, call{op: op, arg: arg, at: time.Now()})
+	err, gate := f.errs[op], f.gates[op]
+	f.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+func (f *fakeDriver) setErr(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[op] = err
+}
+
+func (f *fakeDriver) gate(op string) chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := make(chan struct{})
+	f.gates[op] = g
+	return g
+}
+
+func (f *fakeDriver) ungate(op string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g := f.gates[op]; g != nil {
+		close(g)
+	}
+	delete(f.gates, op)
+}
+
+// log returns the calls so far, as strings.
+func (f *fakeDriver) log() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.calls))
+	for i, c := range f.calls {
+		out[i] = c.String()
+	}
+	return out
+}
+
+func (f *fakeDriver) callList() []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]call(nil), f.calls...)
+}
+
+// reset forgets the calls so far.
+func (f *fakeDriver) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = nil
+}
+
+func vel(v driver.Velocity) string { return fmt.Sprintf("%g,%g,%g", v.Pan, v.Tilt, v.Zoom) }
+
+func vec(v driver.Vector) string {
+	s := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.4g", *p)
+	}
+	return s(v.Pan) + "," + s(v.Tilt) + "," + s(v.Zoom)
+}
+
+func (f *fakeDriver) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	return nil
+}
+func (f *fakeDriver) Connect(ctx context.Context) error { return f.record(ctx, "Connect", "") }
+func (f *fakeDriver) Move(ctx context.Context, v driver.Velocity) error {
+	return f.record(ctx, "Move", vel(v))
+}
+func (f *fakeDriver) Stop(ctx context.Context) error { return f.record(ctx, "Stop", "") }
+func (f *fakeDriver) RelativeMove(ctx context.Context, t driver.Vector) error {
+	return f.record(ctx, "RelativeMove", vec(t))
+}
+func (f *fakeDriver) AbsoluteMove(ctx context.Context, p driver.Vector) error {
+	return f.record(ctx, "AbsoluteMove", vec(p))
+}
+func (f *fakeDriver) GotoHome(ctx context.Context) error { return f.record(ctx, "GotoHome", "") }
+func (f *fakeDriver) Presets(ctx context.Context) ([]driver.Preset, error) {
+	if err := f.record(ctx, "Presets", ""); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]driver.Preset(nil), f.presets...), nil
+}
+func (f *fakeDriver) GotoPreset(ctx context.Context, token string) error {
+	return f.record(ctx, "GotoPreset", token)
+}
+func (f *fakeDriver) SetPreset(ctx context.Context, name, token string) (string, error) {
+	if err := f.record(ctx, "SetPreset", name+"|"+token); err != nil {
+		return "", err
+	}
+	if token == "" {
+		token = "9"
+	}
+	return token, nil
+}
+func (f *fakeDriver) RemovePreset(ctx context.Context, token string) error {
+	return f.record(ctx, "RemovePreset", token)
+}
+func (f *fakeDriver) SetAux(ctx context.Context, n int, on bool) error {
+	return f.record(ctx, "SetAux", fmt.Sprintf("%d,%v", n, on))
+}
+func (f *fakeDriver) Status(ctx context.Context) (driver.Status, error) {
+	if err := f.record(ctx, "Status", ""); err != nil {
+		return driver.Status{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pan, tilt, zoom := 0.5, -0.25, f.zoom
+	return driver.Status{Pan: &pan, Tilt: &tilt, Zoom: &zoom, MoveStatus: driver.MoveUnknown}, nil
+}
+func (f *fakeDriver) RefreshInterval() time.Duration { return f.refresh }
+func (f *fakeDriver) Features() driver.Features {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.features != nil {
+		return *f.features
+	}
+	return driver.Features{Move: true, Zoom: true, Stop: true, Home: true, Presets: true, Relative: true,
+		Absolute: true, Status: true, Aux: []int{1, 2, 3, 4}}
+}
+
+// fault is a driver error with a camera code, as the ONVIF driver returns.
+type fault struct{ code string }
+
+func (f fault) Error() string     { return "fault " + f.code }
+func (f fault) FaultCode() string { return f.code }
+func (f fault) Unwrap() error     { return driver.ErrCameraFault }
+
+// req builds a request from JSON params, or panics.
+func req(method string, params string) ptz.Request {
+	var b []byte
+	if params != "" {
+		b = []byte(params)
+	}
+	r, err := ptz.NewRequest(method, b)
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+func move(dir string) ptz.Request { return req("ptzMove", `{"direction":"`+dir+`"}`) }
+
+func joined(s []string) string { return strings.Join(s, " ") }
