@@ -140,12 +140,12 @@ type Controller struct {
 
 // motion is a continuous move that a session wants.
 type motion struct {
-	session   string
-	dir       Direction
-	vel       Velocity
-	deadline  time.Time
-	applied   bool // sent to the camera
-	waiters   []ReplyFunc
+	session  string
+	dir      Direction
+	vel      Velocity
+	deadline time.Time
+	applied  bool // sent to the camera
+	waiters  []ReplyFunc
 }
 
 // op is a discrete operation waiting in the FIFO.
