@@ -160,6 +160,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		invites:  map[string]string{},
 		nextID:   3, // the sample takes ids 1 and 2 for the answers to register and connect
 	}
+	conn.ctx, conn.cancel = context.WithCancel(context.Background())
 	// A token in the upgrade request is used when register carries none.
 	if tok, ok := bearerToken(r.Header.Get("Authorization")); ok {
 		conn.upgradeToken = tok
@@ -193,7 +194,7 @@ type wsConn struct {
 	clientIP     netip.Addr
 	upgradeToken string
 
-	ctx    context.Context // ends with the socket: a connect in progress stops
+	ctx    context.Context // ends when the socket starts closing: a connect in progress stops
 	cancel context.CancelFunc
 	out    chan []byte
 	done   chan struct{} // closed when the socket is to close
@@ -220,7 +221,6 @@ type wsSession struct {
 }
 
 func (c *wsConn) run() {
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.wg.Add(1)
 	go c.writeLoop()
 	timeout := time.Duration(c.cfg.RegisterTimeout)
@@ -232,7 +232,6 @@ func (c *wsConn) run() {
 	c.readLoop()
 	timer.Stop()
 	c.shutdown(websocket.CloseNormalClosure, "")
-	c.cancel()
 	c.endSessions()
 	c.wg.Wait()
 	_ = c.ws.Close()
@@ -258,6 +257,7 @@ func (c *wsConn) shutdown(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.done)
+		c.cancel()
 	})
 }
 
