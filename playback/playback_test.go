@@ -34,7 +34,7 @@ var (
 
 // recordFixture records the fixture with a real stream hub and recorder on
 // a Manual clock, and returns the store (on an Auto clock from then on).
-func recordFixture(t *testing.T, rec appsettings.Recording) (*Store, *clocktest.Clock, string) {
+func recordFixture(t testing.TB, rec appsettings.Recording) (*Store, *clocktest.Clock, string) {
 	t.Helper()
 	dir := t.TempDir()
 	clock := clocktest.New(clocktest.Manual, t0)
@@ -69,7 +69,7 @@ func recordFixture(t *testing.T, rec appsettings.Recording) (*Store, *clocktest.
 }
 
 // waitNoOpen waits (real time) until the camera has no open segment.
-func waitNoOpen(t *testing.T, s *Store) {
+func waitNoOpen(t testing.TB, s *Store) {
 	t.Helper()
 	c, err := s.camera(context.Background(), testCam, false)
 	if err != nil || c == nil {
