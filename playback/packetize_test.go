@@ -114,8 +114,8 @@ func TestRTPTimestamp(t *testing.T) {
 		{0, 1000, 0},
 		{89500 * time.Millisecond, 1000, 89500},
 		{-2500 * time.Millisecond, 1000, 0xffffffff - 2500 + 1},
-		{1499 * time.Microsecond, 1000, 1},                  // rounds
-		{1500 * time.Microsecond, 1000, 2},                  // half up
+		{1499 * time.Microsecond, 1000, 1},                   // rounds
+		{1500 * time.Microsecond, 1000, 2},                   // half up
 		{-1500 * time.Microsecond, 1000, 0xffffffff - 2 + 1}, // symmetric
 		{time.Second, 90000, 90000},
 		{40 * time.Millisecond, 90000, 3600},
