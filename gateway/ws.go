@@ -112,13 +112,6 @@ func (h *wsHub) closeAll() {
 	h.wg.Wait()
 }
 
-// count is the number of open sockets.
-func (h *wsHub) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.conns)
-}
-
 // wsOriginAllowed is the upgrade's origin check: a browser page may open the
 // socket when it comes from camgate's own origin or from one the CORS policy
 // allows. A request without Origin is not from a browser page, and a

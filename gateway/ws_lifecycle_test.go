@@ -278,7 +278,7 @@ func TestWebSocketConnectionLimit(t *testing.T) {
 // socket that never registers is closed after WebSocket.RegisterTimeout.
 func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
-		s.WebSocket.PingInterval = appsettings.Duration(time.Second)
+		s.WebSocket.PingInterval = appsettings.Duration(2 * time.Second)
 		s.WebSocket.RegisterTimeout = appsettings.Duration(time.Second)
 	}})
 	// Never registers: a 408 notice, then close 1008.
@@ -342,7 +342,7 @@ func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 	if err := deaf.WriteMessage(websocket.TextMessage, []byte(`{"jsonrpc":"2.0","method":"register","params":{"authorization":"`+env.token+`"},"id":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 20*time.Second, "pings to the reading client", func() bool { return pings.Load() >= 3 })
+	waitUntil(t, 30*time.Second, "pings to the reading client", func() bool { return pings.Load() >= 3 })
 	// By now (3 intervals), the deaf socket has had no pong for longer than
 	// two intervals.
 	_ = deaf.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -370,12 +370,12 @@ func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 func TestWebSocketTokenExpiry(t *testing.T) {
 	var offset atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	offset.Store(int64(-48 * time.Second)) // tokens issued now were issued 48 s ago
+	offset.Store(int64(-45 * time.Second)) // tokens issued now were issued 45 s ago
 	env := newTestEnv(t, envOptions{inBandParams: true, authNow: clock, mutate: func(s *appsettings.Settings) {
 		s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
 		s.Auth.SessionGrace = appsettings.Duration(time.Second)
 	}})
-	offset.Store(0) // env.token expires in about 12 s
+	offset.Store(0) // env.token expires in about 15 s
 	env.waitStreaming()
 
 	s1 := env.mustDialWS()
@@ -385,9 +385,6 @@ func TestWebSocketTokenExpiry(t *testing.T) {
 	s2 := env.mustDialWS()
 	s2.register(env.token)
 	reregistered := s2.play("2", testCameraID, nil)
-	for _, x := range []*xprotectClient{patched, expiring, reregistered} {
-		x.waitFrames(1, 20*time.Second)
-	}
 	fresh := env.signIn(testUser, testPassword) // lasts a minute
 	if st, body := env.doAs(fresh, "PATCH", "/ws/webrtc/v1/Session/"+patched.sessionID, `{"token":"`+fresh+`"}`); st != http.StatusOK || strings.Contains(string(body), fresh) {
 		t.Fatalf("PATCH …/ws/webrtc/v1/Session: %d %s", st, body)
@@ -397,8 +394,12 @@ func TestWebSocketTokenExpiry(t *testing.T) {
 	}
 	s2.sendRaw(`{"jsonrpc":"2.0","method":"register","params":{"authorization":"` + fresh + `"},"id":1}`)
 	s2.expectResult("1")
+	for _, x := range []*xprotectClient{patched, expiring, reregistered} {
+		x.waitFrames(1, 20*time.Second)
+	}
 
-	n := s1.expectError("", 1002)
+	// The token expires about 15 s after the start, the grace is 1 s.
+	n := s1.checkError(s1.next(40*time.Second), "", 1002)
 	if n.Session != expiring.sessionID {
 		t.Fatalf("session %s ended, want %s (the one without a new token)", n.Session, expiring.sessionID)
 	}
