@@ -41,6 +41,11 @@ func Reindex(ctx context.Context, dir, cameraID string, log *slog.Logger) (Reind
 		log = slog.Default()
 	}
 	var res ReindexResult
+	if cameraID != "" {
+		if _, err := folderName(cameraID); err != nil {
+			return res, err
+		}
+	}
 	if _, err := os.Stat(dir); err != nil {
 		return res, fmt.Errorf("reindex: %w", err)
 	}
