@@ -48,7 +48,6 @@ type Camera struct {
 	presets []preset
 	nextTok int
 	aux     map[int]bool
-	calls   int
 }
 
 // position is pan and tilt in degrees and zoom 0…1.
@@ -133,7 +132,6 @@ func (c *Camera) goTo(p position) {
 func (c *Camera) lock() {
 	c.mu.Lock()
 	c.advance()
-	c.calls++
 }
 
 // Close does nothing.
