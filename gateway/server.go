@@ -77,7 +77,9 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 
 	// The identity provider answers without a token (spec §4).
 	idp := r.Group("/api/idp")
-	idp.POST("/connect/token", gin.WrapF(g.auth.HandleToken))
+	// Any method: the token endpoint answers a GET with its own OAuth-shaped
+	// error rather than the API's 405.
+	idp.Any("/connect/token", gin.WrapF(g.auth.HandleToken))
 	idp.GET("/.well-known/openid-configuration", gin.WrapF(g.auth.HandleDiscovery))
 	idp.GET("/.well-known/jwks", gin.WrapF(g.auth.HandleJWKS))
 
