@@ -35,6 +35,7 @@ func (s Settings) Redacted() Settings {
 		for j := range cam.Streams {
 			cam.Streams[j].Url = redactPassword(cam.Streams[j].Url)
 		}
+		cam.Ptz = cam.Ptz.redacted()
 	}
 	r.Auth = s.Auth.redacted()
 	return r

@@ -114,6 +114,8 @@ type Camera struct {
 	// Recording is the camera's continuous recording (of its default
 	// stream). Default: off.
 	Recording CameraRecording
+	// Ptz is the camera's pan-tilt-zoom control. Default: none.
+	Ptz Ptz
 }
 
 // Stream is one RTSP stream of a camera.

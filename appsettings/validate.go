@@ -36,6 +36,7 @@ func (s *Settings) Validate() error {
 	v.cors(&s.CORS)
 	v.webSocket(&s.WebSocket)
 	v.recording(&s.Recording, s.Cameras)
+	v.ptz(s.Cameras)
 	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
 }
