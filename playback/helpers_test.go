@@ -82,6 +82,10 @@ type feeder struct {
 	k      int   // frame of the epoch
 	pts    int64 // PTS of the next frame
 	sent   uint64
+	// ptsStep is the PTS increment per frame (default: one frame).
+	ptsStep int64
+	// mutate, if set, may replace frame k's access unit.
+	mutate func(k int, au [][]byte) [][]byte
 }
 
 func (f *feeder) beginEpoch() {
@@ -93,12 +97,20 @@ func (f *feeder) beginEpoch() {
 func (f *feeder) frames(n int) {
 	f.t.Helper()
 	for range n {
-		f.stream.WriteAU(f.pts, f.clip.AccessUnit(f.k%f.clip.Len()))
+		au := f.clip.AccessUnit(f.k % f.clip.Len())
+		if f.mutate != nil {
+			au = f.mutate(f.k, au)
+		}
+		f.stream.WriteAU(f.pts, au)
 		f.sent++
 		f.waitHandled()
 		f.clock.Advance(frameDur)
 		f.k++
-		f.pts += frameTicks
+		if f.ptsStep != 0 {
+			f.pts += f.ptsStep
+		} else {
+			f.pts += frameTicks
+		}
 	}
 }
 

@@ -306,6 +306,8 @@ type run struct {
 	dts0     int64
 	dtsx     h264.DTSExtractor
 	lastDTS  int64
+	prevAt   time.Time // arrival and PTS of the previous frame
+	prevPTS  int64
 	seq      int64 // sequence number of the next segment
 }
 
@@ -376,13 +378,21 @@ func (w *writer) check(a arrival) (int64, string) {
 	if dts <= run.lastDTS {
 		return 0, "the timestamps went back"
 	}
-	// Camera time against camgate's clock. This also catches an RTP
-	// timestamp jump at the frame where it happens, so a jump never
-	// stretches a sample (and its segment) over the jump.
-	drift := a.at.Sub(run.clock0) - ticksToDurSigned(f.PTS-run.pts0)
-	if drift > w.r.maxDrift || drift < -w.r.maxDrift {
-		return 0, fmt.Sprintf("the camera's clock drifted by %v from camgate's", drift.Round(time.Millisecond))
+	// A jump of the camera's timestamps against camgate's clock from one
+	// frame to the next (an RTP timestamp discontinuity) ends the run at
+	// once, so that no sample (and no segment) stretches over the jump.
+	if step := a.at.Sub(run.prevAt) - ticksToDurSigned(f.PTS-run.prevPTS); step > w.r.maxDrift || step < -w.r.maxDrift {
+		return 0, fmt.Sprintf("the camera's timestamps jumped by %v", (-step).Round(time.Millisecond))
 	}
+	// Slow drift between the two clocks is checked at keyframes, where a
+	// new run can start without losing a frame.
+	if f.Key {
+		drift := a.at.Sub(run.clock0) - ticksToDurSigned(f.PTS-run.pts0)
+		if drift > w.r.maxDrift || drift < -w.r.maxDrift {
+			return 0, fmt.Sprintf("the camera's clock drifted by %v from camgate's", drift.Round(time.Millisecond))
+		}
+	}
+	run.prevAt, run.prevPTS = a.at, f.PTS
 	return dts, ""
 }
 
@@ -426,7 +436,7 @@ func (w *writer) startRun(a arrival) (int64, bool) {
 	if sps == nil || pps == nil {
 		return 0, false
 	}
-	run := &run{id: newRunID(), epoch: a.f.Epoch, sps: sps, pps: pps, clock0: a.at, pts0: a.f.PTS}
+	run := &run{id: newRunID(), epoch: a.f.Epoch, sps: sps, pps: pps, clock0: a.at, pts0: a.f.PTS, prevAt: a.at, prevPTS: a.f.PTS}
 	run.dtsx.Initialize()
 	dts, err := run.dtsx.Extract(a.f.AU, a.f.PTS)
 	if err != nil {
