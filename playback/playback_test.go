@@ -445,6 +445,35 @@ func TestPlayback(t *testing.T) {
 		if got.walls[375] != got.walls[374] {
 			t.Errorf("skipGaps: the first frame after the gap came %v late", got.walls[375].Sub(got.walls[374]))
 		}
+		rich.Close()
+	})
+
+	t.Run("bitrate budget and keyframe thinning", func(t *testing.T) {
+		// ~700 kbit/s × 3 is above a budget of 1000 kbit/s: keyframes only,
+		// even at 3x; at 32x with 2 keyframes per second, one IDR per 16 s.
+		lean := openStore(t, s.Dir(), clock, testRecording(func(r *appsettings.Recording) {
+			r.PlaybackMaxBitrate = 1000
+			r.PlaybackMaxFrameRate = 1000
+			r.PlaybackKeyframeRate = 2
+		}))
+		got := playAll(t, lean, clock, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 3}, 0)
+		if len(got.frames) != 17+13 || !got.player.Stats().KeyframesOnly {
+			t.Errorf("3x over the bitrate budget: %d frames, want 30 keyframes", len(got.frames))
+		}
+		got = playAll(t, lean, clock, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 32}, 0)
+		var times []time.Duration
+		for _, f := range got.frames {
+			times = append(times, f.Time.Sub(t0))
+		}
+		want := []time.Duration{8, 24, 40, 56, 72, 120, 136, 152, 168}
+		if len(times) != len(want) {
+			t.Fatalf("keyframes at %v, want %v s", times, want)
+		}
+		for i := range want {
+			if times[i] != want[i]*time.Second {
+				t.Fatalf("keyframes at %v, want %v s", times, want)
+			}
+		}
 	})
 
 }
