@@ -922,6 +922,7 @@ func (c *Controller) execute(o *op) (any, error) {
 			}
 		}
 		pan, tilt := c.cfg.Geometry.CenterTranslation(req.X, req.Y, zoom)
+		pan, tilt = math.Round(pan*1e6)/1e6, math.Round(tilt*1e6)/1e6
 		v := Vector{Pan: &pan, Tilt: &tilt}
 		if err := c.drv.(RelativeMover).RelativeMove(ctx, v); err != nil {
 			return nil, err
