@@ -672,10 +672,11 @@ func (c *Controller) step() (next time.Time, worked bool) {
 		c.queue = c.queue[1:]
 		needStop := false
 		if moves(o.req) || o.req.Method == MethodSetPreset {
-			// A discrete move replaces a continuous one (the camera
-			// drops it for the new task); a preset is stored still.
+			// A discrete move replaces a continuous one, which is stopped
+			// first rather than trusting every camera to drop it for the
+			// new task; a preset is stored still.
 			c.dropMotion(&later, false)
-			needStop = o.req.Method == MethodSetPreset && c.moving
+			needStop = c.moving
 		}
 		c.mu.Unlock()
 		callAll(later)
@@ -922,12 +923,11 @@ func (c *Controller) execute(o *op) (any, error) {
 			}
 		}
 		pan, tilt := c.cfg.Geometry.CenterTranslation(req.X, req.Y, zoom)
-		pan, tilt = math.Round(pan*1e6)/1e6, math.Round(tilt*1e6)/1e6
-		v := Vector{Pan: &pan, Tilt: &tilt}
-		if err := c.drv.(RelativeMover).RelativeMove(ctx, v); err != nil {
+		if err := c.drv.(RelativeMover).RelativeMove(ctx, Vector{Pan: &pan, Tilt: &tilt}); err != nil {
 			return nil, err
 		}
-		return v, nil
+		// The reply shows six places, as much as ONVIF sends.
+		return Vector{Pan: ptr(math.Round(pan*1e6) / 1e6), Tilt: ptr(math.Round(tilt*1e6) / 1e6)}, nil
 	case MethodStatus:
 		st, err := c.drv.(StatusReporter).Status(ctx)
 		if err != nil {

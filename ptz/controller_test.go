@@ -533,3 +533,21 @@ func TestCancelledRequestIsDropped(t *testing.T) {
 		}
 	})
 }
+
+func TestDiscreteMoveStopsAContinuousOneFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		c := start(t, testConfig(), f)
+		mustDo(t, c, "a", move("left"))
+		mustDo(t, c, "a", req("ptzGotoPreset", `{"token":"2"}`))
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if got := joined(f.log()); got != "Move(-0.5,0,0) Stop GotoPreset(2)" {
+			t.Errorf("calls %q: want the move stopped before the preset, and no watchdog stop after", got)
+		}
+		st := mustDo(t, c, "a", req("ptzStatus", "")).(ptz.StatusResult)
+		if st.Moving {
+			t.Error("status says a continuous move runs")
+		}
+	})
+}
