@@ -21,8 +21,27 @@ test-go:
 test-e2e: build
 	./e2e/run.sh
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Speed, measured (docs/performance.md): the Go benchmarks of every package
+# that has some, then the load scenario: an RTSP camera at 2 Mbit/s, camgate
+# built and run as its own process, 1 to 200 WebRTC viewers. It prints the
+# table and writes bench/results/<date>-<host>.json. Needs ffmpeg for the
+# clip; BENCH_ARGS adds camgate-bench flags (e.g. --perf-step 100).
+BENCH_CLIP := bench/clip.h264
+BENCH_ARGS ?=
+
+bench: build $(BENCH_CLIP)
+	$(GO) build -o bin/camgate-bench ./cmd/camgate-bench
+	@status=0; \
+	$(GO) test -run '^$$' -bench . -benchmem $$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -n1 dirname | sort -u) || status=$$?; \
+	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) || status=$$?; \
+	exit $$status
+
+# 20 s of 1280x720 at 25 fps, 2 Mbit/s, an IDR every 4 s, one slice per frame.
+$(BENCH_CLIP):
+	@command -v ffmpeg >/dev/null || { echo "make bench needs ffmpeg to make $@ (apt-get install ffmpeg)"; exit 1; }
+	ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=1280x720:rate=25 -t 20 \
+		-c:v libx264 -preset veryfast -threads 1 -profile:v baseline -pix_fmt yuv420p \
+		-g 100 -keyint_min 100 -sc_threshold 0 -b:v 2M -maxrate 2M -bufsize 2M -f h264 $@
 
 lint:
 	$(GO) vet ./...

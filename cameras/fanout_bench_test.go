@@ -1,0 +1,109 @@
+package cameras
+
+import (
+	"context"
+	"testing"
+)
+
+// The benchmarks of the hub's per-viewer path, for docs/performance.md.
+// Frames have the sizes of the bench clip (make bench): 2 Mbit/s at 25 fps
+// is a 10 KB P frame (9 RTP payloads) and a 29 KB IDR every 100 frames.
+
+const (
+	benchPFrameBytes = 10000
+	benchIFrameBytes = 29000
+)
+
+// benchNALU returns a slice NAL unit (IDR or non-IDR) of size bytes.
+func benchNALU(key bool, size int) []byte {
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(i*7 + 1)
+	}
+	b[0] = 0x41
+	if key {
+		b[0] = 0x65
+	}
+	return b
+}
+
+// drainReaders empties every reader's queue without allocating.
+func drainReaders(readers []*Reader, done context.Context) {
+	for _, r := range readers {
+		for {
+			if _, err := r.Next(done); err != nil {
+				break
+			}
+		}
+	}
+}
+
+// BenchmarkStreamWriteAU publishes one P frame to N readers: the ingest
+// side of the fan-out (normalize and packetize once, then one queue push per
+// reader). allocs/op are per frame; they do not grow with the readers, so
+// the per-viewer, per-packet allocations of the hub are zero. ns/viewer-pkt
+// is the time per reader and per RTP packet once the per-frame work is
+// spread over the readers.
+func BenchmarkStreamWriteAU(b *testing.B) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, viewers := range []int{0, 1, 10, 100, 1000} {
+		b.Run(benchName(viewers), func(b *testing.B) {
+			s := NewStream("cam", "stream")
+			s.BeginEpoch(testSPS, testPPS)
+			readers := make([]*Reader, viewers)
+			for i := range readers {
+				readers[i] = s.AddReader(512)
+			}
+			key := [][]byte{benchNALU(true, benchIFrameBytes)}
+			s.WriteAU(0, key)
+			drainReaders(readers, done)
+			p := benchNALU(false, benchPFrameBytes)
+			pkts := len(s.pack.mustPacketize(b, p))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s.WriteAU(int64(i+1)*3600, [][]byte{p})
+				if (i+1)%256 == 0 {
+					b.StopTimer()
+					// A keyframe restarts the GOP cache (it would hit its
+					// bound), then the queues are emptied.
+					s.WriteAU(int64(i+1)*3600, key)
+					drainReaders(readers, done)
+					b.StartTimer()
+				}
+			}
+			if viewers > 0 {
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(viewers*pkts), "ns/viewer-pkt")
+			}
+		})
+	}
+}
+
+// mustPacketize packetizes an AU with a separate encoder (the stream's own
+// keeps its sequence state) and returns the payloads.
+func (p *packetizer) mustPacketize(b *testing.B, nalu []byte) [][]byte {
+	b.Helper()
+	pl, _ := newPacketizer(MaxPayloadSize).packetize([][]byte{nalu})
+	if len(pl) == 0 {
+		b.Fatal("the benchmark frame does not packetize")
+	}
+	return pl
+}
+
+// BenchmarkReaderQueue is one viewer's share of the fan-out for one frame:
+// the push under the stream's lock and the Next of the viewer's sender.
+// It must not allocate.
+func BenchmarkReaderQueue(b *testing.B) {
+	s := NewStream("cam", "stream")
+	r := newReader(s, 128)
+	f := &Frame{Key: true, Payloads: [][]byte{{0x65}}, Size: 1}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		r.push(Item{Frame: f})
+		if _, err := r.Next(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// client talks to one camgate: the token endpoint and the REST signaling
+// of docs/api.md, and builds the viewers' pion peer connections.
+type client struct {
+	base   string // http://host:port (without /API)
+	camera string // deviceId
+	http   *http.Client
+	api    *webrtc.API
+	token  string
+}
+
+// newClient prepares the HTTP client and the pion API shared by the
+// viewers. With interceptors, each viewer behaves like a browser: it sends
+// receiver reports, transport-wide congestion control feedback and NACKs,
+// so camgate does the RTCP work it does for real viewers.
+func newClient(base, camera string, interceptors bool) (*client, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+			RTCPFeedback: []webrtc.RTCPFeedback{
+				{Type: "goog-remb"}, {Type: "transport-cc"}, {Type: "ccm", Parameter: "fir"},
+				{Type: "nack"}, {Type: "nack", Parameter: "pli"},
+			},
+		},
+		PayloadType: 96,
+	}, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, err
+	}
+	reg := &interceptor.Registry{}
+	if interceptors {
+		if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+			return nil, err
+		}
+	}
+	se := webrtc.SettingEngine{}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &client{
+		base:   strings.TrimRight(base, "/"),
+		camera: camera,
+		http:   &http.Client{Transport: tr, Timeout: 30 * time.Second},
+		api:    api,
+	}, nil
+}
+
+// signIn gets an access token with the password grant, as XProtect clients
+// do; every viewer then uses it.
+func (c *client) signIn(ctx context.Context, user, password string) error {
+	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {"GrantValidatorClient"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/API/IDP/connect/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("token endpoint: %w", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &tok) != nil || tok.AccessToken == "" {
+		return fmt.Errorf("sign in as %q: %s: %s", user, resp.Status, truncate(string(body), 200))
+	}
+	c.token = tok.AccessToken
+	return nil
+}
+
+// call sends a JSON request to an /API path with the bearer token and
+// decodes a 200 answer into out (which may be nil).
+func (c *client) call(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, truncate(string(b), 300))
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// waitStreaming waits until camgate reports the camera as streaming.
+func (c *client) waitStreaming(ctx context.Context) error {
+	var last string
+	for {
+		var resp struct {
+			Cameras []struct {
+				ID    string `json:"id"`
+				State string `json:"state"`
+				Error string `json:"lastError"`
+			} `json:"cameras"`
+		}
+		err := c.call(ctx, http.MethodGet, "/API/rest/v1/cameras", nil, &resp)
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = "camera " + c.camera + " is not listed"
+			for _, cam := range resp.Cameras {
+				if strings.EqualFold(cam.ID, c.camera) {
+					if cam.State == "streaming" {
+						return nil
+					}
+					last = "camera state " + cam.State + " " + cam.Error
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("camera not streaming: %s", last)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// open runs the REST flow for one viewer: POST Session, answer, PATCH.
+// The answer is sent once the viewer's (loopback) candidates are gathered,
+// so it carries them and no candidate requests are needed; camgate's offer
+// already holds all of its own.
+func (c *client) open(ctx context.Context, v *viewer) error {
+	v.posted = time.Now()
+	var created struct {
+		SessionID string `json:"sessionId"`
+		OfferSDP  string `json:"offerSDP"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/API/REST/v1/WebRTC/Session", map[string]any{
+		"deviceId": c.camera, "includeAudio": false, "playbackTimeNode": map[string]any{},
+	}, &created); err != nil {
+		return err
+	}
+	v.sessionID = created.SessionID
+	var offer webrtc.SessionDescription
+	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
+		return fmt.Errorf("offerSDP: %w", err)
+	}
+	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return err
+	}
+	v.pc = pc
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { v.receive(tr) })
+	if err := pc.SetRemoteDescription(offer); err != nil {
+		return fmt.Errorf("set offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	ans, err := json.Marshal(pc.LocalDescription())
+	if err != nil {
+		return err
+	}
+	return c.call(ctx, http.MethodPatch, "/API/REST/v1/WebRTC/Session/"+v.sessionID, map[string]string{"answerSDP": string(ans)}, nil)
+}
+
+// close ends a viewer: DELETE its session, then close its peer connection.
+func (c *client) close(ctx context.Context, v *viewer) {
+	if v.sessionID != "" {
+		_ = c.call(ctx, http.MethodDelete, "/API/REST/v1/WebRTC/Session/"+v.sessionID, nil, nil)
+	}
+	if v.pc != nil {
+		_ = v.pc.Close()
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// report is the JSON file of one run.
+type report struct {
+	Started         time.Time    `json:"started"`
+	DurationSeconds float64      `json:"duration_seconds"`
+	Machine         machine      `json:"machine"`
+	Scenario        scenarioInfo `json:"scenario"`
+	Steps           []stepResult `json:"steps"`
+	// RSSSlopeKB is the least-squares slope of camgate's RSS over the
+	// viewer count: the memory each added viewer costs, less noisy than
+	// any single step's difference from the baseline.
+	RSSSlopeKB float64 `json:"rss_slope_kb_per_viewer"`
+	Error           string       `json:"error,omitempty"`
+}
+
+type scenarioInfo struct {
+	Mode          string  `json:"mode"` // run (camgate launched here) or load
+	Camgate       string  `json:"camgate"`
+	Clip          string  `json:"clip,omitempty"`
+	ClipBitrate   float64 `json:"clip_bitrate_bps,omitempty"`
+	GOPFrames     int     `json:"gop_frames,omitempty"`
+	FPS           int     `json:"fps"`
+	RTSPTransport string  `json:"rtsp_transport,omitempty"`
+	Steps         []int   `json:"steps"`
+	Batch         int     `json:"batch"`
+	WindowSeconds float64 `json:"window_seconds"`
+	Interceptors  bool    `json:"client_interceptors"`
+}
+
+func writeJSON(path string, r report) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// printTable writes the results as a Markdown table (docs/performance.md
+// quotes it as is).
+func printTable(w io.Writer, steps []stepResult) {
+	fmt.Fprintln(w, "| viewers | first frame p50 / p95 / max (ms) | frames received / sent | packets lost | frame latency p50 / p99 / max (ms) | camgate CPU (cores) | viewers per core | camgate RSS (MB) | RSS per viewer (KB) | load client CPU (cores) | machine CPU (cores) |")
+	fmt.Fprintln(w, "|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range steps {
+		ttff, frames, lat, vpc, per := "–", "–", "–", "–", "–"
+		if r.TTFF.N > 0 {
+			ttff = fmt.Sprintf("%.0f / %.0f / %.0f", r.TTFF.P50, r.TTFF.P95, r.TTFF.Max)
+		}
+		if r.Viewers > 0 {
+			frames = fmt.Sprintf("%d / %d (%.2f %%)", r.FramesReceived, r.FramesExpected, 100*r.FrameRatio)
+			vpc = fmt.Sprintf("%.0f", r.ViewersPerCore)
+			per = fmt.Sprintf("%.0f", r.RSSPerViewerKB)
+		}
+		if r.Latency.N > 0 {
+			lat = fmt.Sprintf("%.1f / %.1f / %.1f", r.Latency.P50, r.Latency.P99, r.Latency.Max)
+		}
+		viewers := fmt.Sprint(r.Viewers)
+		if r.Failed > 0 {
+			viewers += fmt.Sprintf(" (%d failed)", r.Failed)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %.3f | %s | %.1f | %s | %.2f | %.2f |\n",
+			viewers, ttff, frames, r.PacketsLost, lat, r.CamgateCores, vpc,
+			float64(r.CamgateRSSKB)/1024, per, r.BenchCores, r.MachineCores)
+	}
+	if slope, ok := rssSlope(steps); ok {
+		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps).\n", slope)
+	}
+	var notes []string
+	for _, r := range steps {
+		if r.UDPRcvbufErrors > 0 {
+			notes = append(notes, fmt.Sprintf("%d viewers: the kernel dropped %d datagrams at full receive buffers", r.Viewers, r.UDPRcvbufErrors))
+		}
+		if r.CameraFPS > 0 && r.Viewers > 0 && r.CameraFrames > 0 && r.CameraFPS < 0.95*float64(expectedFPS(steps)) {
+			notes = append(notes, fmt.Sprintf("%d viewers: the camera sent only %.1f frames/s", r.Viewers, r.CameraFPS))
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Notes: "+strings.Join(notes, "; ")+".")
+	}
+}
+
+// expectedFPS is the camera rate seen with nobody watching (row 0).
+func expectedFPS(steps []stepResult) float64 {
+	for _, r := range steps {
+		if r.Viewers == 0 {
+			return r.CameraFPS
+		}
+	}
+	return 0
+}
+
+// rssSlope fits camgate's RSS (KB) to the viewer count by least squares.
+func rssSlope(steps []stepResult) (float64, bool) {
+	if len(steps) < 2 {
+		return 0, false
+	}
+	var n, sx, sy, sxx, sxy float64
+	for _, r := range steps {
+		x, y := float64(r.Viewers), float64(r.CamgateRSSKB)
+		n++
+		sx += x
+		sy += y
+		sxx += x * x
+		sxy += x * y
+	}
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0, false
+	}
+	return round((n*sxy-sx*sy)/den, 1), true
+}
