@@ -21,7 +21,7 @@ type report struct {
 	// viewer count: the memory each added viewer costs, less noisy than
 	// any single step's difference from the baseline.
 	RSSSlopeKB float64 `json:"rss_slope_kb_per_viewer"`
-	Error           string       `json:"error,omitempty"`
+	Error      string  `json:"error,omitempty"`
 }
 
 type scenarioInfo struct {

@@ -208,8 +208,8 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 	r.WindowSeconds = round(wall, 3)
 	r.CamgateCPU = round((cg1.cpu - cg0.cpu).Seconds(), 3)
 	r.CamgateCores = round(r.CamgateCPU/wall, 4)
-	r.BenchCores = round((me1.cpu - me0.cpu).Seconds()/wall, 3)
-	r.MachineCores = round((all1 - all0).Seconds()/wall, 3)
+	r.BenchCores = round((me1.cpu-me0.cpu).Seconds()/wall, 3)
+	r.MachineCores = round((all1-all0).Seconds()/wall, 3)
 	r.CamgateRSSKB = cg1.rssKB
 	if r.Viewers > 0 && r.CamgateCores > 0 {
 		r.ViewersPerCore = round(float64(r.Viewers)/r.CamgateCores, 1)
