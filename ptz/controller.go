@@ -349,11 +349,12 @@ func (c *Controller) admit(ctx context.Context, session string, req Request, rep
 		b = ptr(newBucket(c.cfg.RatePerSession, now))
 		c.sessions[session] = b
 	}
-	if ok, wait := b.take(now); !ok {
+	isStop := req.Method == MethodMove && req.Direction == Stop
+	// A stop while something moves is never refused for the session's rate.
+	if ok, wait := b.take(now); !ok && !(isStop && (c.motion != nil || c.moving)) {
 		return nil, false, &Error{Code: CodeRateLimited, RetryAfter: wait,
 			Message: "too many commands: at most " + itoa(c.cfg.RatePerSession) + " per second; try again in " + fmtDur(wait)}
 	}
-	isStop := req.Method == MethodMove && req.Direction == Stop
 	if !req.Method.ReadOnly() {
 		if c.leaseHold != "" && c.leaseHold != session && now.Before(c.leaseEnd) {
 			if !isStop { // anybody may stop the camera
@@ -844,7 +845,11 @@ func (c *Controller) execute(o *op) (any, error) {
 		c.mu.Unlock()
 	}()
 	req := o.req
-	c.log.Info("ptz command", "session", o.session, "method", string(req.Method))
+	level := slog.LevelInfo // an audit line per command that changes the camera
+	if req.Method.ReadOnly() {
+		level = slog.LevelDebug
+	}
+	c.log.Log(ctx, level, "ptz command", "session", o.session, "method", string(req.Method))
 	switch req.Method {
 	case MethodMove: // home; the other directions never queue
 		if err := c.drv.(Homer).GotoHome(ctx); err != nil {
