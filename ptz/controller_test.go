@@ -325,7 +325,7 @@ func TestRateLimitPerSession(t *testing.T) {
 			t.Errorf("RetryAfter %v, want 200ms", pe.RetryAfter)
 		}
 		mustDo(t, c, "b", req("ptzPresets", "")) // other sessions have their own bucket
-		mustDo(t, c, "a", move("stop"))           // a stop while moving is never refused
+		mustDo(t, c, "a", move("stop"))          // a stop while moving is never refused
 		_, err = c.Do(context.Background(), "a", move("stop"))
 		wantCode(t, err, ptz.CodeRateLimited) // but a stop of a still camera is
 		time.Sleep(200 * time.Millisecond)
