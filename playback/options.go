@@ -13,8 +13,10 @@ type Options struct {
 	// Dir is the recordings folder, normally DataDir/recordings. Required.
 	// It holds one folder per camera; see docs/recording.md.
 	Dir string
-	// Recording are the store's settings. A zero field takes the default
-	// of appsettings.Defaults().Recording.
+	// Recording are the store's settings. A zero duration or count takes
+	// the default of appsettings.Defaults().Recording, except SyncInterval
+	// (0: sync only when a segment closes), Retain (0: no age limit) and
+	// QuotaMB (0: no quota).
 	Recording appsettings.Recording
 	// Retain returns how long a camera's recordings are kept; 0 means no
 	// age limit. The id is the camera folder's name (the camera id in lower

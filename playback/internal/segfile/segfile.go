@@ -269,6 +269,10 @@ func ReadInit(r io.ReaderAt) (*Init, error) {
 		if size < 8 || size > maxInitSize {
 			return nil, fmt.Errorf("init: %w: box %q of %d bytes at %d", ErrCorrupt, printable(typ), size, off)
 		}
+		var last [1]byte
+		if _, err := r.ReadAt(last[:], off+size-1); err != nil {
+			return nil, fmt.Errorf("init: %w: box %q at %d", ErrIncomplete, printable(typ), off)
+		}
 		switch typ {
 		case "ftyp":
 			haveFtyp = true
