@@ -199,7 +199,7 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 
 // A socket may hold WebSocket.MaxSessionsPerConnection open sessions; a
 // connect beyond is refused with 1001 until one ends. A session left
-// without an answer ends after WebSocket.AnswerTimeout with a 408 notice.
+// without an answer ends after WebRTC.AnswerTimeout with a 408 notice.
 func TestWebSocketSessionLimit(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.WebSocket.MaxSessionsPerConnection = 2
