@@ -154,6 +154,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		nextID:   3, // the sample takes ids 1 and 2 for the answers to register and connect
 	}
 	conn.ctx, conn.cancel = context.WithCancel(context.Background())
+	defer conn.cancel()
 	// A token in the upgrade request is used when register carries none.
 	if tok, ok := bearerToken(r.Header.Get("Authorization")); ok {
 		conn.upgradeToken = tok
