@@ -189,6 +189,16 @@ func (c *client) open(ctx context.Context, v *viewer) error {
 	}
 	v.pc = pc
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { v.receive(tr) })
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		if s == webrtc.ICEConnectionStateConnected {
+			v.mark(&v.phases.ICE)
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			v.mark(&v.phases.Connected)
+		}
+	})
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return fmt.Errorf("set offer: %w", err)
 	}
@@ -209,7 +219,11 @@ func (c *client) open(ctx context.Context, v *viewer) error {
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodPatch, "/API/REST/v1/WebRTC/Session/"+v.sessionID, map[string]string{"answerSDP": string(ans)}, nil)
+	if err := c.call(ctx, http.MethodPatch, "/API/REST/v1/WebRTC/Session/"+v.sessionID, map[string]string{"answerSDP": string(ans)}, nil); err != nil {
+		return err
+	}
+	v.mark(&v.phases.Answered)
+	return nil
 }
 
 // close ends a viewer: DELETE its session, then close its peer connection.

@@ -75,6 +75,19 @@ func printTable(w io.Writer, steps []stepResult) {
 			viewers, ttff, frames, r.PacketsLost, lat, r.CamgateCores, vpc,
 			float64(r.CamgateRSSKB)/1024, per, r.BenchCores, r.MachineCores)
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| viewers | answer sent | ICE connected | DTLS connected | first packet | first keyframe |")
+	fmt.Fprintln(w, "|---:|---|---|---|---|---|")
+	for _, r := range steps {
+		if r.TTFF.N == 0 {
+			continue
+		}
+		cell := func(d dist) string { return fmt.Sprintf("%.0f / %.0f", d.P50, d.P95) }
+		ph := r.FirstFramePhases
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", r.Viewers, cell(ph["answered"]), cell(ph["ice_connected"]),
+			cell(ph["dtls_connected"]), cell(ph["first_packet"]), cell(r.TTFF))
+	}
+	fmt.Fprintln(w, "\n(first frame by phase: p50 / p95 ms since the session request, for the viewers added at each step)")
 	if slope, ok := rssSlope(steps); ok {
 		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps).\n", slope)
 	}

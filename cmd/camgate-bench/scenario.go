@@ -42,8 +42,11 @@ type stepResult struct {
 	Failed  int `json:"failed"`
 	// TTFF is request sent → first complete keyframe, for the viewers added
 	// at this step (while the earlier ones keep playing).
-	TTFF          dist    `json:"time_to_first_frame"`
-	WindowSeconds float64 `json:"window_seconds"`
+	TTFF dist `json:"time_to_first_frame"`
+	// FirstFramePhases break TTFF down: each is request sent → the answer
+	// PATCHed (signaling), ICE connected, DTLS up, the first RTP packet.
+	FirstFramePhases map[string]dist `json:"first_frame_phases,omitempty"`
+	WindowSeconds    float64         `json:"window_seconds"`
 	// CameraFrames is what the camera sent in the window; CameraFPS its
 	// achieved rate.
 	CameraFrames   uint64  `json:"camera_frames_sent"`
@@ -91,9 +94,18 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 		if ctx.Err() != nil {
 			return results, ctx.Err()
 		}
-		var ttff []time.Duration
+		var ttff, answered, iceUp, dtlsUp, firstPkt []time.Duration
 		for _, v := range added {
 			ttff = append(ttff, v.timeToFirstFrame())
+			p := v.phaseTimes()
+			answered = append(answered, p.Answered)
+			iceUp = append(iceUp, p.ICE)
+			dtlsUp = append(dtlsUp, p.Connected)
+			firstPkt = append(firstPkt, p.FirstPacket)
+		}
+		phases := map[string]dist{
+			"answered": summarize(answered), "ice_connected": summarize(iceUp),
+			"dtls_connected": summarize(dtlsUp), "first_packet": summarize(firstPkt),
 		}
 		select {
 		case <-time.After(s.settle):
@@ -104,6 +116,7 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 		if err != nil {
 			return results, err
 		}
+		r.FirstFramePhases = phases
 		results = append(results, r)
 		s.log.Info("step", "viewers", r.Viewers, "frames", fmt.Sprintf("%d/%d", r.FramesReceived, r.FramesExpected),
 			"camgate_cores", fmt.Sprintf("%.3f", r.CamgateCores), "ttff_p95_ms", r.TTFF.P95)

@@ -23,6 +23,8 @@ type viewer struct {
 
 	firstKey chan struct{} // closed at the first complete keyframe
 	ttff     time.Duration // posted → first complete keyframe
+	// Phases of the first frame, each since posted (0: not reached).
+	phases phaseTimes
 
 	// Sequence accounting (RFC 3550 style): expected = highest extended
 	// sequence number − first + 1; lost = expected − received in order −
@@ -36,6 +38,30 @@ type viewer struct {
 	frames []frameRec // complete frames since the last take
 	last   uint64     // index of the newest stamped frame counted
 	seen   bool       // last is set
+}
+
+// phaseTimes are the steps from the session request to the first frame.
+type phaseTimes struct {
+	Answered    time.Duration // the PATCH with the answer returned
+	ICE         time.Duration // ICE connected
+	Connected   time.Duration // DTLS up (peer connection connected)
+	FirstPacket time.Duration // first RTP packet decrypted
+}
+
+// mark records a phase once.
+func (v *viewer) mark(p *time.Duration) {
+	d := time.Since(v.posted)
+	v.mu.Lock()
+	if *p == 0 {
+		*p = d
+	}
+	v.mu.Unlock()
+}
+
+func (v *viewer) phaseTimes() phaseTimes {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.phases
 }
 
 // frameRec is one complete access unit as the viewer received it.
@@ -74,6 +100,7 @@ func (v *viewer) receive(tr *webrtc.TrackRemote) {
 			continue
 		}
 		if !started {
+			v.mark(&v.phases.FirstPacket)
 			started = true
 			ext = int64(pkt.SequenceNumber)
 			v.base.Store(ext)
