@@ -5,6 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -176,17 +180,30 @@ func benchWebRTCSettings() appsettings.WebRTC {
 }
 
 // timedMediaAPI is newMediaAPI's pion setup for loopback (the same codec,
-// pion's default interceptors, one shared UDP mux) with a sendRecorder as
-// the innermost interceptor.
-func timedMediaAPI(tb testing.TB, rec *sendRecorder) *webrtc.API {
+// pion's default interceptors, one shared UDP mux) with rec, if not nil, as
+// the innermost interceptor. lean is the configuration docs/performance.md
+// proposes: pion's NACK responder keeps 128 packets instead of 1024, and
+// the stats interceptor, which camgate never reads, is left out.
+func timedMediaAPI(tb testing.TB, rec *sendRecorder, lean bool) *webrtc.API {
 	tb.Helper()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		tb.Fatal(err)
 	}
 	reg := &interceptor.Registry{}
-	reg.Add(rec)
-	if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+	if rec != nil {
+		reg.Add(rec)
+	}
+	if lean {
+		must := func(err error) {
+			if err != nil {
+				tb.Fatal(err)
+			}
+		}
+		must(webrtc.ConfigureNackWithOptions(m, reg, nil, nack.ResponderSize(128)))
+		must(webrtc.ConfigureRTCPReports(reg))
+		must(webrtc.ConfigureTWCCSender(m, reg))
+	} else if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
 		tb.Fatal(err)
 	}
 	mux, err := ice.NewMultiUDPMuxFromPort(0, ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
@@ -346,6 +363,10 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 		track := connectViewer(b, media.api, benchClientAPI(b))
 		run(b, track)
 	})
+	b.Run("track=pion-lean", func(b *testing.B) {
+		track := connectViewer(b, timedMediaAPI(b, nil, true), benchClientAPI(b))
+		run(b, track)
+	})
 }
 
 // BenchmarkLiveLatency publishes paced frames (25 fps, 2 Mbit/s, GOP 100)
@@ -358,13 +379,14 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 // viewers' pion clients decrypting in the same process.
 func BenchmarkLiveLatency(b *testing.B) {
 	for _, tc := range []struct {
-		name    string
-		viewers int
-		pion    bool
+		name       string
+		viewers    int
+		pion, lean bool
 	}{
-		{"binding=discard/viewers=100", 100, false},
-		{"binding=discard/viewers=1000", 1000, false},
-		{"binding=pion/viewers=100", 100, true},
+		{"binding=discard/viewers=100", 100, false, false},
+		{"binding=discard/viewers=1000", 1000, false, false},
+		{"binding=pion/viewers=100", 100, true, false},
+		{"binding=pion-lean/viewers=100", 100, true, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			rec := &sendRecorder{base: time.Now()}
@@ -373,10 +395,11 @@ func BenchmarkLiveLatency(b *testing.B) {
 			key := [][]byte{benchNALU(true, benchIFrameBytes)}
 			delta := [][]byte{benchNALU(false, benchPFrameBytes)}
 			stream.WriteAU(0, key) // the GOP cache the viewers start from
+			heap0 := heapInuse()
 
 			var serverAPI, clientAPI *webrtc.API
 			if tc.pion {
-				serverAPI, clientAPI = timedMediaAPI(b, rec), benchClientAPI(b)
+				serverAPI, clientAPI = timedMediaAPI(b, rec, tc.lean), benchClientAPI(b)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
@@ -445,6 +468,16 @@ func BenchmarkLiveLatency(b *testing.B) {
 				_ = frames
 			}
 			b.StopTimer()
+			if tc.pion {
+				// Both ends of each connection live in this process: the
+				// figure is an upper bound of the server's share.
+				b.ReportMetric(float64(heapInuse()-heap0)/1024/float64(tc.viewers), "heap-KB/viewer")
+			}
+			// CAMGATE_BENCH_HEAPPROFILE=file writes the live heap with every
+			// viewer still connected: what each viewer costs in memory.
+			if path := os.Getenv("CAMGATE_BENCH_HEAPPROFILE"); path != "" && tc.pion {
+				writeHeapProfile(b, path)
+			}
 			if len(samples) == 0 {
 				b.Fatal("no packet was sent")
 			}
@@ -457,4 +490,27 @@ func BenchmarkLiveLatency(b *testing.B) {
 			b.ReportMetric(float64(len(samples))/float64(b.N), "pkts/op")
 		})
 	}
+}
+
+func writeHeapProfile(tb testing.TB, path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		tb.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	tb.Logf("heap profile %s: HeapInuse %d KB, Sys %d KB", path, ms.HeapInuse>>10, ms.Sys>>10)
+}
+
+// heapInuse is the live heap after a collection.
+func heapInuse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
 }

@@ -85,7 +85,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestRSSSlope(t *testing.T) {
-	steps := []stepResult{{Viewers: 0, CamgateRSSKB: 50000}, {Viewers: 10, CamgateRSSKB: 52000}, {Viewers: 100, CamgateRSSKB: 70000}}
+	steps := []stepResult{{Viewers: 0, CamgateRSSKB: 90000}, {Viewers: 1, CamgateRSSKB: 49800}, {Viewers: 10, CamgateRSSKB: 51600}, {Viewers: 100, CamgateRSSKB: 69600}}
 	got, ok := rssSlope(steps)
 	if !ok || got != 200 {
 		t.Fatalf("rssSlope = %v, %v; want 200 KB per viewer", got, ok)

@@ -62,6 +62,8 @@ func printTable(w io.Writer, steps []stepResult) {
 		if r.Viewers > 0 {
 			frames = fmt.Sprintf("%d / %d (%.2f %%)", r.FramesReceived, r.FramesExpected, 100*r.FrameRatio)
 			vpc = fmt.Sprintf("%.0f", r.ViewersPerCore)
+		}
+		if r.RSSPerViewerKB != 0 {
 			per = fmt.Sprintf("%.0f", r.RSSPerViewerKB)
 		}
 		if r.Latency.N > 0 {
@@ -89,7 +91,7 @@ func printTable(w io.Writer, steps []stepResult) {
 	}
 	fmt.Fprintln(w, "\n(first frame by phase: p50 / p95 ms since the session request, for the viewers added at each step)")
 	if slope, ok := rssSlope(steps); ok {
-		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps).\n", slope)
+		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps with viewers).\n", slope)
 	}
 	var notes []string
 	for _, r := range steps {
@@ -116,13 +118,14 @@ func expectedFPS(steps []stepResult) float64 {
 	return 0
 }
 
-// rssSlope fits camgate's RSS (KB) to the viewer count by least squares.
+// rssSlope fits camgate's RSS (KB) to the viewer count by least squares,
+// over the steps with viewers (see stepResult.RSSPerViewerKB).
 func rssSlope(steps []stepResult) (float64, bool) {
-	if len(steps) < 2 {
-		return 0, false
-	}
 	var n, sx, sy, sxx, sxy float64
 	for _, r := range steps {
+		if r.Viewers == 0 {
+			continue
+		}
 		x, y := float64(r.Viewers), float64(r.CamgateRSSKB)
 		n++
 		sx += x

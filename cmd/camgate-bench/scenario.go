@@ -66,6 +66,10 @@ type stepResult struct {
 	CamgateCores   float64 `json:"camgate_cores_used"`
 	ViewersPerCore float64 `json:"viewers_per_core"`
 	CamgateRSSKB   int64   `json:"camgate_rss_kb"`
+	// RSSPerViewerKB is the RSS added per viewer since the first step
+	// (not since the 0-viewer row: that one still holds the ~20 MB the
+	// argon2id password check of the sign-in allocated, which Go returns to
+	// the system a little later).
 	RSSPerViewerKB float64 `json:"rss_per_viewer_kb"`
 	// BenchCores is the CPU of this process (the viewers and the camera):
 	// near the machine's core count it is the bottleneck, not camgate.
@@ -80,11 +84,12 @@ type stepResult struct {
 // the camera with nobody watching, the baseline for RSS per viewer.
 func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 	defer s.closeAll()
-	base, err := s.measure(ctx, 0, 0, nil, nil, 0)
+	base, err := s.measure(ctx, 0, 0, nil, nil)
 	if err != nil {
 		return nil, err
 	}
 	results := []stepResult{base}
+	var first *stepResult // the first step with viewers: the RSS reference
 	s.log.Info("baseline", "camgate_rss_mb", fmt.Sprintf("%.1f", float64(base.CamgateRSSKB)/1024), "camgate_cores", fmt.Sprintf("%.3f", base.CamgateCores))
 	for _, target := range s.steps {
 		if target <= len(s.viewers) {
@@ -112,12 +117,15 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 		case <-ctx.Done():
 			return results, ctx.Err()
 		}
-		r, err := s.measure(ctx, len(added), failed, ttff, &base, target)
+		r, err := s.measure(ctx, len(added), failed, ttff, first)
 		if err != nil {
 			return results, err
 		}
 		r.FirstFramePhases = phases
 		results = append(results, r)
+		if first == nil {
+			first = &results[len(results)-1]
+		}
 		s.log.Info("step", "viewers", r.Viewers, "frames", fmt.Sprintf("%d/%d", r.FramesReceived, r.FramesExpected),
 			"camgate_cores", fmt.Sprintf("%.3f", r.CamgateCores), "ttff_p95_ms", r.TTFF.P95)
 		if s.perfStep != 0 && target == s.perfStep {
@@ -174,7 +182,7 @@ func (s *scenario) ramp(ctx context.Context, n int) (added []*viewer, failed int
 }
 
 // measure runs one window.
-func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.Duration, base *stepResult, target int) (stepResult, error) {
+func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.Duration, base *stepResult) (stepResult, error) {
 	r := stepResult{Viewers: len(s.viewers), Added: added, Failed: failed, TTFF: summarize(ttff)}
 	for _, v := range s.viewers {
 		v.takeFrames() // frames before the window
@@ -227,8 +235,8 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 	if r.Viewers > 0 && r.CamgateCores > 0 {
 		r.ViewersPerCore = round(float64(r.Viewers)/r.CamgateCores, 1)
 	}
-	if base != nil && r.Viewers > 0 {
-		r.RSSPerViewerKB = round(float64(r.CamgateRSSKB-base.CamgateRSSKB)/float64(r.Viewers), 1)
+	if base != nil && r.Viewers > base.Viewers {
+		r.RSSPerViewerKB = round(float64(r.CamgateRSSKB-base.CamgateRSSKB)/float64(r.Viewers-base.Viewers), 1)
 	}
 	r.UDPRcvbufErrors = udp1 - udp0
 	for i := range s.viewers {
