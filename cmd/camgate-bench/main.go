@@ -226,8 +226,11 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 		rep.Error = runErr.Error()
 	}
 	rep.RSSSlopeKB, _ = rssSlope(results)
-	fmt.Fprintf(stdout, "\ncamgate-bench: %s, %d cores (%s), %s; camera %.2f Mbit/s, GOP %d frames at %d fps\n\n",
-		mach.Host, mach.NProc, mach.CPUModel, mach.GoVersion, info.ClipBitrate/1e6, info.GOPFrames, info.FPS)
+	camera := fmt.Sprintf("camera at %d fps (not stamped: frames counted by arrival time)", info.FPS)
+	if cam != nil {
+		camera = fmt.Sprintf("camera %.2f Mbit/s, GOP %d frames at %d fps", info.ClipBitrate/1e6, info.GOPFrames, info.FPS)
+	}
+	fmt.Fprintf(stdout, "\ncamgate-bench: %s, %d cores (%s), %s; %s\n\n", mach.Host, mach.NProc, mach.CPUModel, mach.GoVersion, camera)
 	printTable(stdout, results)
 	if jsonPath != "" {
 		if err := writeJSON(jsonPath, rep); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 )
@@ -292,17 +293,28 @@ func (s *scenario) profile(ctx context.Context) {
 		s.log.Warn("perf record failed", "error", err, "output", truncate(string(out), 400))
 		return
 	}
-	report, err := exec.CommandContext(ctx, perf, "report", "-i", s.perfOut, "--stdio", "--no-children",
-		"--sort", "dso,symbol", "--percent-limit", "0.7", "-g", "none").Output()
-	if err != nil {
-		s.log.Warn("perf report failed", "error", err)
-		return
+	// Two views: where the time is spent (self), and which calls it is
+	// spent under (children, i.e. inclusive).
+	var text []byte
+	for _, view := range [][]string{
+		{"--no-children", "--sort", "dso,symbol", "--percent-limit", "0.7"},
+		{"--children", "--sort", "symbol", "--percent-limit", "4"},
+	} {
+		args := append([]string{"report", "-i", s.perfOut, "--stdio", "-g", "none"}, view...)
+		out, err := exec.CommandContext(ctx, perf, args...).Output()
+		if err != nil {
+			s.log.Warn("perf report failed", "error", err)
+			return
+		}
+		text = append(text, fmt.Sprintf("### perf %s\n", strings.Join(args, " "))...)
+		text = append(text, out...)
 	}
-	if err := os.WriteFile(s.perfOut+".txt", report, 0o644); err != nil {
+	txt := strings.TrimSuffix(s.perfOut, ".data") + ".txt"
+	if err := os.WriteFile(txt, text, 0o644); err != nil {
 		s.log.Warn("perf report not written", "error", err)
 		return
 	}
-	s.log.Info("perf profile written", "data", s.perfOut, "report", s.perfOut+".txt")
+	s.log.Info("perf profile written", "data", s.perfOut, "report", txt)
 }
 
 func (s *scenario) closeAll() {
