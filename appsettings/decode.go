@@ -139,6 +139,10 @@ func (d *decoder) fields(obj *object, v reflect.Value, path string) {
 			continue
 		}
 		seen[f] = key
+		if v.Type().Field(f).Tag.Get("merge") == "replace" && v.Field(f).Kind() == reflect.Slice {
+			// This list is replaced as a whole, not merged by index.
+			v.Field(f).Set(reflect.MakeSlice(v.Field(f).Type(), 0, 0))
+		}
 		d.value(obj.vals[i], v.Field(f), fpath)
 	}
 }

@@ -111,6 +111,12 @@ func docValue(v reflect.Value) string {
 		return `"` + v.String() + `"`
 	case v.Kind() == reflect.Slice && v.Len() == 0:
 		return "[]"
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.String:
+		items := make([]string, v.Len())
+		for i := range items {
+			items[i] = `"` + v.Index(i).String() + `"`
+		}
+		return "[" + strings.Join(items, ", ") + "]"
 	}
 	return fmt.Sprint(v.Interface())
 }

@@ -38,6 +38,7 @@ func (s Settings) Redacted() Settings {
 		cam.Ptz = cam.Ptz.redacted()
 	}
 	r.Auth = s.Auth.redacted()
+	r.Metrics.AllowFrom = slices.Clone(s.Metrics.AllowFrom)
 	return r
 }
 

@@ -32,6 +32,8 @@ type Settings struct {
 	WebSocket WebSocket
 	// Recording is continuous recording, retention and playback.
 	Recording Recording
+	// Metrics is the Prometheus endpoint /metrics and who may scrape it.
+	Metrics Metrics
 	// Logging selects what is logged.
 	Logging Logging
 }
@@ -185,6 +187,7 @@ func Defaults() Settings {
 		CORS:      defaultCORS(),
 		WebSocket: defaultWebSocket(),
 		Recording: defaultRecording(),
+		Metrics:   defaultMetrics(),
 		Logging:   Logging{Level: "info"},
 	}
 }

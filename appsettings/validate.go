@@ -37,6 +37,7 @@ func (s *Settings) Validate() error {
 	v.webSocket(&s.WebSocket)
 	v.recording(&s.Recording, s.Cameras)
 	v.ptz(s.Cameras)
+	v.metrics(&s.Metrics)
 	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
 	return errors.Join(v.errs...)
 }
