@@ -60,10 +60,11 @@ type Registry struct {
 	byID    map[string]*Camera
 	demoCfg *appsettings.Demo
 
-	mu     sync.Mutex
-	demo   *demo.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	demo    *demo.Server
+	cancel  context.CancelFunc
+	running bool // Start succeeded and Close has not begun (Started)
+	wg      sync.WaitGroup
 }
 
 // NewRegistry builds the registry from validated settings. Nothing runs
@@ -143,6 +144,9 @@ func (r *Registry) Start(ctx context.Context) error {
 			}()
 		}
 	}
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
 	return nil
 }
 
@@ -171,6 +175,7 @@ func (r *Registry) startDemo() (string, error) {
 func (r *Registry) Close() {
 	r.mu.Lock()
 	cancel, srv := r.cancel, r.demo
+	r.running = false
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()

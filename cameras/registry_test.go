@@ -62,8 +62,14 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 	cam := startTestCamera(t, nil)
 	log, logs := captureLog()
 	r := NewRegistry(oneCamera("front-door", cam.URL(), "auto"), log)
+	if r.Started() {
+		t.Fatal("Started before Start")
+	}
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatalf("Start: %v", err)
+	}
+	if !r.Started() {
+		t.Fatal("not Started after Start")
 	}
 	t.Cleanup(r.Close) // only matters if the test fails before its own Close
 
@@ -104,6 +110,9 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 	}
 
 	r.Close()
+	if r.Started() {
+		t.Fatal("Started after Close")
+	}
 	// Close returns only when the registry's goroutines have exited.
 	if busy := busyGoroutines(); len(busy) != 0 {
 		t.Fatalf("after Close, %d goroutines of the registry still run:\n%s", len(busy), strings.Join(busy, "\n\n"))
@@ -209,6 +218,9 @@ func TestRegistryDemoWithMissingClipFailsStart(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "Demo.Clip") || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("Start error = %q, want it to name Demo.Clip and the path", err)
+	}
+	if r.Started() {
+		t.Error("Started after a failed Start")
 	}
 	r.Close() // harmless after a failed Start
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,8 @@ type supervisor struct {
 	log       *slog.Logger
 	status    statusBox
 	counters  ingestCounters
+	// reconnects counts the connection attempts after the first.
+	reconnects atomic.Uint64
 }
 
 func (sv *supervisor) run(ctx context.Context) {
@@ -80,6 +83,7 @@ func (sv *supervisor) run(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
+		sv.reconnects.Add(1)
 	}
 }
 

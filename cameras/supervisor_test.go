@@ -464,6 +464,9 @@ func TestSupervisorReconnects(t *testing.T) {
 			cs := defaultStreamOf(t, r, "flaky")
 			waitState(t, cs, StateStreaming)
 			before := waitFrames(t, cs.Hub, 5)
+			if n := cs.IngestStats().Reconnects; n != 0 {
+				t.Fatalf("Reconnects = %d before any outage", n)
+			}
 			// A viewer attached before the outage must survive it.
 			viewer := cs.Hub.AddReader(512)
 			defer viewer.Close()
@@ -477,6 +480,9 @@ func TestSupervisorReconnects(t *testing.T) {
 			after := waitFrames(t, cs.Hub, cs.Hub.Stats().FramesIn+5)
 			if after.Epoch <= before.Epoch {
 				t.Fatalf("epoch %d after the reconnect, want more than %d", after.Epoch, before.Epoch)
+			}
+			if n := cs.IngestStats().Reconnects; n == 0 {
+				t.Fatalf("Reconnects = 0 after the camera came back")
 			}
 
 			ctx, cancel := context.WithTimeout(context.Background(), svDeadline)
@@ -541,6 +547,9 @@ func TestSupervisorSurvivesGarbage(t *testing.T) {
 		func() string { return fmt.Sprint(badStream.sv.counters.decodeErrors.Load()) })
 	if n := goodStream.sv.counters.decodeErrors.Load(); n != 0 {
 		t.Errorf("the healthy camera counted %d decode errors", n)
+	}
+	if st := badStream.IngestStats(); st.DecodeErrors == 0 || st.Reconnects != 0 {
+		t.Errorf("IngestStats of the damaged camera = %+v, want decode errors and no reconnect", st)
 	}
 }
 
