@@ -98,12 +98,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("index %s: the path must not contain '?'", path)
 	}
-	// busy_timeout first (the driver orders it so), WAL for concurrent
+	// busy_timeout first: as _busy_timeout the driver applies it before
+	// anything else on every new connection of the pool, the auto_vacuum
+	// pragma included (as _pragma=busy_timeout it came after that one,
+	// which then failed with SQLITE_BUSY while the recorder wrote, and a
+	// player opening at that moment got the error). WAL for concurrent
 	// readers, synchronous=NORMAL (durable at checkpoints; the files are the
 	// truth and recovery repairs the tail), incremental auto-vacuum so that
 	// retention can give pages back, immediate write transactions so that
 	// two writers queue on busy_timeout instead of failing to upgrade.
-	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	dsn := path + "?_busy_timeout=10000&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
 		"&_auto_vacuum=incremental&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
