@@ -14,6 +14,8 @@ type cameraJSON struct {
 	LastError string       `json:"lastError,omitempty"`
 	Since     time.Time    `json:"since"`
 	Streams   []streamJSON `json:"streams"`
+	// PTZ: the camera has PTZ control (GET …/cameras/{id}/ptz tells more).
+	PTZ bool `json:"ptz"`
 }
 
 type streamJSON struct {
@@ -36,7 +38,7 @@ func (g *Gateway) getCameras(c *gin.Context) {
 		if !p.CanSee(cam.ID) {
 			continue // a caller learns only of cameras it has a right on
 		}
-		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}}
+		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: ptzController(g.ptz, cam.ID) != nil}
 		for _, s := range cam.Streams {
 			st := s.Status()
 			sj := streamJSON{

@@ -1,70 +1,79 @@
 package gateway
 
 import (
-	"encoding/json"
+	"time"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/ptz"
 )
 
 // commandsProtocol is the subprotocol of the data channel XProtect clients
 // open for PTZ and aux commands.
 const commandsProtocol = "videoos-commands"
 
-// maxCommandBytes bounds a data-channel request.
-const maxCommandBytes = 4096
-
 // onDataChannel accepts the client's "videoos-commands" channel and closes
 // any other, as ONVIF prescribes for subprotocols that were not agreed.
+//
+// Every message on the channel is a PTZ request (docs/ptz.md) and gets one
+// reply on the same channel: decoded with ptz.DecodeRequest, refused when
+// the camera has no PTZ or the session's current principal lacks the right
+// (ptzRefusal), else handed to the camera's controller in arrival order.
+// Submit never waits for the camera, so a slow camera never holds up this
+// callback (pion delivers a channel's messages one at a time). Bad input
+// gets an error reply and the channel stays open. When the channel closes,
+// the session's PTZ is released: its move stops and its lease frees.
 func (s *Session) onDataChannel(dc *webrtc.DataChannel) {
 	if dc.Protocol() != commandsProtocol {
 		s.log.Info("closing data channel with unknown protocol", "label", dc.Label(), "protocol", dc.Protocol())
 		_ = dc.Close()
 		return
 	}
+	send := func(b []byte) {
+		// Fails only when the channel or the connection has closed:
+		// nobody is left to read the reply.
+		_ = dc.SendText(string(b))
+	}
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) {
-		reply := commandReply(msg)
-		if reply != nil {
-			_ = dc.SendText(string(reply))
+		req, err := ptz.DecodeRequest(msg.Data)
+		if err == nil {
+			err = s.ptzRefusal(req)
 		}
+		if err != nil {
+			send(ptz.EncodeReply(req, nil, err))
+			return
+		}
+		s.ptz.Submit(s.ctx, s.ID, req, func(res any, err error) {
+			send(ptz.EncodeReply(req, res, err))
+		})
+	})
+	dc.OnClose(func() {
+		s.log.Debug("commands channel closed")
+		s.releasePTZ("commands channel closed")
 	})
 }
 
-// commandRequest is a request on the commands channel. XProtect sends
-// {"ApiVersion":"1.0","type":"request","method":"ptzMove","params":{…}};
-// later versions put "jsonrpc":"2.0" in place of ApiVersion.
-type commandRequest struct {
-	Type   string          `json:"type"`
-	Method string          `json:"method"`
-	ID     json.RawMessage `json:"id"`
-	Params json.RawMessage `json:"params"`
-}
-
-type commandResponse struct {
-	Type   string          `json:"type"`
-	Method string          `json:"method,omitempty"`
-	ID     json.RawMessage `json:"id,omitempty"`
-	Error  *commandError   `json:"error,omitempty"`
-}
-
-type commandError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-}
-
-// commandReply answers every request. PTZ is not routed yet, so each method
-// gets an error that says so; the channel stays open.
-func commandReply(msg webrtc.DataChannelMessage) []byte {
-	resp := commandResponse{Type: "response"}
-	var req commandRequest
-	switch {
-	case len(msg.Data) > maxCommandBytes:
-		resp.Error = &commandError{Code: -32600, Message: "request is larger than 4096 bytes"}
-	case json.Unmarshal(msg.Data, &req) != nil:
-		resp.Error = &commandError{Code: -32700, Message: "request is not valid JSON"}
-	default:
-		resp.Method, resp.ID = req.Method, req.ID
-		resp.Error = &commandError{Code: -32601, Message: "method " + truncate(req.Method, 64) + " is not available: this camera has no PTZ control"}
+// ptzRefusal is the error a decoded request gets before it reaches the
+// controller: the camera has no PTZ, or the session's owner (its current
+// token, which a refresh replaces) may not send it. nil lets it through.
+func (s *Session) ptzRefusal(req ptz.Request) error {
+	if s.ptz == nil {
+		return ptz.ErrNoPTZ
 	}
-	b, _ := json.Marshal(resp)
-	return b
+	if e := ptzRightsError(s.Owner(), req.Method, s.CameraID, time.Now()); e != nil {
+		s.log.Debug("ptz command refused", "method", string(req.Method), "reason", e.Message)
+		return e
+	}
+	return nil
+}
+
+// releasePTZ ends the session's part in its camera's PTZ: a move of its
+// stops, its lease frees, its queued commands are dropped. It does not wait
+// and may be called any number of times.
+func (s *Session) releasePTZ(why string) {
+	if s.ptz == nil {
+		return
+	}
+	s.log.Debug("releasing ptz control", "reason", why)
+	s.ptz.Release(s.ID)
 }

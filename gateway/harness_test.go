@@ -26,6 +26,7 @@ import (
 	"github.com/camgate/camgate/cameras/demo"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/ptz"
 )
 
 const (
@@ -45,6 +46,9 @@ type testEnv struct {
 	// token is the access token of testUser; do sends it unless a test
 	// sets an Authorization header of its own (doAs).
 	token string
+	// ptz has a controller per camera whose settings give it PTZ (none
+	// unless a test's mutate adds some).
+	ptz *ptz.Registry
 }
 
 // The harness's users: testUser may watch every camera; otherUser has a
@@ -122,16 +126,18 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	if err := reg.Start(context.Background()); err != nil {
 		t.Fatalf("start cameras: %v", err)
 	}
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, Log: log})
+	ptzReg := ptz.NewRegistry(s, log)
+	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, PTZ: ptzReg, Log: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
 	gw.Serve(ln)
-	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, base: base}
+	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, ptz: ptzReg, base: base}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = gw.Close(ctx)
+		_ = ptzReg.Close()
 		reg.Close()
 		auth.Close()
 		cam.Close()

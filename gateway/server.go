@@ -17,6 +17,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/ptz"
 )
 
 // Gateway serves the API and the web console.
@@ -29,6 +30,10 @@ type Gateway struct {
 	cors     *corsPolicy
 	ws       *wsHub
 	handler  http.Handler
+	// ptz is nil when no camera has PTZ; ptzSettings are the cameras' Ptz
+	// settings by lower-case id (ptz_api.go).
+	ptz         *ptz.Registry
+	ptzSettings map[string]appsettings.Ptz
 
 	ln   net.Listener
 	srv  *http.Server
@@ -44,6 +49,11 @@ type Options struct {
 	Auth Authenticator
 	// Web is the static console served at "/". Nil serves nothing there.
 	Web fs.FS
+	// PTZ holds the PTZ controllers, built from the same settings
+	// (ptz.NewRegistry); commands on the data channel and the REST PTZ
+	// endpoints go to them. Nil: no camera has PTZ. The caller closes it
+	// after the gateway.
+	PTZ *ptz.Registry
 	Log *slog.Logger
 }
 
@@ -60,6 +70,8 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, done: make(chan struct{})}
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
+	g.ptz, g.ptzSettings = o.PTZ, ptzSettingsByCamera(o.Settings)
+	g.sessions.ptz = o.PTZ
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
 	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
@@ -96,6 +108,8 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	rtc.GET("/icecandidates/:id", g.getCandidates)
 	rtc.POST("/icecandidates/:id", g.postCandidates)
 	api.GET("/rest/v1/cameras", g.getCameras)
+	api.GET("/rest/v1/cameras/:id/ptz", g.getPTZ)
+	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.postPTZ)
 	// The 2025 sample's token refresh in WebSocket mode (spec §8.17).
 	api.PATCH("/ws/webrtc/v1/session/:id", g.patchSession)
 

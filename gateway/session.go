@@ -19,6 +19,7 @@ import (
 
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/ptz"
 )
 
 // Session is one viewer: a pion PeerConnection carrying one camera stream.
@@ -40,7 +41,8 @@ type Session struct {
 	clientIP   netip.Addr
 	iceServers []webrtc.ICEServer
 	onClose    func(*Session)
-	grace      time.Duration // how long the session outlives its token
+	grace      time.Duration   // how long the session outlives its token
+	ptz        *ptz.Controller // the camera's PTZ; nil when it has none
 
 	mu         sync.Mutex
 	offer      string   // JSON string of the offer {type, sdp}
@@ -337,6 +339,10 @@ func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
 		s.startMedia()
+	case webrtc.PeerConnectionStateDisconnected:
+		// The peer may come back, but it cannot steer meanwhile: stop its
+		// move and free the lease for others now.
+		s.releasePTZ("peer connection disconnected")
 	case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
 		go s.Close()
 	}
@@ -398,6 +404,7 @@ func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.cancel()
+		s.releasePTZ("session closed")
 		if s.answerTime != nil {
 			s.answerTime.Stop()
 		}

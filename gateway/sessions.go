@@ -17,6 +17,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/ptz"
 )
 
 // sessionManager owns the live sessions: it creates them for either
@@ -30,6 +31,8 @@ type sessionManager struct {
 	settings []webrtc.ICEServer
 	// grace is how long a session outlives its token without a new one.
 	grace time.Duration
+	// ptz gives each session its camera's PTZ controller (nil: none).
+	ptz *ptz.Registry
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -131,6 +134,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		firstFrame: make(chan struct{}),
 		onClose:    m.remove,
 		grace:      m.grace,
+		ptz:        ptzController(m.ptz, cam.ID),
 	}
 	s.setPrincipal(req.Principal)
 	m.mu.Lock()

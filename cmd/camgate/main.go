@@ -31,6 +31,7 @@ import (
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/web"
 )
 
@@ -103,14 +104,24 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 	}
 	defer registry.Close()
 
-	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, Web: web.Files(), Log: log})
+	// PTZ controllers connect to their cameras and stop them in the
+	// background. Deferred before the gateway closes, so they close after
+	// it: sessions release their control first, then every camera stops.
+	ptzRegistry := ptz.NewRegistry(settings, log)
+	defer func() {
+		if err := ptzRegistry.Close(); err != nil {
+			log.Warn("ptz: a camera may not have stopped at shutdown", "component", "ptz", "error", err)
+		}
+	}()
+
+	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, PTZ: ptzRegistry, Web: web.Files(), Log: log})
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	gw.Serve(ln)
 	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
-		"cameras", len(registry.Cameras()), "demo", settings.Demo.Enabled)
+		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "demo", settings.Demo.Enabled)
 	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
 	if !settings.Demo.Enabled && len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
 		log.Warn("nobody can sign in: there are no Auth.Users and no Auth.Issuers (camgate hash-password makes a password hash)")

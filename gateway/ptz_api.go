@@ -1,0 +1,234 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/ptz"
+)
+
+// PTZ reaches the gateway two ways: the commands data channel of a WebRTC
+// session (datachannel.go) and REST for tools that are not WebRTC clients:
+//
+//	GET  /API/rest/v1/cameras/{id}/ptz               capabilities, status, presets
+//	POST /API/rest/v1/cameras/{id}/ptz/{operation}   body = params, answer = the reply
+//
+// Both check rights the same way (ptzRightsError) and hand requests to the
+// camera's ptz.Controller, which serializes, rate-limits and leases.
+
+// restPTZTimeout bounds how long a REST request waits for the camera. The
+// ONVIF driver gives up on a call after 3 s; the rest is slack.
+const restPTZTimeout = 5 * time.Second
+
+// ptzController is the camera's controller, or nil when the camera has no
+// PTZ (or the gateway runs without a registry).
+func ptzController(reg *ptz.Registry, cameraID string) *ptz.Controller {
+	if reg == nil {
+		return nil
+	}
+	c, ok := reg.Get(cameraID)
+	if !ok {
+		return nil
+	}
+	return c
+}
+
+// ptzSettingsByCamera maps lower-case camera ids to their Ptz settings: the
+// demo camera's (simulated) while the demo is on, and every camera with a
+// driver. The REST answer tells the page the driver and geometry from it.
+func ptzSettingsByCamera(s appsettings.Settings) map[string]appsettings.Ptz {
+	out := map[string]appsettings.Ptz{}
+	if s.Demo.Enabled {
+		out[strings.ToLower(appsettings.DemoCameraID)] = ptz.DemoPtz()
+	}
+	for _, c := range s.Cameras {
+		if c.Ptz.Driver != "" {
+			out[strings.ToLower(c.Id)] = c.Ptz
+		}
+	}
+	return out
+}
+
+// ptzRightsError says why p may not send a request of method m to a
+// camera, or nil when it may:
+//
+//   - ptzStatus and ptzPresets (Method.ReadOnly) need the live or the ptz
+//     right: whoever may watch the camera may see where it points;
+//   - every other method, stop included, needs the ptz right;
+//   - a token that has expired steers nothing, even while the session
+//     plays on through its grace period: the client must refresh it.
+func ptzRightsError(p *oauth.Principal, m ptz.Method, cameraID string, now time.Time) *ptz.Error {
+	if p == nil {
+		return ptz.ErrForbidden
+	}
+	if !p.ExpiresAt.IsZero() && now.After(p.ExpiresAt) {
+		return &ptz.Error{Code: ptz.CodeForbidden, Message: "your access token has expired: refresh it to steer the camera"}
+	}
+	if p.Can(oauth.RightPTZ, cameraID) || m.ReadOnly() && p.Can(oauth.RightLive, cameraID) {
+		return nil
+	}
+	return ptz.ErrForbidden
+}
+
+// restPTZSession is the session id a REST caller steers under: stable per
+// user, so that its commands keep the control lease across requests (and
+// two tools of one user share it).
+func restPTZSession(p *oauth.Principal) string {
+	if p == nil {
+		return "rest:"
+	}
+	return "rest:" + p.Issuer + "#" + p.Subject
+}
+
+// ptzGeometryJSON is ptz.Geometry for the page, in degrees.
+type ptzGeometryJSON struct {
+	PanDegrees    float64 `json:"panDegrees"`
+	TiltDegrees   float64 `json:"tiltDegrees"`
+	HorizontalFov float64 `json:"horizontalFov"`
+	VerticalFov   float64 `json:"verticalFov"`
+	ZoomRatio     float64 `json:"zoomRatio"`
+}
+
+// geometryOf is a camera's geometry with the controller's defaults for
+// what the settings leave out.
+func geometryOf(p appsettings.Ptz) ptzGeometryJSON {
+	g, d := ptz.ConfigFromSettings("", p).Geometry, ptz.DefaultGeometry()
+	pick := func(v, def float64) float64 {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	return ptzGeometryJSON{
+		PanDegrees: pick(g.PanDegrees, d.PanDegrees), TiltDegrees: pick(g.TiltDegrees, d.TiltDegrees),
+		HorizontalFov: pick(g.HorizontalFov, d.HorizontalFov), VerticalFov: pick(g.VerticalFov, d.VerticalFov),
+		ZoomRatio: pick(g.ZoomRatio, d.ZoomRatio),
+	}
+}
+
+// ptzInfoJSON answers GET …/cameras/{id}/ptz.
+type ptzInfoJSON struct {
+	CameraID string `json:"cameraId"`
+	// Driver is "onvif" or "simulated" (the page moves the picture itself
+	// for a simulated camera, which has no real head).
+	Driver string `json:"driver"`
+	// MayControl: the caller has the ptz right, so commands other than
+	// ptzStatus and ptzPresets are not refused as forbidden.
+	MayControl   bool             `json:"mayControl"`
+	Capabilities ptz.Capabilities `json:"capabilities"`
+	Geometry     ptzGeometryJSON  `json:"geometry"`
+	// Status and Presets are the answers to ptzStatus and ptzPresets when
+	// the camera supports them and answered.
+	Status  *ptz.StatusResult `json:"status,omitempty"`
+	Presets []ptz.Preset      `json:"presets,omitempty"`
+	// Errors are the error replies of those two requests, as the data
+	// channel would send them; absent when both worked.
+	Errors []json.RawMessage `json:"errors,omitempty"`
+}
+
+// ptzCamera resolves the camera of a REST PTZ request: 404 when it does not
+// exist. The controller is nil when the camera has no PTZ.
+func (g *Gateway) ptzCamera(c *gin.Context) (string, *ptz.Controller, error) {
+	cam, ok := g.cameras.Camera(c.Param("id"))
+	if !ok {
+		return "", nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(c.Param("id"), 64))
+	}
+	return cam.ID, ptzController(g.ptz, cam.ID), nil
+}
+
+// getPTZ answers GET /API/rest/v1/cameras/{id}/ptz: what the camera's PTZ
+// can do, where it points and its presets. It needs the live or the ptz
+// right (403); a camera without PTZ is a 404.
+func (g *Gateway) getPTZ(c *gin.Context) {
+	camID, ctrl, err := g.ptzCamera(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	p := principalOf(c)
+	if e := ptzRightsError(p, ptz.MethodStatus, camID, time.Now()); e != nil {
+		writeError(c, errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", callerName(p), camID))
+		return
+	}
+	if ctrl == nil {
+		writeError(c, errorf(http.StatusNotFound, "camera %s has no PTZ control", camID))
+		return
+	}
+	set := g.ptzSettings[strings.ToLower(camID)]
+	out := ptzInfoJSON{
+		CameraID: camID, Driver: strings.ToLower(set.Driver),
+		MayControl:   ptzRightsError(p, ptz.MethodMove, camID, time.Now()) == nil,
+		Capabilities: ctrl.Capabilities(), Geometry: geometryOf(set),
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), restPTZTimeout)
+	defer cancel()
+	for _, m := range []ptz.Method{ptz.MethodStatus, ptz.MethodPresets} {
+		if m == ptz.MethodStatus && !out.Capabilities.Status || m == ptz.MethodPresets && !out.Capabilities.Presets {
+			continue
+		}
+		req := ptz.Request{Method: m}
+		v, err := ctrl.Do(ctx, restPTZSession(p), req)
+		switch v := v.(type) {
+		case ptz.StatusResult:
+			out.Status = &v
+		case ptz.PresetsResult:
+			out.Presets = v.Presets
+		}
+		if err != nil {
+			out.Errors = append(out.Errors, ptz.EncodeReply(req, nil, err))
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// postPTZ answers POST /API/rest/v1/cameras/{id}/ptz/{operation}: the
+// operation is a data-channel method (ptzMove, setAux, ptzGotoPreset, …,
+// in any case), the body its params object (empty for none), and the
+// answer the reply the data channel would send, with the HTTP status of
+// its error code (ptz.Code.HTTPStatus: 403 forbidden, 409 busy, …). The
+// checks run in this order: the camera exists (404, the API's error
+// shape), the method exists (404), the caller's right (403), the camera
+// has PTZ (503), the params (400). Commands run under one session per user
+// (restPTZSession), which keeps the control lease between requests.
+func (g *Gateway) postPTZ(c *gin.Context) {
+	camID, ctrl, err := g.ptzCamera(c)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, ptz.MaxRequestBytes+1))
+	if err != nil {
+		writeError(c, errorf(http.StatusBadRequest, "could not read the request body"))
+		return
+	}
+	p := principalOf(c)
+	req, err := ptz.NewRequest(c.Param("operation"), body)
+	var pe *ptz.Error
+	var res any
+	switch refused := ptzRightsError(p, req.Method, camID, time.Now()); {
+	case errors.As(err, &pe) && pe.Code == ptz.CodeMethodNotFound:
+	case refused != nil:
+		err = refused
+	case ctrl == nil:
+		err = ptz.ErrNoPTZ
+	case err != nil:
+	default:
+		ctx, cancel := context.WithTimeout(c.Request.Context(), restPTZTimeout)
+		defer cancel()
+		res, err = ctrl.Do(ctx, restPTZSession(p), req)
+	}
+	status := http.StatusOK
+	if err != nil {
+		status = ptz.AsError(string(req.Method), err).HTTPStatus()
+	}
+	c.Data(status, "application/json; charset=utf-8", ptz.EncodeReply(req, res, err))
+}

@@ -1,0 +1,588 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/ptz"
+	"github.com/camgate/camgate/ptz/onviftest"
+)
+
+// PTZ through the gateway: a pion client's commands channel and REST reach
+// an ONVIF PTZ (the fake camera of ptz/onviftest) or a simulated one.
+// Assertions are on the order of the calls the fake camera recorded; times
+// are logged and fail only beyond generous bounds (speed is measured by
+// benchmarks, not here).
+
+// pilotUser may watch and steer every camera; testUser may only watch.
+const pilotUser = "pilot"
+
+const (
+	onvifUser     = "admin"
+	onvifPassword = "onvif-secret"
+	// generousBound is where a wait for the camera fails: far beyond the
+	// 400 ms nudge, so only a missing stop fails, not a loaded machine.
+	generousBound = 5 * time.Second
+)
+
+// withPilot adds pilotUser with the ptz right on every camera.
+func withPilot(t *testing.T, s *appsettings.Settings) {
+	s.Auth.Roles = append(s.Auth.Roles, appsettings.Role{Name: "pilots", Live: []string{"*"}, Ptz: []string{"*"}})
+	s.Auth.Users = append(s.Auth.Users, appsettings.User{Username: pilotUser, PasswordHash: testPasswordHash(t), Roles: []string{"pilots"}})
+}
+
+// onvifEnv is a gateway whose test camera has an ONVIF PTZ pointing at a
+// fake camera. It returns once the controller has connected and sent its
+// start-up stop, with the fake's record cleared.
+func onvifEnv(t *testing.T, o envOptions, mod func(*appsettings.Ptz)) (*testEnv, *onviftest.Camera) {
+	t.Helper()
+	cam := onviftest.New(onviftest.Options{Username: onvifUser, Password: onvifPassword})
+	t.Cleanup(cam.Close) // after the env's cleanup: the final stop still reaches it
+	inner := o.mutate
+	o.mutate = func(s *appsettings.Settings) {
+		p := appsettings.Ptz{Driver: "onvif", Url: cam.URL, Username: onvifUser, Password: onvifPassword}
+		if mod != nil {
+			mod(&p)
+		}
+		s.Cameras[0].Ptz = p
+		withPilot(t, s)
+		if inner != nil {
+			inner(s)
+		}
+	}
+	o.inBandParams = true
+	env := newTestEnv(t, o)
+	ctrl, ok := env.ptz.Get(testCameraID)
+	if !ok {
+		t.Fatal("the registry has no controller for the test camera")
+	}
+	// A status request queues behind the start-up (connect, stop).
+	ctx, cancel := context.WithTimeout(context.Background(), generousBound)
+	defer cancel()
+	req, _ := ptz.NewRequest("ptzStatus", nil)
+	if _, err := ctrl.Do(ctx, "test-setup", req); err != nil {
+		t.Fatalf("PTZ start-up: %v (camera calls %q)", err, cam.Ops())
+	}
+	cam.Reset()
+	return env, cam
+}
+
+// ptzReply is a reply on the commands channel (and of POST …/ptz/{op}).
+type ptzReply struct {
+	Type   string          `json:"type"`
+	Method string          `json:"method"`
+	ID     json.RawMessage `json:"id"`
+	Result json.RawMessage `json:"result"`
+	Error  *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Data    struct {
+			Reason       string `json:"reason"`
+			RetryAfterMs int64  `json:"retryAfterMs"`
+		} `json:"data"`
+	} `json:"error"`
+}
+
+func (r ptzReply) reason() string {
+	if r.Error == nil {
+		return ""
+	}
+	return r.Error.Data.Reason
+}
+
+var commandIDs atomic.Int64
+
+// waitCommands waits until the client's commands channel is open.
+func (c *xprotectClient) waitCommands() {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for c.commands.ReadyState() != webrtc.DataChannelStateOpen {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("commands channel is %s, not open (ICE %s)", c.commands.ReadyState(), c.pc.ICEConnectionState())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// send sends a request without waiting for its reply.
+func (c *xprotectClient) send(msg string) {
+	c.t.Helper()
+	if err := c.commands.SendText(msg); err != nil {
+		c.t.Fatalf("send %s: %v", msg, err)
+	}
+}
+
+// command sends method with params (a JSON object or "") and an id, and
+// waits for the reply with that id; other replies are skipped.
+func (c *xprotectClient) command(method, params string) ptzReply {
+	c.t.Helper()
+	id := commandIDs.Add(1)
+	msg := fmt.Sprintf(`{"ApiVersion":"1.0","type":"request","method":%q,"id":%d`, method, id)
+	if params != "" {
+		msg += `,"params":` + params
+	}
+	c.send(msg + "}")
+	return c.replyTo(fmt.Sprint(id))
+}
+
+// replyTo waits for the reply whose id is the given JSON.
+func (c *xprotectClient) replyTo(id string) ptzReply {
+	c.t.Helper()
+	deadline := time.After(generousBound)
+	for {
+		select {
+		case raw := <-c.cmdReplys:
+			var r ptzReply
+			if err := json.Unmarshal([]byte(raw), &r); err != nil {
+				c.t.Fatalf("message %s on the commands channel is not JSON: %v", raw, err)
+			}
+			if r.Type == "response" && string(r.ID) == id {
+				return r
+			}
+		case <-deadline:
+			c.t.Fatalf("no reply with id %s", id)
+		}
+	}
+}
+
+// replyID is the id a reply to msg echoes: "" when msg has none or is not
+// JSON.
+func replyID(msg string) string {
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal([]byte(msg), &m) != nil || len(msg) > ptz.MaxRequestBytes {
+		return ""
+	}
+	return string(m.ID)
+}
+
+// drainReplies forgets the replies received so far.
+func (c *xprotectClient) drainReplies() {
+	for {
+		select {
+		case <-c.cmdReplys:
+		default:
+			return
+		}
+	}
+}
+
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), generousBound)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// moveThenStop waits for a move whose pan has the sign (−1 left, +1
+// right) from call index from, then the stop after it; it returns the gap.
+func moveThenStop(t *testing.T, cam *onviftest.Camera, from int, sign float64) time.Duration {
+	t.Helper()
+	m, i := waitMove(t, cam, from, sign)
+	s, _, err := cam.WaitFor(waitCtx(t), i+1, onviftest.Call.IsStop)
+	if err != nil {
+		t.Fatalf("no stop after the move: %v", err)
+	}
+	return s.At.Sub(m.At)
+}
+
+func waitMove(t *testing.T, cam *onviftest.Camera, from int, sign float64) (onviftest.Call, int) {
+	t.Helper()
+	m, i, err := cam.WaitFor(waitCtx(t), from, func(c onviftest.Call) bool {
+		return c.IsMove() && c.Pan != nil && *c.Pan*sign > 0
+	})
+	if err != nil {
+		t.Fatalf("the camera got no move: %v", err)
+	}
+	return m, i
+}
+
+func TestPTZMoveLeftMovesThenStopsTheCamera(t *testing.T) {
+	env, cam := onvifEnv(t, envOptions{}, nil)
+	env.token = env.signIn(pilotUser, testPassword)
+	c := env.play(liveBody)
+	c.waitCommands()
+
+	// XProtect's sample sends exactly this, without an id.
+	c.send(`{"ApiVersion":"1.0","type":"request","method":"ptzMove","params":{"direction":"left"}}`)
+	gap := moveThenStop(t, cam, 0, -1)
+	t.Logf("ptzMove left: the camera got the move, then the stop %v later (nudge 400ms; expected within 600ms)", gap)
+	if gap > generousBound {
+		t.Fatalf("the stop came %v after the move", gap)
+	}
+	if cam.Moving() {
+		t.Fatal("the camera still moves")
+	}
+	c.drainReplies()
+
+	// With an id, the reply echoes it.
+	r := c.command("PTZMOVE", `{"direction":"Right"}`)
+	var mv ptz.MoveResult
+	if r.Error != nil || r.Method != "ptzMove" || json.Unmarshal(r.Result, &mv) != nil || mv.Direction != ptz.Right || mv.NudgeMs != 400 {
+		t.Fatalf("reply %+v %s", r, r.Result)
+	}
+	moveThenStop(t, cam, 0, 1)
+
+	// Bad input gets an error reply and the channel stays open.
+	for _, tc := range []struct{ msg, reason string }{
+		{`{"method":"ptzMove","id":"big","params":{"direction":"` + strings.Repeat("x", 5000) + `"}}`, "invalid_request"},
+		{`{"method":`, "parse_error"},
+		{`{"method":"ptzFly","id":"unknown"}`, "method_not_found"},
+		{`{"method":"ptzMove","id":"bad","params":{"direction":"sideways"}}`, "invalid_params"},
+	} {
+		c.drainReplies()
+		c.send(tc.msg)
+		// Requests without a readable id get replies without one.
+		if r := c.replyTo(replyID(tc.msg)); r.reason() != tc.reason {
+			t.Fatalf("reply to %.60s: %+v, want reason %s", tc.msg, r.Error, tc.reason)
+		}
+	}
+	if r := c.command("ptzStatus", ""); r.Error != nil {
+		t.Fatalf("the channel no longer works after bad input: %+v", r.Error)
+	}
+}
+
+func TestPTZReleasedWhenTheChannelOrConnectionCloses(t *testing.T) {
+	// A 5 s nudge (the longest allowed): a stop well before it is the
+	// release's, not the watchdog's.
+	const nudge = 5 * time.Second
+	env, cam := onvifEnv(t, envOptions{}, func(p *appsettings.Ptz) {
+		p.NudgeLength, p.LeaseTimeout = appsettings.Duration(nudge), appsettings.Duration(10*time.Second)
+	})
+	env.token = env.signIn(pilotUser, testPassword)
+
+	for _, end := range []struct {
+		name  string
+		close func(*xprotectClient)
+	}{
+		{"data channel closed", func(c *xprotectClient) { _ = c.commands.Close() }},
+		{"peer connection closed", func(c *xprotectClient) { _ = c.pc.Close() }},
+		{"session deleted", func(c *xprotectClient) {
+			if st, out := env.do(http.MethodDelete, "/REST/v1/WebRTC/Session/"+c.sessionID, nil); st != http.StatusOK {
+				t.Fatalf("DELETE: %d %s", st, out)
+			}
+		}},
+	} {
+		t.Run(end.name, func(t *testing.T) {
+			c := env.play(liveBody)
+			c.waitCommands()
+			from := len(cam.Calls())
+			if r := c.command("ptzMove", `{"direction":"right"}`); r.Error != nil {
+				t.Fatalf("ptzMove: %+v", r.Error)
+			}
+			m, i := waitMove(t, cam, from, 1)
+			end.close(c)
+			s, _, err := cam.WaitFor(waitCtx(t), i+1, onviftest.Call.IsStop)
+			if err != nil {
+				t.Fatalf("%s mid-move, but the camera was not stopped: %v", end.name, err)
+			}
+			gap := s.At.Sub(m.At)
+			t.Logf("%s: stop %v after the move (nudge %v)", end.name, gap, nudge)
+			if gap >= nudge-time.Second {
+				t.Fatalf("%s: the stop came %v after the move: the watchdog's, not the release's", end.name, gap)
+			}
+		})
+	}
+}
+
+func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.T) {
+	env, cam := onvifEnv(t, envOptions{
+		// Tokens last one minute, issued "52 s ago": they expire in ~8 s.
+		authNow: func() time.Time { return time.Now().Add(-52 * time.Second) },
+		mutate: func(s *appsettings.Settings) {
+			s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
+			s.Auth.SessionGrace = appsettings.Duration(2 * time.Second)
+		},
+	}, func(p *appsettings.Ptz) { p.LeaseTimeout = appsettings.Duration(time.Minute) })
+	ctrl, _ := env.ptz.Get(testCameraID)
+	held := func() bool {
+		t.Helper()
+		v, err := ctrl.Do(waitCtx(t), "observer", ptz.Request{Method: ptz.MethodStatus})
+		if err != nil {
+			t.Fatalf("status: %v", err)
+		}
+		return v.(ptz.StatusResult).Control.Held
+	}
+	env.token = env.signIn(pilotUser, testPassword)
+	expires := time.Now().Add(8 * time.Second)
+	c := env.play(liveBody)
+	c.waitCommands()
+	if r := c.command("ptzMove", `{"direction":"left"}`); r.Error != nil {
+		t.Fatalf("ptzMove with a fresh token: %+v", r.Error)
+	}
+	waitMove(t, cam, 0, -1)
+	if !held() {
+		t.Fatal("the session does not hold the lease after its move")
+	}
+	// The token expires: commands are refused while the session plays on
+	// through its grace; its end frees the lease (a minute long) at once.
+	time.Sleep(time.Until(expires) + 500*time.Millisecond)
+	if r := c.command("ptzMove", `{"direction":"left"}`); r.reason() != "forbidden" {
+		t.Fatalf("ptzMove with an expired token: %+v", r)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for env.gw.SessionCount() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the session outlived its token's grace")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if held() {
+		t.Fatal("the lease is still held after the session ended")
+	}
+}
+
+func TestPTZTwoSessionsContendForTheLease(t *testing.T) {
+	env, cam := onvifEnv(t, envOptions{}, nil)
+	env.token = env.signIn(pilotUser, testPassword)
+	a := env.play(liveBody)
+	b := env.play(liveBody)
+	a.waitCommands()
+	b.waitCommands()
+
+	if r := a.command("ptzMove", `{"direction":"left"}`); r.Error != nil {
+		t.Fatalf("a: %+v", r.Error)
+	}
+	r := b.command("ptzMove", `{"direction":"right"}`)
+	if r.reason() != "busy" || r.Error.Code != -32001 || r.Error.Data.RetryAfterMs <= 0 {
+		t.Fatalf("b while a controls: %+v, want busy with retryAfterMs", r.Error)
+	}
+	t.Logf("b refused: %s", r.Error.Message)
+	// Reading needs no lease.
+	st := b.command("ptzStatus", "")
+	var status ptz.StatusResult
+	if st.Error != nil || json.Unmarshal(st.Result, &status) != nil || !status.Control.Held || status.Control.Yours {
+		t.Fatalf("b's status: %+v %s", st.Error, st.Result)
+	}
+	for _, k := range cam.Calls() {
+		if k.IsMove() && k.Pan != nil && *k.Pan > 0 {
+			t.Fatalf("the camera got b's move: %q", cam.Ops())
+		}
+	}
+	// a leaves: b gets control at once.
+	_ = a.commands.Close()
+	deadline := time.Now().Add(generousBound)
+	for {
+		r := b.command("ptzMove", `{"direction":"right"}`)
+		if r.Error == nil {
+			break
+		}
+		if r.reason() != "busy" || time.Now().After(deadline) {
+			t.Fatalf("b after a left: %+v", r.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	waitMove(t, cam, 0, 1)
+}
+
+func TestPTZNeedsTheRight(t *testing.T) {
+	env, cam := onvifEnv(t, envOptions{}, nil)
+	c := env.play(liveBody) // testUser: live, no ptz
+	c.waitCommands()
+	for _, tc := range []struct{ method, params string }{
+		{"ptzMove", `{"direction":"left"}`},
+		{"ptzMove", `{"direction":"stop"}`},
+		{"setAux", `{"auxNumber":"1","on":true}`},
+		{"ptzGotoPreset", `{"token":"1"}`},
+		{"ptzCenter", `{"x":0.9,"y":0.1}`},
+	} {
+		r := c.command(tc.method, tc.params)
+		if r.reason() != "forbidden" || r.Error.Code != -32008 || r.Method != tc.method {
+			t.Fatalf("%s %s without the ptz right: %+v", tc.method, tc.params, r)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // anything sent would have arrived
+	if ops := cam.Ops(); len(ops) != 0 {
+		t.Fatalf("the camera got calls from a user without the ptz right: %q", ops)
+	}
+	// Whoever may watch may read where the camera points.
+	if r := c.command("ptzStatus", ""); r.Error != nil {
+		t.Fatalf("ptzStatus with the live right: %+v", r.Error)
+	}
+	if r := c.command("ptzPresets", ""); r.Error != nil || !strings.Contains(string(r.Result), `"Gate"`) {
+		t.Fatalf("ptzPresets with the live right: %+v %s", r.Error, r.Result)
+	}
+}
+
+func TestPTZOverREST(t *testing.T) {
+	env, cam := onvifEnv(t, envOptions{}, nil)
+	pilot := env.signIn(pilotUser, testPassword)
+	stranger := env.signIn(otherUser, testPassword)
+	path := "/rest/v1/cameras/" + testCameraID + "/ptz"
+
+	// GET: capabilities, status and presets.
+	st, out := env.doAs(pilot, http.MethodGet, path, nil)
+	var info struct {
+		CameraID     string           `json:"cameraId"`
+		Driver       string           `json:"driver"`
+		MayControl   bool             `json:"mayControl"`
+		Capabilities ptz.Capabilities `json:"capabilities"`
+		Geometry     struct {
+			HorizontalFov float64 `json:"horizontalFov"`
+		} `json:"geometry"`
+		Status  *ptz.StatusResult `json:"status"`
+		Presets []ptz.Preset      `json:"presets"`
+		Errors  []json.RawMessage `json:"errors"`
+	}
+	if st != http.StatusOK || json.Unmarshal(out, &info) != nil {
+		t.Fatalf("GET as pilot: %d %s", st, out)
+	}
+	if info.Driver != "onvif" || !info.MayControl || !info.Capabilities.Move || info.Status == nil ||
+		len(info.Presets) == 0 || info.Presets[0].Name != "Gate" || info.Geometry.HorizontalFov != 60 || len(info.Errors) != 0 {
+		t.Fatalf("GET as pilot: %s", out)
+	}
+	// A viewer may read, not steer.
+	st, out = env.do(http.MethodGet, path, nil)
+	if st != http.StatusOK || !strings.Contains(string(out), `"mayControl":false`) {
+		t.Fatalf("GET as viewer: %d %s", st, out)
+	}
+	if st, out := env.doAs(stranger, http.MethodGet, path, nil); st != http.StatusForbidden {
+		t.Fatalf("GET without rights: %d %s", st, out)
+	}
+	if st, out := env.doAs("", http.MethodGet, path, nil); st != http.StatusUnauthorized {
+		t.Fatalf("GET without a token: %d %s", st, out)
+	}
+	if st, out := env.doAs(pilot, http.MethodGet, "/rest/v1/cameras/no-such-camera/ptz", nil); st != http.StatusNotFound {
+		t.Fatalf("GET of an unknown camera: %d %s", st, out)
+	}
+	cam.Reset()
+
+	// POST: the same requests as the data channel, in any case.
+	post := func(token, op, body string) (int, ptzReply) {
+		t.Helper()
+		st, out := env.doAs(token, http.MethodPost, path+"/"+op, body)
+		var r ptzReply
+		if err := json.Unmarshal(out, &r); err != nil || r.Type != "response" {
+			t.Fatalf("POST %s: %d %s is not a reply", op, st, out)
+		}
+		return st, r
+	}
+	for _, token := range []string{env.token, stranger} {
+		if st, r := post(token, "ptzMove", `{"direction":"left"}`); st != http.StatusForbidden || r.reason() != "forbidden" {
+			t.Fatalf("POST ptzMove without the ptz right: %d %+v", st, r)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if ops := cam.Ops(); len(ops) != 0 {
+		t.Fatalf("refused requests reached the camera: %q", ops)
+	}
+	st, r := post(pilot, "PtzMove", `{"direction":"left"}`)
+	if st != http.StatusOK || r.Error != nil || r.Method != "ptzMove" || !strings.Contains(string(r.Result), `"left"`) {
+		t.Fatalf("POST ptzMove as pilot: %d %+v %s", st, r, r.Result)
+	}
+	gap := moveThenStop(t, cam, 0, -1)
+	t.Logf("REST ptzMove left: stop %v after the move", gap)
+	if st, r := post(pilot, "ptzGotoPreset", `{"name":"gate"}`); st != http.StatusOK || r.Error != nil {
+		t.Fatalf("POST ptzGotoPreset: %d %+v", st, r)
+	}
+	if st, r := post(pilot, "ptzStatus", ""); st != http.StatusOK || r.Error != nil {
+		t.Fatalf("POST ptzStatus without a body: %d %+v", st, r)
+	}
+	if st, r := post(env.token, "ptzStatus", ""); st != http.StatusOK || r.Error != nil {
+		t.Fatalf("POST ptzStatus as viewer: %d %+v", st, r)
+	}
+	for _, tc := range []struct {
+		op, body string
+		status   int
+		reason   string
+	}{
+		{"ptzFly", `{}`, http.StatusNotFound, "method_not_found"},
+		{"ptzMove", `{"direction":"sideways"}`, http.StatusBadRequest, "invalid_params"},
+		{"ptzMove", `{"direction":`, http.StatusBadRequest, "parse_error"},
+		{"ptzGotoPreset", `{"token":"99"}`, http.StatusNotFound, "not_found"},
+	} {
+		if st, r := post(pilot, tc.op, tc.body); st != tc.status || r.reason() != tc.reason {
+			t.Fatalf("POST %s %s: %d %+v, want %d %s", tc.op, tc.body, st, r, tc.status, tc.reason)
+		}
+	}
+	// A data-channel session contends with the REST caller's lease.
+	env.token = pilot
+	d := env.play(liveBody)
+	d.waitCommands()
+	if r := d.command("ptzMove", `{"direction":"up"}`); r.reason() != "busy" {
+		t.Fatalf("a WebRTC session while REST holds the lease: %+v", r)
+	}
+}
+
+func TestPTZWithoutPTZ(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) { withPilot(t, s) }})
+	pilot := env.signIn(pilotUser, testPassword)
+	path := "/rest/v1/cameras/" + testCameraID + "/ptz"
+	if st, out := env.doAs(pilot, http.MethodGet, path, nil); st != http.StatusNotFound || !strings.Contains(string(out), "no PTZ") {
+		t.Fatalf("GET of a camera without PTZ: %d %s", st, out)
+	}
+	st, out := env.doAs(pilot, http.MethodPost, path+"/ptzMove", `{"direction":"left"}`)
+	if st != http.StatusServiceUnavailable || !strings.Contains(string(out), `"reason":"unavailable"`) {
+		t.Fatalf("POST to a camera without PTZ: %d %s", st, out)
+	}
+	if st, out := env.doAs(pilot, http.MethodGet, "/rest/v1/cameras", nil); st != http.StatusOK || !strings.Contains(string(out), `"ptz":false`) {
+		t.Fatalf("camera list: %d %s", st, out)
+	}
+	env.token = pilot
+	c := env.play(liveBody)
+	c.waitCommands()
+	if r := c.command("ptzMove", `{"direction":"left"}`); r.reason() != "unavailable" || !strings.Contains(r.Error.Message, "no PTZ") {
+		t.Fatalf("ptzMove on a camera without PTZ: %+v", r.Error)
+	}
+}
+
+func TestPTZSimulatedCameraMoves(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
+		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated"}
+		withPilot(t, s)
+	}})
+	env.token = env.signIn(pilotUser, testPassword)
+	if st, out := env.do(http.MethodGet, "/rest/v1/cameras", nil); st != http.StatusOK || !strings.Contains(string(out), `"ptz":true`) {
+		t.Fatalf("camera list: %d %s", st, out)
+	}
+	if st, out := env.do(http.MethodGet, "/rest/v1/cameras/"+testCameraID+"/ptz", nil); st != http.StatusOK ||
+		!strings.Contains(string(out), `"driver":"simulated"`) || !strings.Contains(string(out), `"pan":0`) {
+		t.Fatalf("GET …/ptz: %d %s", st, out)
+	}
+	c := env.play(liveBody)
+	c.waitCommands()
+	pan := func() float64 {
+		t.Helper()
+		r := c.command("ptzStatus", "")
+		var st ptz.StatusResult
+		if r.Error != nil || json.Unmarshal(r.Result, &st) != nil || st.Pan == nil {
+			t.Fatalf("ptzStatus: %+v %s", r.Error, r.Result)
+		}
+		return *st.Pan
+	}
+	before := pan()
+	// A held button: the command every 150 ms for 0.9 s.
+	for range 6 {
+		c.send(`{"ApiVersion":"1.0","type":"request","method":"ptzMove","params":{"direction":"right"}}`)
+		time.Sleep(150 * time.Millisecond)
+	}
+	c.command("ptzMove", `{"direction":"stop"}`)
+	after := pan()
+	t.Logf("simulated pan %.4f → %.4f", before, after)
+	if !(after > before) {
+		t.Fatalf("pan did not grow after moving right: %v → %v", before, after)
+	}
+	// The REST view agrees.
+	st, out := env.do(http.MethodPost, "/rest/v1/cameras/"+testCameraID+"/ptz/ptzAbsolute", `{"pan":-0.5}`)
+	if st == http.StatusConflict {
+		// The data-channel session still holds the lease: release it.
+		_ = c.commands.Close()
+		deadline := time.Now().Add(generousBound)
+		for st == http.StatusConflict && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			st, out = env.do(http.MethodPost, "/rest/v1/cameras/"+testCameraID+"/ptz/ptzAbsolute", `{"pan":-0.5}`)
+		}
+	}
+	if st != http.StatusOK {
+		t.Fatalf("POST ptzAbsolute: %d %s", st, out)
+	}
+}
