@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import * as auth from './auth.js';
 import { LiveSession } from './session.js';
+import { PtzPad } from './ptz.js';
 import { WsLiveSession } from './ws.js';
 
 const LIST_REFRESH_MS = 5_000;
@@ -31,6 +32,9 @@ const status = {
   error: null,
 };
 window.camgate = status;
+
+// The PTZ pad under the video, for cameras with PTZ (status.ptz).
+const pad = new PtzPad({ root: $('ptz'), viewport: $('viewport'), video, getSession: () => session, status });
 
 // Signaling: REST (the default) or XProtect's WebSocket API with ?signaling=ws.
 const SIGNALING = new URLSearchParams(location.search).get('signaling') === 'ws' ? 'ws' : 'rest';
@@ -120,6 +124,9 @@ function play(cameraId) {
   say(`Connecting to ${cam?.name || cameraId}…`);
 
   const s = (session = new Session(cameraId, video, () => onSessionChange(s)));
+  // PTZ steers the live camera: no pad while recordings play.
+  const ptzCamera = cam?.ptz && !s.playback ? cameraId : null;
+  if (ptzCamera !== pad.cameraId) pad.show(ptzCamera);
   s.start().then(
     () => { status.sessionId = s.id; },
     (err) => { if (!s.closed) retry(s, err.message); },
@@ -241,6 +248,7 @@ auth.onChange((event) => {
     session?.close();
     session = null;
     Object.assign(status, { cameraId: null, sessionId: null });
+    pad.show(null);
     cameras = [];
     renderCameras();
     setState('signed-out');

@@ -22,7 +22,7 @@ export class LiveSession {
     this.onChange = onChange;
     this.id = null;
     this.pc = null;
-    this.channel = null; // "videoos-commands", for PTZ later
+    this.channel = null; // "videoos-commands": PTZ requests (ptz.js)
     this.ttffMs = null;
   }
 
