@@ -221,7 +221,7 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 		sc.perfOut = filepath.Join(os.TempDir(), "camgate-bench.perf.data")
 	}
 	results, runErr := sc.run(ctx)
-	rep := report{Started: started.UTC(), DurationSeconds: round(time.Since(started).Seconds(), 1), Machine: mach, Scenario: info, Steps: results}
+	rep := report{Started: started.UTC(), DurationSeconds: round(time.Since(started).Seconds(), 1), Machine: mach, Commit: gitCommit(), Scenario: info, Steps: results}
 	if runErr != nil {
 		rep.Error = runErr.Error()
 	}

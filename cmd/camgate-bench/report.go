@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -15,6 +16,10 @@ type report struct {
 	Started         time.Time    `json:"started"`
 	DurationSeconds float64      `json:"duration_seconds"`
 	Machine         machine      `json:"machine"`
+	// Commit is the repository's HEAD where camgate-bench ran, with
+	// "+dirty" when the working tree had changes (camgate was built from
+	// the working tree).
+	Commit string `json:"commit,omitempty"`
 	Scenario        scenarioInfo `json:"scenario"`
 	Steps           []stepResult `json:"steps"`
 	// RSSSlopeKB is the least-squares slope of camgate's RSS over the
@@ -138,4 +143,17 @@ func rssSlope(steps []stepResult) (float64, bool) {
 		return 0, false
 	}
 	return round((n*sxy-sx*sy)/den, 1), true
+}
+
+// gitCommit describes the working tree, or "" outside a repository.
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += "+dirty"
+	}
+	return c
 }
