@@ -13,15 +13,15 @@ import (
 
 // report is the JSON file of one run.
 type report struct {
-	Started         time.Time    `json:"started"`
-	DurationSeconds float64      `json:"duration_seconds"`
-	Machine         machine      `json:"machine"`
+	Started         time.Time `json:"started"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	Machine         machine   `json:"machine"`
 	// Commit is the repository's HEAD where camgate-bench ran, with
 	// "+dirty" when the working tree had changes (camgate was built from
 	// the working tree).
-	Commit string `json:"commit,omitempty"`
-	Scenario        scenarioInfo `json:"scenario"`
-	Steps           []stepResult `json:"steps"`
+	Commit   string       `json:"commit,omitempty"`
+	Scenario scenarioInfo `json:"scenario"`
+	Steps    []stepResult `json:"steps"`
 	// RSSSlopeKB is the least-squares slope of camgate's RSS over the
 	// viewer count: the memory each added viewer costs, less noisy than
 	// any single step's difference from the baseline.

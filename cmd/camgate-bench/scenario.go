@@ -60,6 +60,9 @@ type stepResult struct {
 	// UDPRcvbufErrors counts datagrams the kernel dropped in the window
 	// because a receiving socket was full (the viewers' or camgate's).
 	UDPRcvbufErrors int64 `json:"udp_rcvbuf_errors"`
+	// RampUDPRcvbufErrors is the same count while this step's viewers were
+	// connecting (each gets the cached GOP in one burst).
+	RampUDPRcvbufErrors int64 `json:"ramp_udp_rcvbuf_errors"`
 	// Latency is the camera's send time → the frame's last packet at the
 	// viewer, for stamped frames sent in the window.
 	Latency        dist    `json:"frame_latency"`
@@ -96,7 +99,9 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 		if target <= len(s.viewers) {
 			continue
 		}
+		udpA, _ := udpRcvbufErrors()
 		added, failed := s.ramp(ctx, target-len(s.viewers))
+		udpB, _ := udpRcvbufErrors()
 		if ctx.Err() != nil {
 			return results, ctx.Err()
 		}
@@ -123,6 +128,7 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 			return results, err
 		}
 		r.FirstFramePhases = phases
+		r.RampUDPRcvbufErrors = udpB - udpA
 		results = append(results, r)
 		if first == nil {
 			first = &results[len(results)-1]
