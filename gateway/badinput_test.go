@@ -167,7 +167,8 @@ func assertAPIError(t *testing.T, what string, r response, status int, mentions 
 
 // TestSessionBodiesOverHTTP posts every case of the shared binding table:
 // the bodies real clients send make live sessions (200 with a usable
-// offer), playback is a 501, and the rest are errors that name the problem.
+// offer), playback without the playback right is a 403, and the rest are
+// errors that name the problem.
 func TestSessionBodiesOverHTTP(t *testing.T) {
 	env := newTestEnv(t, envOptions{})
 	for _, tc := range gateway.BindingCases() {

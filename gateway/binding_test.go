@@ -81,8 +81,9 @@ var bindingCases = []bindingCase{
 				{URLs: []string{"turn:t.example:3478"}, Username: "u", Credential: "p"},
 			},
 		},
-		// Playback is refused before the ICE servers are used.
-		status: http.StatusNotImplemented, errText: []string{"playback"},
+		// The harness user has no playback right: refused before the ICE
+		// servers are used.
+		status: http.StatusForbidden, errText: []string{"playback right"},
 	},
 	{
 		name:   "go2rtc current, live: playbackTimeNode is always present and {}",
@@ -94,7 +95,7 @@ var bindingCases = []bindingCase{
 		name:   "go2rtc current, playback with stream, numeric speed",
 		body:   `{"cameraId":"<guid>","streamId":"<stream-guid>","playbackTimeNode":{"playbackTime":"2024-05-01T10:00:00Z","skipGaps":true,"speed":4}}`,
 		want:   &bound{device: harnessCameraID, stream: harnessStreamID, speed: num(4), skipGaps: set(true)},
-		status: http.StatusNotImplemented, errText: []string{"playback"},
+		status: http.StatusForbidden, errText: []string{"playback right"},
 	},
 	{
 		name:   "go2rtc first version (Apr 2024), empty iceServers",
@@ -120,7 +121,39 @@ var bindingCases = []bindingCase{
 		name:   "playback in shouting case, speed and skipGaps as strings",
 		body:   `{"DEVICEID":"<guid>","PLAYBACKTIMENODE":{"PLAYBACKTIME":"2024-05-01T10:00:00Z","Speed":" 0.5 ","skipGaps":"FALSE"}}`,
 		want:   &bound{device: harnessCameraID, speed: num(0.5), skipGaps: set(false)},
-		status: http.StatusNotImplemented, errText: []string{"playback"},
+		status: http.StatusForbidden, errText: []string{"playback right"},
+	},
+	// Playback parameters that decode but break a rule: 400 before rights
+	// or the recordings are looked at, naming the field.
+	{
+		name:   "playback speed 0",
+		body:   `{"deviceId":"<guid>","playbackTimeNode":{"playbackTime":"2024-05-01T10:00:00Z","speed":0}}`,
+		want:   &bound{device: harnessCameraID, speed: num(0)},
+		status: http.StatusBadRequest, errText: []string{"playbackTimeNode.speed must be more than 0 and at most 32", "got 0"},
+	},
+	{
+		name:   "playback speed above 32, as a string",
+		body:   `{"deviceId":"<guid>","playbackTimeNode":{"playbackTime":"2024-05-01T10:00:00Z","speed":"33"}}`,
+		want:   &bound{device: harnessCameraID, speed: num(33)},
+		status: http.StatusBadRequest, errText: []string{"playbackTimeNode.speed", "got 33"},
+	},
+	{
+		name:   "negative playback speed",
+		body:   `{"deviceId":"<guid>","playbackTimeNode":{"playbackTime":"2024-05-01T10:00:00Z","speed":-1}}`,
+		want:   &bound{device: harnessCameraID, speed: num(-1)},
+		status: http.StatusBadRequest, errText: []string{"playbackTimeNode.speed", "got -1"},
+	},
+	{
+		name:   "playbackTime that is not a time",
+		body:   `{"deviceId":"<guid>","playbackTimeNode":{"playbackTime":"yesterday"}}`,
+		want:   &bound{device: harnessCameraID},
+		status: http.StatusBadRequest, errText: []string{"playbackTimeNode.playbackTime", `"yesterday"`, "ISO 8601"},
+	},
+	{
+		name:   "playbackTime without a time zone",
+		body:   `{"deviceId":"<guid>","playbackTimeNode":{"playbackTime":"2024-05-01T10:00:00"}}`,
+		want:   &bound{device: harnessCameraID},
+		status: http.StatusBadRequest, errText: []string{"playbackTimeNode.playbackTime", "no time zone"},
 	},
 	{
 		name:   "includeAudio as a string, GUID in lower case",

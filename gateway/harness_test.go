@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/camgate/camgate/cameras/demo"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -49,6 +51,11 @@ type testEnv struct {
 	// ptz has a controller per camera whose settings give it PTZ (none
 	// unless a test's mutate adds some).
 	ptz *ptz.Registry
+	// store is the recording store in the settings' DataDir (a temporary
+	// folder); recorders has a recorder per camera whose settings enable
+	// recording (none unless a test's mutate does), as camgate builds them.
+	store     *playback.Store
+	recorders map[string]*playback.Recorder
 }
 
 // The harness's users: testUser may watch every camera; otherUser has a
@@ -66,6 +73,9 @@ type envOptions struct {
 	inBandParams bool
 	corrupt      func(int, [][]byte) [][]byte
 	mutate       func(*appsettings.Settings)
+	// fps paces the RTSP camera (0: the clip's 25 fps, an IDR every 4 s;
+	// 100 gives an IDR every second).
+	fps int
 }
 
 func loadClip(t testing.TB) *demo.Clip {
@@ -87,7 +97,7 @@ func testLogger(t testing.TB) *slog.Logger {
 func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	t.Helper()
 	log := testLogger(t)
-	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, Logger: log}
+	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), FPS: o.fps, InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, Logger: log}
 	if err := cam.Start(); err != nil {
 		t.Fatalf("start RTSP camera: %v", err)
 	}
@@ -127,16 +137,37 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatalf("start cameras: %v", err)
 	}
 	ptzReg := ptz.NewRegistry(s, log)
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, PTZ: ptzReg, Log: log})
+	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))
+	if err != nil {
+		t.Fatalf("recording store: %v", err)
+	}
+	recorders := map[string]*playback.Recorder{}
+	for _, c := range reg.Cameras() {
+		if rec, ok := s.CameraRecording(c.ID); ok && rec.Enabled {
+			r, err := store.NewRecorder(c.DefaultStream().Hub)
+			if err == nil {
+				err = r.Start()
+			}
+			if err != nil {
+				t.Fatalf("recorder of %s: %v", c.ID, err)
+			}
+			recorders[strings.ToLower(c.ID)] = r
+		}
+	}
+	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, PTZ: ptzReg, Store: store, Log: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
 	gw.Serve(ln)
-	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, ptz: ptzReg, base: base}
+	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, ptz: ptzReg, store: store, recorders: recorders, base: base}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = gw.Close(ctx)
+		for _, r := range recorders {
+			r.Close()
+		}
+		store.Close()
 		_ = ptzReg.Close()
 		reg.Close()
 		auth.Close()

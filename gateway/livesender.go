@@ -21,59 +21,66 @@ func (c rtpClock) fromDuration(d time.Duration) int64 {
 	return int64(d) * c.ticksPerSecond / int64(time.Second)
 }
 
+// mediaSource is what a session plays: the camera's live stream
+// (liveSource) or its recordings (playbackSource, playback_session.go). The
+// session and its sender do not know which: they start the source when the
+// peer connection connects, send what next returns, forward keyframe
+// requests and close it with the session.
+type mediaSource interface {
+	// start is called once, when the peer connection is up, before the
+	// first next.
+	start()
+	// next blocks until the next frame is due and returns it with its RTP
+	// timestamp on the session's clock. An error ends the sending: ctx
+	// ended, the source was closed, or it has nothing more to send
+	// (io.EOF).
+	next(ctx context.Context) (f *cameras.Frame, rtpTimestamp uint32, err error)
+	// requestKeyframe asks for a keyframe soon (the viewer sent a PLI).
+	requestKeyframe()
+	// close releases the source; a next waiting returns an error. It may
+	// be called without start.
+	close()
+}
+
 // catchUpStep is the timestamp distance between frames replayed from the GOP
 // cache. They are sent back to back, and near-equal timestamps make the
 // browser decode them at once and show the live edge without waiting.
 const catchUpStep = time.Millisecond
 
-// liveSender writes one viewer's video: it takes frames from the viewer's
-// queue and rewrites what must differ per viewer (sequence number and
-// timestamp; pion sets SSRC and payload type). It allocates nothing per
-// packet.
-type liveSender struct {
-	track  *webrtc.TrackLocalStaticRTP
-	reader *cameras.Reader
-	clock  rtpClock
-	// start is the session's reference time: RTP timestamps count from it,
-	// so the XProtect client's frame clock (start + rtpTimestamp) shows the
-	// wall time of the frame.
-	start time.Time
-
-	pkt     rtp.Packet
-	started bool
-	rebase  bool // the next live frame re-anchors the timestamp mapping
-	epoch   uint64
-	inBase  int64 // PTS (90 kHz) of the anchor frame
-	outBase int64 // RTP timestamp (ticks) of the anchor frame
-	lastOut int64
+// mediaSender writes one viewer's video: it takes frames from a source and
+// rewrites what must differ per viewer (sequence number, and the timestamp
+// the source chose; pion sets SSRC and payload type). It allocates nothing
+// per packet.
+type mediaSender struct {
+	track *webrtc.TrackLocalStaticRTP
+	pkt   rtp.Packet
 
 	framesSent  uint64
-	firstFrame  time.Time
 	onFirstSent func()
 }
 
-func newLiveSender(track *webrtc.TrackLocalStaticRTP, reader *cameras.Reader, clock rtpClock, start time.Time) *liveSender {
-	s := &liveSender{track: track, reader: reader, clock: clock, start: start, rebase: true}
+func newMediaSender(track *webrtc.TrackLocalStaticRTP) *mediaSender {
+	s := &mediaSender{track: track}
 	s.pkt.Version = 2
 	s.pkt.SequenceNumber = uint16(time.Now().UnixNano())
 	return s
 }
 
-// run sends until ctx ends or the reader is closed.
-func (s *liveSender) run(ctx context.Context) {
+// run sends until ctx ends or the source returns an error, which it
+// returns.
+func (s *mediaSender) run(ctx context.Context, src mediaSource) error {
 	for {
-		it, err := s.reader.Next(ctx)
+		f, ts, err := src.next(ctx)
 		if err != nil {
-			return
+			return err
 		}
-		s.send(it)
+		s.write(f, ts)
 	}
 }
 
-func (s *liveSender) send(it cameras.Item) {
-	f := it.Frame
-	ts := s.timestamp(it)
-	s.pkt.Timestamp = uint32(ts)
+// write sends one frame, the marker bit on its last packet.
+func (s *mediaSender) write(f *cameras.Frame, ts uint32) {
+	s.pkt.Timestamp = ts
 	last := len(f.Payloads) - 1
 	for i, p := range f.Payloads {
 		s.pkt.Marker = i == last
@@ -90,37 +97,106 @@ func (s *liveSender) send(it cameras.Item) {
 	}
 }
 
+// liveSource plays the camera stream: a reader of its hub, attached when
+// the session starts so the GOP cache reaches the viewer first, and the
+// mapping of camera time to the viewer's clock.
+type liveSource struct {
+	hub      *cameras.Stream
+	queueLen int
+	reader   *cameras.Reader
+	clock    rtpClock
+	// origin is the session's reference time: RTP timestamps count from
+	// it, so the XProtect client's frame clock (origin + rtpTimestamp)
+	// shows the wall time of the frame.
+	origin time.Time
+
+	begun   bool
+	rebase  bool // the next live frame re-anchors the timestamp mapping
+	epoch   uint64
+	inBase  int64 // PTS (90 kHz) of the anchor frame
+	outBase int64 // RTP timestamp (ticks) of the anchor frame
+	lastOut int64
+}
+
+// newLiveSource returns the live source of a hub. The session guards
+// start, requestKeyframe and close with its mutex.
+func newLiveSource(hub *cameras.Stream, queueLen int, clock rtpClock, origin time.Time) *liveSource {
+	return &liveSource{hub: hub, queueLen: queueLen, clock: clock, origin: origin, rebase: true}
+}
+
+func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
+
+func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
+	it, err := l.reader.Next(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	return it.Frame, uint32(l.timestamp(it)), nil
+}
+
+// requestKeyframe replays the GOP cache: RTSP cameras cannot be asked for
+// an IDR.
+func (l *liveSource) requestKeyframe() {
+	if l.reader != nil {
+		l.reader.RequestKeyframe()
+	}
+}
+
+func (l *liveSource) close() {
+	if l.reader != nil {
+		l.reader.Close()
+	}
+}
+
 // timestamp maps a frame to the viewer's RTP clock. Catch-up frames follow
 // each other one step apart; a live frame after catch-up, after a camera
 // reconnect (new epoch) or at the start re-anchors on the wall clock since
 // the session started; other live frames follow the camera's PTS, so pacing
 // and gaps are the camera's.
-func (s *liveSender) timestamp(it cameras.Item) int64 {
+func (l *liveSource) timestamp(it cameras.Item) int64 {
 	f := it.Frame
-	now := s.clock.fromDuration(time.Since(s.start))
+	now := l.clock.fromDuration(time.Since(l.origin))
 	var ts int64
 	switch {
 	case it.CatchUp:
-		if s.started {
-			ts = s.lastOut + s.clock.fromDuration(catchUpStep)
+		if l.begun {
+			ts = l.lastOut + l.clock.fromDuration(catchUpStep)
 		} else {
 			ts = now
 		}
-		s.rebase = true
-	case s.rebase || !s.started || f.Epoch != s.epoch:
-		ts = max(now, s.lastOut+s.clock.fromDuration(catchUpStep))
-		s.inBase, s.outBase, s.epoch = f.PTS, ts, f.Epoch
-		s.rebase = false
+		l.rebase = true
+	case l.rebase || !l.begun || f.Epoch != l.epoch:
+		ts = max(now, l.lastOut+l.clock.fromDuration(catchUpStep))
+		l.inBase, l.outBase, l.epoch = f.PTS, ts, f.Epoch
+		l.rebase = false
 	default:
-		ts = s.outBase + s.clock.fromPTS(f.PTS-s.inBase)
-		if ts <= s.lastOut {
+		ts = l.outBase + l.clock.fromPTS(f.PTS-l.inBase)
+		if ts <= l.lastOut {
 			// A camera whose clock went backwards: keep timestamps
 			// increasing, which decoders require.
-			ts = s.lastOut + 1
-			s.inBase, s.outBase = f.PTS, ts
+			ts = l.lastOut + 1
+			l.inBase, l.outBase = f.PTS, ts
 		}
 	}
-	s.started = true
-	s.lastOut = ts
+	l.begun = true
+	l.lastOut = ts
 	return ts
 }
+
+// liveSender is a mediaSender playing a reader the caller attached (the
+// benchmarks drive it directly).
+type liveSender struct {
+	*mediaSender
+	src *liveSource
+}
+
+func newLiveSender(track *webrtc.TrackLocalStaticRTP, reader *cameras.Reader, clock rtpClock, start time.Time) *liveSender {
+	src := &liveSource{reader: reader, clock: clock, origin: start, rebase: true}
+	return &liveSender{mediaSender: newMediaSender(track), src: src}
+}
+
+// run sends until ctx ends or the reader is closed.
+func (s *liveSender) run(ctx context.Context) { _ = s.mediaSender.run(ctx, s.src) }
+
+// send sends one item of the reader.
+func (s *liveSender) send(it cameras.Item) { s.write(it.Frame, uint32(s.src.timestamp(it))) }

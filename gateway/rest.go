@@ -52,10 +52,13 @@ func (g *Gateway) postSession(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if !req.PlaybackTimeNode.isLive() {
-		writeError(c, errorf(http.StatusNotImplemented,
-			"playback of recorded video is not available in this version of camgate; omit playbackTimeNode.playbackTime for live video"))
-		return
+	var pb *playbackParams
+	if n := req.PlaybackTimeNode; !n.isLive() {
+		var err error
+		if pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames); err != nil {
+			writeError(c, err)
+			return
+		}
 	}
 	s, err := g.sessions.create(c.Request.Context(), createRequest{
 		Principal:  principalOf(c),
@@ -63,6 +66,7 @@ func (g *Gateway) postSession(c *gin.Context) {
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
 		IceServers: req.IceServers,
 		ClientIP:   clientAddr(c.Request),
+		Playback:   pb,
 	})
 	if err != nil {
 		writeError(c, err)
@@ -185,7 +189,8 @@ func (g *Gateway) ownedSession(c *gin.Context, id string) (*Session, error) {
 
 // replaceToken checks a token sent in a PATCH body and makes it the
 // session's: it must be valid (else 401), of the same user, and still carry
-// the right to watch the camera (else 403). The token is never echoed.
+// the session's right on the camera, live or playback (else 403). The
+// token is never echoed.
 func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
 	if t, ok := bearerToken(raw); ok {
 		raw = t // a body token written as "Bearer …", any case
@@ -197,8 +202,8 @@ func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
 	if !p.SameCaller(s.Owner()) {
 		return errorf(http.StatusForbidden, "the new token belongs to another user than session %s", s.ID)
 	}
-	if !p.Can(oauth.RightLive, s.CameraID) {
-		return forbidden(p, oauth.RightLive, s.CameraID)
+	if !p.Can(s.right, s.CameraID) {
+		return forbidden(p, s.right, s.CameraID)
 	}
 	s.setPrincipal(p)
 	return nil

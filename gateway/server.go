@@ -17,6 +17,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -34,6 +35,8 @@ type Gateway struct {
 	// settings by lower-case id (ptz_api.go).
 	ptz         *ptz.Registry
 	ptzSettings map[string]appsettings.Ptz
+	// store is the recording store (nil: no playback, no recordings API).
+	store *playback.Store
 
 	ln   net.Listener
 	srv  *http.Server
@@ -54,7 +57,11 @@ type Options struct {
 	// endpoints go to them. Nil: no camera has PTZ. The caller closes it
 	// after the gateway.
 	PTZ *ptz.Registry
-	Log *slog.Logger
+	// Store is the recording store (playback.NewStore) that playback
+	// sessions and the recordings endpoints read. Nil: playback answers
+	// 501. The caller closes it after the gateway.
+	Store *playback.Store
+	Log   *slog.Logger
 }
 
 // New builds the gateway and binds its media sockets; Start begins serving.
@@ -72,6 +79,7 @@ func New(o Options) (*Gateway, error) {
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
 	g.ptz, g.ptzSettings = o.PTZ, ptzSettingsByCamera(o.Settings)
 	g.sessions.ptz = o.PTZ
+	g.store, g.sessions.store = o.Store, o.Store
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
 	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
@@ -110,6 +118,8 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	api.GET("/rest/v1/cameras", g.getCameras)
 	api.GET("/rest/v1/cameras/:id/ptz", g.getPTZ)
 	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.postPTZ)
+	api.GET("/rest/v1/cameras/:id/recordings", g.getRecordings)
+	api.GET("/rest/v1/cameras/:id/recordings/export", g.getRecordingExport)
 	// The 2025 sample's token refresh in WebSocket mode (spec §8.17).
 	api.PATCH("/ws/webrtc/v1/session/:id", g.patchSession)
 

@@ -36,8 +36,9 @@ type Session struct {
 	track      *webrtc.TrackLocalStaticRTP
 	sender     *webrtc.RTPSender
 	stream     *cameras.CameraStream
-	clock      rtpClock
-	queueLen   int
+	source     mediaSource    // what the session plays: live or recorded
+	right      oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
+	events     *commandEvents // camgate's own messages on the commands channel
 	clientIP   netip.Addr
 	iceServers []webrtc.ICEServer
 	onClose    func(*Session)
@@ -52,7 +53,7 @@ type Session struct {
 	answered   bool
 	owner      *oauth.Principal // whose token the session runs on
 	expiry     *time.Timer      // closes the session grace after owner's token expires
-	reader     *cameras.Reader
+	sending    bool             // the source was started
 	candHook   func(string)
 
 	ctx        context.Context
@@ -88,7 +89,7 @@ func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answe
 
 	pc.OnICECandidate(s.onLocalCandidate)
 	pc.OnConnectionStateChange(s.onConnectionState)
-	pc.OnDataChannel(s.onDataChannel)
+	pc.OnDataChannel(s.acceptDataChannel)
 
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -348,21 +349,28 @@ func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {
 	}
 }
 
-// startMedia attaches the viewer to the camera stream once DTLS is up, so
-// the GOP cache reaches it as the very first media.
+// startMedia starts the source once DTLS is up (a live viewer attaches to
+// the camera stream then, so the GOP cache reaches it as the very first
+// media) and sends what it yields until the session ends or the source has
+// nothing more (the end of the recordings: the session stays open).
 func (s *Session) startMedia() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.reader != nil || s.ctx.Err() != nil {
+	if s.sending || s.ctx.Err() != nil {
 		return
 	}
-	s.reader = s.stream.Hub.AddReader(s.queueLen)
-	sender := newLiveSender(s.track, s.reader, s.clock, s.Created)
+	s.sending = true
+	src := s.source
+	src.start()
+	sender := newMediaSender(s.track)
 	sender.onFirstSent = func() { close(s.firstFrame) }
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		sender.run(s.ctx)
+		err := sender.run(s.ctx, src)
+		if s.ctx.Err() == nil {
+			s.log.Debug("media source ended; the session stays open", "reason", err, "frames", sender.framesSent)
+		}
 	}()
 }
 
@@ -387,11 +395,10 @@ func (s *Session) drainRTCP() {
 				}
 				lastReplay = time.Now()
 				s.mu.Lock()
-				r := s.reader
-				s.mu.Unlock()
-				if r != nil {
-					r.RequestKeyframe()
+				if s.sending {
+					s.source.requestKeyframe()
 				}
+				s.mu.Unlock()
 			}
 		}
 	}
@@ -409,13 +416,13 @@ func (s *Session) Close() {
 			s.answerTime.Stop()
 		}
 		s.mu.Lock()
-		r := s.reader
+		src := s.source
 		if s.expiry != nil {
 			s.expiry.Stop()
 		}
 		s.mu.Unlock()
-		if r != nil {
-			r.Close()
+		if src != nil {
+			src.close()
 		}
 		if s.pc != nil {
 			if err := s.pc.Close(); err != nil && !errors.Is(err, webrtc.ErrConnectionClosed) {

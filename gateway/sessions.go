@@ -17,6 +17,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -33,6 +34,8 @@ type sessionManager struct {
 	grace time.Duration
 	// ptz gives each session its camera's PTZ controller (nil: none).
 	ptz *ptz.Registry
+	// store plays recordings (nil: playback is not available).
+	store *playback.Store
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -93,6 +96,8 @@ type createRequest struct {
 	StreamID   string
 	IceServers []iceServerJSON
 	ClientIP   netip.Addr
+	// Playback asks for recorded video; nil means live.
+	Playback *playbackParams
 }
 
 // create resolves the camera and stream, builds the peer connection, and
@@ -105,8 +110,12 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	if !ok {
 		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(req.DeviceID, 64))
 	}
-	if !req.Principal.Can(oauth.RightLive, cam.ID) {
-		return nil, forbidden(req.Principal, oauth.RightLive, cam.ID)
+	right := oauth.RightLive
+	if req.Playback != nil {
+		right = oauth.RightPlayback
+	}
+	if !req.Principal.Can(right, cam.ID) {
+		return nil, forbidden(req.Principal, right, cam.ID)
 	}
 	stream, ok := cam.Stream(req.StreamID)
 	if !ok {
@@ -117,16 +126,25 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		return nil, err
 	}
 	id := newSessionID()
+	log := m.log.With("session", id, "camera", cam.ID)
+	created, events := time.Now(), newCommandEvents()
+	var src mediaSource = newLiveSource(stream.Hub, m.cfg.ViewerQueueFrames, m.clock, created)
+	if req.Playback != nil {
+		if src, err = m.openPlayback(ctx, cam.ID, *req.Playback, events, log); err != nil {
+			return nil, err
+		}
+	}
 	ctx2, cancel := context.WithCancel(context.Background())
 	s := &Session{
 		ID:         id,
 		CameraID:   cam.ID,
 		StreamID:   stream.ID,
-		Created:    time.Now(),
-		log:        m.log.With("session", id, "camera", cam.ID),
+		Created:    created,
+		log:        log,
 		stream:     stream,
-		clock:      m.clock,
-		queueLen:   m.cfg.ViewerQueueFrames,
+		source:     src,
+		right:      right,
+		events:     events,
 		clientIP:   req.ClientIP,
 		iceServers: ice,
 		ctx:        ctx2,
@@ -141,6 +159,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	if m.closed {
 		m.mu.Unlock()
 		cancel()
+		src.close()
 		return nil, errorf(http.StatusServiceUnavailable, "camgate is shutting down")
 	}
 	m.sessions[id] = s
@@ -149,7 +168,11 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		s.Close()
 		return nil, err
 	}
-	s.log.Info("session created", "stream", stream.ID)
+	if p := req.Playback; p != nil {
+		s.log.Info("session created", "stream", stream.ID, "playbackTime", p.Time, "speed", p.Speed, "skipGaps", p.SkipGaps)
+	} else {
+		s.log.Info("session created", "stream", stream.ID)
+	}
 	return s, nil
 }
 

@@ -98,7 +98,7 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 		}
 		c.principal, c.rawToken = pr, raw
 		for _, ws := range c.sessions {
-			if ws.s.ctx.Err() == nil && pr.SameCaller(ws.s.Owner()) && pr.Can(oauth.RightLive, ws.s.CameraID) {
+			if ws.s.ctx.Err() == nil && pr.SameCaller(ws.s.Owner()) && pr.Can(ws.s.right, ws.s.CameraID) {
 				ws.s.setPrincipal(pr)
 			}
 		}
@@ -127,8 +127,9 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	if device == "" {
 		return nil, nil, newRPCError(rpcInvalidParams, "params.peer is required: the deviceId of the camera to play")
 	}
-	if !p.isLive() {
-		return nil, nil, newRPCError(rpcNotImplemented, "playback of recorded video is not available in this version of camgate; omit PlaybackTime for live video")
+	pb, e := p.playback()
+	if e != nil {
+		return nil, nil, e
 	}
 	// The socket's token is checked again: it may have expired since
 	// register, and then the client must register with a new one.
@@ -162,6 +163,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 		StreamID:   strings.TrimSpace(string(p.StreamID)),
 		IceServers: p.IceServers,
 		ClientIP:   c.clientIP,
+		Playback:   pb,
 	})
 	if err != nil {
 		return nil, nil, rpcErrorOf(err, rpcInvalidParams)

@@ -35,7 +35,7 @@ const (
 	rpcTimeout        = 408 // no register in time; a session ended without an answer
 	rpcConflict       = 409 // a second answer for a session
 	rpcUnavailable    = 480 // camgate is shutting down
-	rpcNotImplemented = 501 // playback over WebSocket (not built yet)
+	rpcNotImplemented = 501 // playback on a gateway without a recording store
 
 	rpcInsufficientResources = 1001 // a limit of WebSocket.* is reached
 	rpcPeerDisconnected      = 1002 // a session ended
@@ -260,6 +260,27 @@ func (p *wsConnectParams) device() string {
 
 func (p *wsConnectParams) isLive() bool {
 	return strings.TrimSpace(string(p.PlaybackTime)) == "" && p.PlaybackNode.isLive()
+}
+
+// playback returns the checked playback parameters; nil for live. The
+// sample's PlaybackTime, skipGaps and PlaybackSpeed come first; a REST-style
+// playbackTimeNode is read when PlaybackTime is empty.
+func (p *wsConnectParams) playback() (*playbackParams, *rpcError) {
+	if p.isLive() {
+		return nil, nil
+	}
+	var pb *playbackParams
+	var err error
+	if t := strings.TrimSpace(string(p.PlaybackTime)); t != "" {
+		pb, err = parsePlayback(t, p.PlaybackSpeed, p.SkipGaps, wsPlaybackNames)
+	} else {
+		n := p.PlaybackNode
+		pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames)
+	}
+	if err != nil {
+		return nil, rpcErrorOf(err, rpcInvalidParams)
+	}
+	return pb, nil
 }
 
 // wsTrickleParams are a trickle's params. Candidate is the JSON string of an

@@ -1,0 +1,190 @@
+package gateway
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/oauth"
+)
+
+// The recordings of a camera over REST, for timelines and downloads:
+//
+//	GET /API/rest/v1/cameras/{id}/recordings?from=&to=            recorded spans (playback right)
+//	GET /API/rest/v1/cameras/{id}/recordings/export?start=&duration=   an MP4 file (export right)
+//
+// Both read the recording store; its errors map to statuses in
+// playbackError.
+
+// defaultSpansWindow is how far back GET …/recordings looks without from.
+const defaultSpansWindow = 24 * time.Hour
+
+type spanJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+type spansResponse struct {
+	CameraID string     `json:"cameraId"`
+	From     string     `json:"from"`
+	To       string     `json:"to"`
+	Spans    []spanJSON `json:"spans"`
+}
+
+// recordingCamera resolves the camera of a recordings request and checks
+// the caller's right on it: 404 for an unknown camera, 403 without the
+// right, 501 without a store.
+func (g *Gateway) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.Camera, error) {
+	id := c.Param("id")
+	cam, ok := g.cameras.Camera(id)
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(id, 64))
+	}
+	if p := principalOf(c); !p.Can(right, cam.ID) {
+		return nil, forbidden(p, right, cam.ID)
+	}
+	if g.store == nil {
+		return nil, errorf(http.StatusNotImplemented, "recordings are not available: this gateway runs without a recording store")
+	}
+	return cam, nil
+}
+
+// queryTime reads an ISO 8601 time parameter; def is used when it is
+// absent or empty.
+func queryTime(c *gin.Context, name string, def time.Time) (time.Time, error) {
+	raw := strings.TrimSpace(c.Query(name))
+	if raw == "" {
+		return def, nil
+	}
+	t, err := parseISOTime(raw)
+	if err != nil {
+		return time.Time{}, errorf(http.StatusBadRequest, "%s: %s", name, err)
+	}
+	return t, nil
+}
+
+// getRecordings answers the recorded spans of a camera between from and to
+// (default: the last 24 hours), clipped to them, oldest first. Recordings
+// less than a second apart are one span.
+func (g *Gateway) getRecordings(c *gin.Context) {
+	cam, err := g.recordingCamera(c, oauth.RightPlayback)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	now := time.Now()
+	to, err := queryTime(c, "to", now)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	from, err := queryTime(c, "from", to.Add(-defaultSpansWindow))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !to.After(from) {
+		writeError(c, errorf(http.StatusBadRequest, "to (%s) must be after from (%s)", formatTime(to), formatTime(from)))
+		return
+	}
+	spans, err := g.store.Spans(c.Request.Context(), cam.ID, from, to)
+	if err != nil {
+		writeError(c, g.storeError(err, "recordings"))
+		return
+	}
+	out := spansResponse{CameraID: cam.ID, From: formatTime(from), To: formatTime(to), Spans: make([]spanJSON, 0, len(spans))}
+	for _, s := range spans {
+		out.Spans = append(out.Spans, spanJSON{Start: formatTime(s.Start), End: formatTime(s.End)})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// getRecordingExport answers a standalone MP4 (progressive: moov before
+// mdat) of the camera's recording from start for duration, as a download.
+// Everything is checked before the first byte, so a bad request still gets
+// a JSON error.
+func (g *Gateway) getRecordingExport(c *gin.Context) {
+	cam, err := g.recordingCamera(c, oauth.RightExport)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if strings.TrimSpace(c.Query("start")) == "" {
+		writeError(c, errorf(http.StatusBadRequest, "start is required: an ISO 8601 time such as 2024-05-01T10:00:00Z"))
+		return
+	}
+	start, err := queryTime(c, "start", time.Time{})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	duration, err := parseDurationParam(c.Query("duration"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	name := fmt.Sprintf("%s_%s.mp4", strings.ToLower(cam.ID), start.UTC().Format("20060102T150405Z"))
+	w := &lazyDownload{c: c, filename: name}
+	if _, err := g.store.Export(c.Request.Context(), cam.ID, start, duration, w); err != nil {
+		if !w.started {
+			writeError(c, g.storeError(err, "export"))
+			return
+		}
+		// Too late for a status: the client sees a cut file.
+		g.log.Warn("export stopped after it began", "camera", cam.ID, "error", err)
+	}
+}
+
+// storeError maps a store error, logging the ones the client cannot see.
+func (g *Gateway) storeError(err error, what string) error {
+	mapped := playbackError(err)
+	if mapped == err {
+		g.log.Warn(what+": the recording store failed", "error", err)
+	}
+	return mapped
+}
+
+// parseDurationParam reads the duration of an export: seconds ("90",
+// "2.5") or a Go duration ("90s", "1m30s").
+func parseDurationParam(raw string) (time.Duration, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return 0, errorf(http.StatusBadRequest, `duration is required: seconds ("90") or a duration ("1m30s")`)
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		if !(v > 0 && v <= float64(1<<62)/float64(time.Second)) {
+			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %q)", truncate(s, 40))
+		}
+		return time.Duration(v * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errorf(http.StatusBadRequest, `duration %q is neither seconds ("90") nor a duration ("1m30s")`, truncate(s, 40))
+	}
+	return d, nil
+}
+
+// lazyDownload writes the download's headers with its first byte, so that
+// an error before it can still be answered as JSON.
+type lazyDownload struct {
+	c        *gin.Context
+	filename string
+	started  bool
+}
+
+func (w *lazyDownload) Write(b []byte) (int, error) {
+	if !w.started {
+		w.started = true
+		h := w.c.Writer.Header()
+		h.Set("Content-Type", "video/mp4")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, w.filename))
+		h.Set("Cache-Control", "no-store")
+		w.c.Status(http.StatusOK)
+	}
+	return w.c.Writer.Write(b)
+}
