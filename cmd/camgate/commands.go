@@ -21,6 +21,8 @@ const maxPasswordLen = 4096
 //	camgate hash-password             reads a password line from stdin, prints its argon2id hash
 //	camgate rotate-signing-key [--config DIR] [--environment NAME]
 //	                                  adds a new signing key under DataDir, prints its key id
+//	camgate reindex [--config DIR] [--environment NAME] [--camera ID]
+//	                                  rebuilds the recording index from the segment files
 //
 // handled is false when name is not a subcommand (main then treats the
 // arguments as its own flags). code is the process exit code: 0, 1 when the
@@ -31,6 +33,8 @@ func runCommand(name string, args []string, stdin io.Reader, stdout, stderr io.W
 		return hashPasswordCommand(args, stdin, stdout, stderr), true
 	case "rotate-signing-key":
 		return rotateSigningKeyCommand(args, stdout, stderr), true
+	case "reindex":
+		return runReindex(args, stdout, stderr), true
 	}
 	return 0, false
 }

@@ -7,6 +7,7 @@
 //	camgate [--config DIR] [--environment NAME]
 //	camgate hash-password              (reads a password on standard input)
 //	camgate rotate-signing-key [--config DIR]
+//	camgate reindex [--config DIR] [--camera ID]   (rebuilds the recording index; camgate stopped)
 //
 // Without --config camgate runs its embedded demo camera on built-in
 // defaults. Bad settings end the process with exit code 2 and one line that
@@ -31,6 +32,7 @@ import (
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/web"
 )
@@ -47,7 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if code, handled := runCommand(args[0], args[1:], os.Stdin, stdout, stderr); handled {
 			return code
 		}
-		fmt.Fprintf(stderr, "camgate: unknown command %q (commands: hash-password, rotate-signing-key)\n", args[0])
+		fmt.Fprintf(stderr, "camgate: unknown command %q (commands: hash-password, rotate-signing-key, reindex)\n", args[0])
 		return exitSettings
 	}
 	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
@@ -114,14 +116,30 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 		}
 	}()
 
-	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, PTZ: ptzRegistry, Web: web.Files(), Log: log})
+	// The recording store recovers what a crash left unfinished before it
+	// returns, and runs retention in the background. Recorders and store
+	// close after the gateway (deferred), recorders first.
+	store, err := playback.NewStore(ctx, playback.OptionsFromSettings(settings, log))
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("recordings: %w", err)
+	}
+	defer store.Close()
+	recorders := startRecorders(settings, registry, store, log)
+	defer func() {
+		for _, r := range recorders {
+			r.Close()
+		}
+	}()
+
+	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, PTZ: ptzRegistry, Store: store, Web: web.Files(), Log: log})
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
 	gw.Serve(ln)
 	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
-		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "demo", settings.Demo.Enabled)
+		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "recording", len(recorders), "demo", settings.Demo.Enabled)
 	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
 	if !settings.Demo.Enabled && len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
 		log.Warn("nobody can sign in: there are no Auth.Users and no Auth.Issuers (camgate hash-password makes a password hash)")
@@ -135,6 +153,33 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return gw.Close(shutdown)
+}
+
+// startRecorders starts a recorder of the default stream of every camera
+// whose recording is enabled (Cameras[n].Recording, Recording.Demo for the
+// demo camera). A recorder that cannot start is logged and skipped: the
+// cameras still play live.
+func startRecorders(settings appsettings.Settings, registry *cameras.Registry, store *playback.Store, log *slog.Logger) []*playback.Recorder {
+	var out []*playback.Recorder
+	for _, cam := range registry.Cameras() {
+		rec, ok := settings.CameraRecording(cam.ID)
+		if !ok || !rec.Enabled {
+			continue
+		}
+		r, err := store.NewRecorder(cam.DefaultStream().Hub)
+		if err == nil {
+			err = r.Start()
+			if err != nil {
+				r.Close()
+			}
+		}
+		if err != nil {
+			log.Error("recording cannot start; the camera still plays live", "component", "playback", "camera", cam.ID, "error", err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // browserURL is the address to print for a person: a wildcard listener is

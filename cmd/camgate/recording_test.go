@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/playback"
+)
+
+// serve records the demo camera into DataDir (Recording.Demo is on by
+// default), and at shutdown closes the recorders and the store: the
+// recording is then complete and the folder free for the next camgate.
+func TestServeRecordsTheDemoCamera(t *testing.T) {
+	if testing.Short() {
+		t.Skip("records in real time")
+	}
+	s := appsettings.Defaults()
+	s.Http.Listen = "127.0.0.1:0"
+	s.WebRTC.UdpPort = 0
+	s.WebRTC.MDNS = "disabled"
+	s.Demo.Enabled = true
+	s.Demo.Clip = filepath.Join("..", "..", "testdata", "demo.h264")
+	s.DataDir = t.TempDir()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, s, slog.New(slog.NewTextHandler(io.Discard, nil)), &stdout) }()
+
+	// The demo clip has a keyframe every 4 s; a segment file appears with
+	// the first recorded keyframe.
+	camDir := filepath.Join(s.DataDir, "recordings", strings.ToLower(appsettings.DemoCameraID))
+	deadline := time.Now().Add(20 * time.Second)
+	for !hasSegment(t, camDir) {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no segment under %s after 20 s (serve: %v)", camDir, <-done)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // at least one complete fragment
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not return after its context ended")
+	}
+
+	// The store was released and the recording is indexed and closed.
+	store, err := playback.NewStore(context.Background(), playback.Options{Dir: filepath.Join(s.DataDir, "recordings"), CleanupInterval: -1,
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("the store is still held after shutdown: %v", err)
+	}
+	defer store.Close()
+	oldest, newest, ok, err := store.Range(context.Background(), appsettings.DemoCameraID)
+	if err != nil || !ok || !newest.After(oldest) {
+		t.Fatalf("recorded range %v – %v (ok %v, err %v), want a recording", oldest, newest, ok, err)
+	}
+}
+
+func hasSegment(t *testing.T, dir string) bool {
+	found := false
+	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".mp4") {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// reindex is one of camgate's commands; an unknown command lists it.
+func TestReindexIsACommand(t *testing.T) {
+	data := t.TempDir()
+	if err := os.Mkdir(filepath.Join(data, "recordings"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	config := writeConfig(t, `{"DataDir": "`+filepath.ToSlash(data)+`"}`)
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"reindex", "--config", config}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "reindexed 0 camera(s)") {
+		t.Fatalf("camgate reindex: code %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"reindx"}, &stdout, &stderr); code != exitSettings || !strings.Contains(stderr.String(), "reindex") {
+		t.Fatalf("unknown command: code %d, stderr %q", code, stderr.String())
+	}
+}
