@@ -4,6 +4,7 @@
 import { api } from './api.js';
 import * as auth from './auth.js';
 import { LiveSession } from './session.js';
+import { PlaybackControl } from './playback.js';
 import { PtzPad } from './ptz.js';
 import { WsLiveSession } from './ws.js';
 
@@ -17,6 +18,7 @@ const video = $('video');
 // What tests (and curious operators in the console) can read.
 const status = {
   // loading | unreachable (no camera list yet) | empty | connecting | playing | retrying | signed-out
+  // | refused (the gateway refused a playback request: no recording there)
   state: 'loading',
   signedIn: false,
   cameraId: null,
@@ -35,6 +37,10 @@ window.camgate = status;
 
 // The PTZ pad under the video, for cameras with PTZ (status.ptz).
 const pad = new PtzPad({ root: $('ptz'), viewport: $('viewport'), video, getSession: () => session, status });
+
+// Playback under the video: "Play from", speed, skip gaps, back to live, and
+// the frame clock (status.playback, status.frameClock).
+const playback = new PlaybackControl({ root: $('playback'), video, status, replay: () => play(status.cameraId) });
 
 // Signaling: REST (the default) or XProtect's WebSocket API with ?signaling=ws.
 const SIGNALING = new URLSearchParams(location.search).get('signaling') === 'ws' ? 'ws' : 'rest';
@@ -123,13 +129,20 @@ function play(cameraId) {
   setState('connecting');
   say(`Connecting to ${cam?.name || cameraId}…`);
 
-  const s = (session = new Session(cameraId, video, () => onSessionChange(s)));
+  const request = playback.begin();
+  if (request) video.setAttribute('aria-label', `Recorded video of ${cam?.name || cameraId}`);
+  const s = (session = new Session(cameraId, video, () => onSessionChange(s), { playback: request }));
   // PTZ steers the live camera: no pad while recordings play.
   const ptzCamera = cam?.ptz && !s.playback ? cameraId : null;
   if (ptzCamera !== pad.cameraId) pad.show(ptzCamera);
   s.start().then(
     () => { status.sessionId = s.id; },
-    (err) => { if (!s.closed) retry(s, err.message); },
+    (err) => {
+      if (s.closed) return;
+      // A refused playback request (no recording at that time) is not retried.
+      if (playback.refused(err)) { setState('refused', err.message); say(`Cannot play back: ${err.message}`, true); return; }
+      retry(s, err.message);
+    },
   );
 }
 
@@ -139,6 +152,7 @@ function onSessionChange(s) {
   status.connectionState = s.pc?.connectionState ?? null;
   status.iceConnectionState = s.pc?.iceConnectionState ?? null;
   status.commandsChannel = s.channel?.readyState ?? null;
+  playback.watch(s);
   if (s.ttffMs !== null && status.ttffMs === null) {
     status.ttffMs = s.ttffMs;
     playFailures = 0;

@@ -15,9 +15,11 @@ export class LiveSession {
   #closed = false;
   #frameCallback = 0;
 
-  // onChange is called whenever a state worth showing changes.
-  constructor(deviceId, video, onChange) {
+  // onChange is called whenever a state worth showing changes. playback,
+  // if set, asks for recorded video: {time: Date, speed, skipGaps}.
+  constructor(deviceId, video, onChange, { playback = null } = {}) {
     this.deviceId = deviceId;
+    this.playback = playback;
     this.video = video;
     this.onChange = onChange;
     this.id = null;
@@ -36,8 +38,11 @@ export class LiveSession {
       deviceId: this.deviceId,
       resolution: 'notInUse',
       includeAudio: false,
-      // Live, in the sample's own words: an empty playbackTime.
-      playbackTimeNode: { playbackTime: '', skipGaps: false },
+      // Live, in the sample's own words: an empty playbackTime. Playback
+      // as the sample sends it: an ISO time and the speed as a string.
+      playbackTimeNode: this.playback
+        ? { playbackTime: this.playback.time.toISOString(), speed: String(this.playback.speed), skipGaps: this.playback.skipGaps }
+        : { playbackTime: '', skipGaps: false },
       iceServers: [],
     });
     this.id = created.sessionId;

@@ -158,8 +158,9 @@ export class WsLiveSession {
   #invited = null; // settles when the answer is sent (or the session ends first)
   #settle = null;
 
-  constructor(deviceId, video, onChange) {
+  constructor(deviceId, video, onChange, { playback = null } = {}) {
     this.deviceId = deviceId;
+    this.playback = playback;
     this.video = video;
     this.onChange = onChange;
     this.id = null;
@@ -184,9 +185,16 @@ export class WsLiveSession {
     this.#invited = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
     this.#invited.catch(() => {}); // start() reports it; a late one must not reach the console
 
-    const { session } = await signaling.request('connect', {
-      authorization: auth.accessToken(), peer: this.deviceId, includeAudio: false,
-    });
+    const params = { authorization: auth.accessToken(), peer: this.deviceId, includeAudio: false };
+    if (this.playback) {
+      // The 2025 R2 sample's names: PlaybackTime, skipGaps, PlaybackSpeed (a string).
+      Object.assign(params, {
+        PlaybackTime: this.playback.time.toISOString(),
+        skipGaps: this.playback.skipGaps,
+        PlaybackSpeed: String(this.playback.speed),
+      });
+    }
+    const { session } = await signaling.request('connect', params);
     this.id = session;
     if (this.#closed) return this.#delete();
     signaling.attach(session, this);

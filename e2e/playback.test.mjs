@@ -1,0 +1,210 @@
+// Playback in a real browser: camgate records its demo camera (the demo
+// records by default), the page plays the recording from 15 s ago at 4×,
+// and its frame clock (playbackTime + the RTP timestamp of each frame, as
+// the XProtect sample computes it) shows a time in the past that advances
+// faster than real time. Run by e2e/run.sh in a loopback-only namespace.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { launch, waitForPlayback } from './browser.mjs';
+
+const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
+const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
+const SCREENSHOTS = 'e2e/screenshots';
+const RECORDED_MS = 20_000; // how much recording the test waits for
+const BACK_MS = 15_000; // it plays from this long ago
+const SPEED = 4;
+
+let gateway, dataDir, browser, url, token;
+const gatewayLog = [];
+
+function startGateway() {
+  gateway = spawn(BIN, ['--config', 'e2e/config'], {
+    env: { ...process.env, CAMGATE__DataDir: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 10 s:\n${gatewayLog.join('\n')}`)), 10_000);
+    gateway.once('error', reject);
+    gateway.once('exit', (code, signal) =>
+      reject(new Error(`camgate exited (${code ?? signal}) before listening:\n${gatewayLog.join('\n')}`)));
+    for (const stream of [gateway.stdout, gateway.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        gatewayLog.push(line);
+        const m = /listening on (http:\/\/\S+\/)/.exec(line);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+    }
+  });
+}
+
+async function stopGateway() {
+  if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
+  const exited = new Promise((resolve) => gateway.once('exit', resolve));
+  gateway.kill('SIGTERM');
+  const timer = setTimeout(() => gateway.kill('SIGKILL'), 4_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function signIn() {
+  const res = await fetch(new URL('API/IDP/connect/token', url), {
+    method: 'POST',
+    body: new URLSearchParams({ grant_type: 'password', username: 'demo', password: 'demo', client_id: 'GrantValidatorClient' }),
+  });
+  assert.equal(res.status, 200, 'the demo user signs in at the token endpoint');
+  return (await res.json()).access_token;
+}
+
+// recorded returns the demo camera's spans of the last 24 hours, from the
+// recordings endpoint.
+async function recorded() {
+  const res = await fetch(new URL(`API/rest/v1/cameras/${DEMO_CAMERA}/recordings`, url), { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, 'GET recordings');
+  return (await res.json()).spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
+}
+
+async function waitForRecording(ms, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = await recorded();
+    const last = spans.at(-1);
+    if (last && last.end - last.start >= ms) return last;
+    if (Date.now() > deadline) throw new Error(`the demo camera has not recorded ${ms} ms after ${timeoutMs} ms: ${JSON.stringify(spans)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'camgate-e2e-playback-'));
+  await mkdir(SCREENSHOTS, { recursive: true });
+  url = await startGateway();
+  token = await signIn();
+  browser = await launch();
+}, { timeout: 25_000 });
+
+after(async () => {
+  await browser?.close();
+  await stopGateway();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+test('the page plays the recording at 4x with a frame clock in the past', { timeout: 75_000 }, async (t) => {
+  const { page, errors } = browser;
+  try {
+    await page.goto(url);
+    await page.getByLabel('User name').fill('demo');
+    await page.getByLabel('Password').fill('demo');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitForPlayback(page, '#video', { timeout: 20_000 });
+
+    // Live: the same clock counts from the session's start, so it shows
+    // about now.
+    await page.waitForFunction(() => window.camgate.frameClock !== null && window.camgate.playback === null);
+    const live = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now() }));
+    t.diagnostic(`live frame clock ${new Date(live.clock).toISOString()} at ${new Date(live.now).toISOString()}`);
+    assert.ok(Math.abs(live.now - live.clock) < 5_000, `live frame clock ${live.now - live.clock} ms off`);
+
+    const span = await waitForRecording(RECORDED_MS, 40_000);
+    t.diagnostic(`recorded ${new Date(span.start).toISOString()} – ${new Date(span.end).toISOString()}`);
+
+    // Play from 15 s ago at 4x, through the form as a user would.
+    const from = Date.now() - BACK_MS;
+    const value = await page.evaluate((ms) => {
+      const d = new Date(ms);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    }, from);
+    const requested = Math.floor(from / 1000) * 1000; // the input has whole seconds
+    const form = page.getByRole('region', { name: 'Playback' });
+    await form.getByLabel('Play from').fill(value);
+    await form.getByLabel('Speed').selectOption(String(SPEED));
+    await form.getByRole('button', { name: 'Play', exact: true }).click();
+
+    await page.waitForFunction(() => window.camgate.playback !== null && window.camgate.frameClock !== null
+      && window.camgate.state === 'playing', null, { timeout: 15_000 });
+    const a = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now(), playback: window.camgate.playback }));
+    await page.waitForTimeout(2_000);
+    const b = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now(), text: document.querySelector('.frame-clock').textContent }));
+    const rate = (b.clock - a.clock) / (b.now - a.now);
+    t.diagnostic(`requested ${new Date(requested).toISOString()} (${JSON.stringify(a.playback)}); clock ${new Date(a.clock).toISOString()} → ${new Date(b.clock).toISOString()} in ${b.now - a.now} ms: ${rate.toFixed(2)}x; shown "${b.text}"`);
+    assert.equal(a.playback.speed, SPEED);
+    assert.equal(Date.parse(a.playback.time), requested);
+    // The first frames are the keyframe before the requested time (the demo
+    // has one every 4 s): never before that, and well in the past.
+    assert.ok(a.clock >= requested - 4_500, `frame clock ${a.clock - requested} ms from the requested time`);
+    assert.ok(a.clock < a.now - 5_000, `frame clock only ${a.now - a.clock} ms in the past`);
+    assert.ok(b.clock < b.now - 1_000, 'still in the past two seconds later');
+    assert.ok(rate > 1.5, `the frame clock advanced ${rate.toFixed(2)}x as fast as real time, want about ${SPEED}x`);
+    assert.match(b.text, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$/);
+    assert.match(await form.locator('.clock-mode').textContent(), /Recorded · 4×/);
+    await page.screenshot({ path: `${SCREENSHOTS}/playback.png`, fullPage: true });
+
+    // Back to live: the clock shows about now again.
+    await form.getByRole('button', { name: 'Back to live' }).click();
+    await page.waitForFunction(() => window.camgate.playback === null && window.camgate.frameClock !== null
+      && Math.abs(Date.now() - window.camgate.frameClock) < 5_000, null, { timeout: 15_000 });
+
+    assert.deepEqual(errors, [], 'no errors in the browser console');
+  } catch (err) {
+    await page.screenshot({ path: `${SCREENSHOTS}/playback-failed.png` }).catch(() => {});
+    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
+    throw err;
+  }
+});
+
+// The same over WebSocket signaling (?signaling=ws): a time before the
+// oldest recording is refused with the recorded range and not retried,
+// and a time inside plays at 1x.
+test('over WebSocket signaling, a refused time says why and a good one plays', { timeout: 45_000 }, async (t) => {
+  const { page, errors } = browser;
+  try {
+    await page.goto(`${url}?signaling=ws`);
+    if (await page.locator('#sign-in').isVisible()) {
+      await page.getByLabel('User name').fill('demo');
+      await page.getByLabel('Password').fill('demo');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    }
+    await waitForPlayback(page, '#video', { timeout: 20_000 });
+    const form = page.getByRole('region', { name: 'Playback' });
+
+    // The recording is younger than a minute: −1 min is before it.
+    await form.getByRole('button', { name: '−1 min' }).click();
+    await page.waitForFunction(() => window.camgate.state === 'refused', null, { timeout: 10_000 });
+    const note = await form.locator('.playback-note').textContent();
+    t.diagnostic(`refused: ${note}`);
+    assert.match(note, /before the oldest recording; recordings are available from/);
+    await page.waitForTimeout(2_000);
+    assert.equal(await page.evaluate(() => window.camgate.state), 'refused', 'a refused playback is not retried');
+
+    const from = Date.now() - 10_000;
+    const value = await page.evaluate((ms) => {
+      const d = new Date(ms);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    }, from);
+    await form.getByLabel('Play from').fill(value);
+    await form.getByLabel('Speed').selectOption('1');
+    await form.getByRole('button', { name: 'Play', exact: true }).click();
+    await page.waitForFunction(() => window.camgate.state === 'playing' && window.camgate.playback !== null
+      && window.camgate.frameClock !== null && window.camgate.signaling === 'ws', null, { timeout: 15_000 });
+    const a = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now() }));
+    await page.waitForTimeout(3_000);
+    const b = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now() }));
+    const rate = (b.clock - a.clock) / (b.now - a.now);
+    t.diagnostic(`clock ${new Date(a.clock).toISOString()} → ${new Date(b.clock).toISOString()}: ${rate.toFixed(2)}x`);
+    assert.ok(a.clock < a.now - 5_000 && b.clock < b.now - 5_000, 'the clock shows the past');
+    assert.ok(rate > 0.5 && rate < 2, `the frame clock advanced ${rate.toFixed(2)}x as fast as real time, want about 1x`);
+    assert.deepEqual(errors, [], 'no errors in the browser console');
+  } catch (err) {
+    await page.screenshot({ path: `${SCREENSHOTS}/playback-failed.png` }).catch(() => {});
+    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
+    throw err;
+  }
+});
