@@ -40,10 +40,12 @@ func (s *Session) onDataChannel(dc *webrtc.DataChannel) {
 			err = s.ptzRefusal(req)
 		}
 		if err != nil {
+			s.metrics.ptzCall(req.Method, err)
 			send(ptz.EncodeReply(req, nil, err))
 			return
 		}
 		s.ptz.Submit(s.ctx, s.ID, req, func(res any, err error) {
+			s.metrics.ptzCall(req.Method, err)
 			send(ptz.EncodeReply(req, res, err))
 		})
 	})

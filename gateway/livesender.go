@@ -57,6 +57,9 @@ type mediaSender struct {
 
 	framesSent  uint64
 	onFirstSent func()
+	// stats counts the frames and bytes sent (metrics.go); nil: not
+	// counted.
+	stats *kindMetrics
 }
 
 func newMediaSender(track *webrtc.TrackLocalStaticRTP) *mediaSender {
@@ -92,6 +95,7 @@ func (s *mediaSender) write(f *cameras.Frame, ts uint32) {
 	}
 	s.pkt.Payload = nil
 	s.framesSent++
+	s.stats.frameSent(f.Size)
 	if s.framesSent == 1 && s.onFirstSent != nil {
 		s.onFirstSent()
 	}

@@ -177,6 +177,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 		}
 		req := ptz.Request{Method: m}
 		v, err := ctrl.Do(ctx, restPTZSession(p), req)
+		g.metrics.ptzCall(m, err)
 		switch v := v.(type) {
 		case ptz.StatusResult:
 			out.Status = &v
@@ -226,6 +227,7 @@ func (g *Gateway) postPTZ(c *gin.Context) {
 		defer cancel()
 		res, err = ctrl.Do(ctx, restPTZSession(p), req)
 	}
+	g.metrics.ptzCall(req.Method, err)
 	status := http.StatusOK
 	if err != nil {
 		status = ptz.AsError(string(req.Method), err).HTTPStatus()

@@ -31,6 +31,8 @@ type Gateway struct {
 	cors     *corsPolicy
 	ws       *wsHub
 	handler  http.Handler
+	// metrics serves /metrics, /healthz and /readyz (metrics*.go).
+	metrics *gatewayMetrics
 	// ptz is nil when no camera has PTZ; ptzSettings are the cameras' Ptz
 	// settings by lower-case id (ptz_api.go).
 	ptz         *ptz.Registry
@@ -80,6 +82,8 @@ func New(o Options) (*Gateway, error) {
 	g.ptz, g.ptzSettings = o.PTZ, ptzSettingsByCamera(o.Settings)
 	g.sessions.ptz = o.PTZ
 	g.store, g.sessions.store = o.Store, o.Store
+	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
+	g.sessions.metrics = g.metrics
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
 	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
@@ -94,6 +98,7 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(nil)
 	r.Use(g.recoverJSON, g.accessLog)
+	g.monitoringRoutes(r)
 
 	// The identity provider answers without a token (spec §4).
 	idp := r.Group("/api/idp")
@@ -200,6 +205,7 @@ func (g *Gateway) SessionCount() int { return g.sessions.count() }
 // Close stops serving, ends every session and releases the media sockets.
 // It returns when all of the gateway's goroutines have exited.
 func (g *Gateway) Close(ctx context.Context) error {
+	g.metrics.closing.Store(true)
 	var err error
 	if g.srv != nil {
 		err = g.srv.Shutdown(ctx)

@@ -62,6 +62,9 @@ type Session struct {
 	closeOnce  sync.Once
 	answerTime *time.Timer
 	firstFrame chan struct{}
+	// metrics are the counters of the session's kind (metrics.go); nil:
+	// not counted. Set before the session is shared.
+	metrics *kindMetrics
 }
 
 func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answerTimeout time.Duration) error {
@@ -363,7 +366,11 @@ func (s *Session) startMedia() {
 	src := s.source
 	src.start()
 	sender := newMediaSender(s.track)
-	sender.onFirstSent = func() { close(s.firstFrame) }
+	sender.stats = s.metrics
+	sender.onFirstSent = func() {
+		s.metrics.firstFrameSent(s.Created)
+		close(s.firstFrame)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -386,6 +393,7 @@ func (s *Session) drainRTCP() {
 			return
 		}
 		for _, p := range pkts {
+			s.metrics.rtcpReceived(p)
 			switch p.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				// Browsers repeat PLIs while they wait; one replay a

@@ -36,6 +36,8 @@ type sessionManager struct {
 	ptz *ptz.Registry
 	// store plays recordings (nil: playback is not available).
 	store *playback.Store
+	// metrics counts sessions by kind (nil: not counted).
+	metrics *gatewayMetrics
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -96,6 +98,9 @@ type createRequest struct {
 	StreamID   string
 	IceServers []iceServerJSON
 	ClientIP   netip.Addr
+	// WebSocket says the session was asked for on the WebSocket API, not
+	// the REST API (the kind label of its metrics).
+	WebSocket bool
 	// Playback asks for recorded video; nil means live.
 	Playback *playbackParams
 }
@@ -103,6 +108,7 @@ type createRequest struct {
 // create resolves the camera and stream, builds the peer connection, and
 // returns the session with its offer and candidates complete.
 func (m *sessionManager) create(ctx context.Context, req createRequest) (*Session, error) {
+	begin := time.Now()
 	if req.DeviceID == "" {
 		return nil, errorf(http.StatusBadRequest, "deviceId is required (cameraId is accepted as an alias)")
 	}
@@ -155,6 +161,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		ptz:        ptzController(m.ptz, cam.ID),
 	}
 	s.setPrincipal(req.Principal)
+	s.metrics = m.metrics.forKind(kindOf(req.Playback != nil, req.WebSocket))
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -163,11 +170,13 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		return nil, errorf(http.StatusServiceUnavailable, "camgate is shutting down")
 	}
 	m.sessions[id] = s
+	s.metrics.opened()
 	m.mu.Unlock()
 	if err := s.start(ctx, m.api, time.Duration(m.cfg.GatherTimeout), time.Duration(m.cfg.AnswerTimeout)); err != nil {
 		s.Close()
 		return nil, err
 	}
+	s.metrics.offerReady(begin)
 	if p := req.Playback; p != nil {
 		s.log.Info("session created", "stream", stream.ID, "playbackTime", p.Time, "speed", p.Speed, "skipGaps", p.SkipGaps)
 	} else {
@@ -231,9 +240,16 @@ func (m *sessionManager) get(id string) (*Session, error) {
 }
 
 func (m *sessionManager) remove(s *Session) {
+	dropped := s.droppedFrames() // final: the session's source is closed
 	m.mu.Lock()
 	delete(m.sessions, s.ID)
 	m.ended.add(s.ID, time.Now())
+	if s.metrics != nil && m.metrics != nil {
+		// Under m.mu, with the delete: a scrape sees the session or its
+		// drops here, never both or neither.
+		m.metrics.droppedEnded[s.metrics.kind] += dropped
+	}
+	s.metrics.closed()
 	m.mu.Unlock()
 }
 

@@ -163,6 +163,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 		StreamID:   strings.TrimSpace(string(p.StreamID)),
 		IceServers: p.IceServers,
 		ClientIP:   c.clientIP,
+		WebSocket:  true,
 		Playback:   pb,
 	})
 	if err != nil {
