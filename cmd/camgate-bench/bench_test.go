@@ -105,3 +105,14 @@ func TestParseSteps(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMetrics(t *testing.T) {
+	text := "# HELP camgate_session_nack_packets_total x\n# TYPE camgate_session_nack_packets_total counter\n" +
+		"camgate_session_nack_packets_total{kind=\"live_rest\"} 12\n" +
+		"camgate_session_nack_packets_total{kind=\"live_ws\",note=\"a } b\"} 3\n" +
+		"camgate_sessions_open 2\ngarbage\nbad_value{a=\"b\"} x\n"
+	m := parseMetrics(text)
+	if m["camgate_session_nack_packets_total"] != 15 || m["camgate_sessions_open"] != 2 || len(m) != 2 {
+		t.Fatalf("parseMetrics = %v", m)
+	}
+}

@@ -100,8 +100,14 @@ func printTable(w io.Writer, steps []stepResult) {
 	}
 	var notes []string
 	for _, r := range steps {
+		if r.CamgateDropped != nil && *r.CamgateDropped > 0 {
+			notes = append(notes, fmt.Sprintf("%d viewers: camgate dropped %d frames at full viewer queues", r.Viewers, *r.CamgateDropped))
+		}
+		if r.CamgateNACKPackets != nil && *r.CamgateNACKPackets > 0 {
+			notes = append(notes, fmt.Sprintf("%d viewers: the viewers NACKed %d packets", r.Viewers, *r.CamgateNACKPackets))
+		}
 		if r.UDPRcvbufErrors > 0 {
-			notes = append(notes, fmt.Sprintf("%d viewers: the kernel dropped %d datagrams at full receive buffers", r.Viewers, r.UDPRcvbufErrors))
+			notes = append(notes, fmt.Sprintf("%d viewers: the kernel dropped %d datagrams at full receive buffers (machine-wide)", r.Viewers, r.UDPRcvbufErrors))
 		}
 		if r.CameraFPS > 0 && r.Viewers > 0 && r.CameraFrames > 0 && r.CameraFPS < 0.95*float64(expectedFPS(steps)) {
 			notes = append(notes, fmt.Sprintf("%d viewers: the camera sent only %.1f frames/s", r.Viewers, r.CameraFPS))

@@ -75,6 +75,14 @@ type stepResult struct {
 	// argon2id password check of the sign-in allocated, which Go returns to
 	// the system a little later).
 	RSSPerViewerKB float64 `json:"rss_per_viewer_kb"`
+	// From camgate's /metrics over the window (absent when it has none):
+	// frames its senders wrote, frames it dropped because a viewer's queue
+	// was full, packets the viewers asked again for (NACK) and keyframe
+	// requests (PLI, FIR).
+	CamgateFramesOut    *int64 `json:"camgate_frames_out,omitempty"`
+	CamgateDropped      *int64 `json:"camgate_dropped_frames,omitempty"`
+	CamgateNACKPackets  *int64 `json:"camgate_nack_packets,omitempty"`
+	CamgateKeyframeReqs *int64 `json:"camgate_keyframe_requests,omitempty"`
 	// BenchCores is the CPU of this process (the viewers and the camera):
 	// near the machine's core count it is the bottleneck, not camgate.
 	BenchCores float64 `json:"bench_cores_used"`
@@ -205,6 +213,7 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 	}
 	me0, _ := readProc(os.Getpid())
 	all0, _ := machineCPU()
+	m0, metricsErr := s.client.scrapeMetrics(ctx)
 	start := time.Now()
 
 	select {
@@ -221,6 +230,10 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 	me1, _ := readProc(os.Getpid())
 	all1, _ := machineCPU()
 	udp1, _ := udpRcvbufErrors()
+	var m1 map[string]float64
+	if metricsErr == nil {
+		m1, metricsErr = s.client.scrapeMetrics(ctx)
+	}
 	seq1 := make([]seqCounters, len(s.viewers))
 	for i, v := range s.viewers {
 		seq1[i] = v.counters()
@@ -246,6 +259,16 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 		r.RSSPerViewerKB = round(float64(r.CamgateRSSKB-base.CamgateRSSKB)/float64(r.Viewers-base.Viewers), 1)
 	}
 	r.UDPRcvbufErrors = udp1 - udp0
+	if metricsErr == nil {
+		delta := func(name string) *int64 {
+			d := int64(m1[name] - m0[name])
+			return &d
+		}
+		r.CamgateFramesOut = delta("camgate_session_frames_out_total")
+		r.CamgateDropped = delta("camgate_session_dropped_frames_total")
+		r.CamgateNACKPackets = delta("camgate_session_nack_packets_total")
+		r.CamgateKeyframeReqs = delta("camgate_session_keyframe_requests_total")
+	}
 	for i := range s.viewers {
 		exp := seq1[i].expected - seq0[i].expected
 		got := seq1[i].received - seq0[i].received

@@ -105,6 +105,9 @@ func TestScenarioAgainstInProcessGateway(t *testing.T) {
 		if r.CameraFrames == 0 || r.FramesReceived == 0 || r.FramesReceived > r.FramesExpected {
 			t.Fatalf("step %d: received %d of %d frames (camera sent %d)", r.Viewers, r.FramesReceived, r.FramesExpected, r.CameraFrames)
 		}
+		if r.CamgateFramesOut == nil || *r.CamgateFramesOut == 0 {
+			t.Fatalf("step %d: no frames out in camgate's /metrics", r.Viewers)
+		}
 		if r.Latency.N == 0 || r.PacketsRecv == 0 || r.CamgateRSSKB == 0 {
 			t.Fatalf("step %d: latency samples %d, packets %d, RSS %d", r.Viewers, r.Latency.N, r.PacketsRecv, r.CamgateRSSKB)
 		}
