@@ -5,6 +5,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -17,12 +18,13 @@ const commandsProtocol = "videoos-commands"
 //
 // Every message on the channel is a PTZ request (docs/ptz.md) and gets one
 // reply on the same channel: decoded with ptz.DecodeRequest, refused when
-// the camera has no PTZ or the session's current principal lacks the right
-// (ptzRefusal), else handed to the camera's controller in arrival order.
-// Submit never waits for the camera, so a slow camera never holds up this
-// callback (pion delivers a channel's messages one at a time). Bad input
-// gets an error reply and the channel stays open. When the channel closes,
-// the session's PTZ is released: its move stops and its lease frees.
+// the camera has no PTZ, the session plays recordings or the session's
+// current principal lacks the right (ptzRefusal), else handed to the
+// camera's controller in arrival order. Submit never waits for the camera,
+// so a slow camera never holds up this callback (pion delivers a channel's
+// messages one at a time). Bad input gets an error reply and the channel
+// stays open. When the channel closes, the session's PTZ is released: its
+// move stops and its lease frees.
 func (s *Session) onDataChannel(dc *webrtc.DataChannel) {
 	if dc.Protocol() != commandsProtocol {
 		s.log.Info("closing data channel with unknown protocol", "label", dc.Label(), "protocol", dc.Protocol())
@@ -55,12 +57,22 @@ func (s *Session) onDataChannel(dc *webrtc.DataChannel) {
 	})
 }
 
+// errPTZInPlayback refuses PTZ on a session that plays recordings: PTZ
+// steers the live camera, which such a viewer does not see (XProtect has no
+// PTZ in playback either).
+var errPTZInPlayback = &ptz.Error{Code: ptz.CodeUnavailable,
+	Message: "this session plays recordings; PTZ steers the live camera: use a live session"}
+
 // ptzRefusal is the error a decoded request gets before it reaches the
-// controller: the camera has no PTZ, or the session's owner (its current
-// token, which a refresh replaces) may not send it. nil lets it through.
+// controller: the camera has no PTZ, the session plays recordings, or the
+// session's owner (its current token, which a refresh replaces) may not
+// send it. nil lets it through.
 func (s *Session) ptzRefusal(req ptz.Request) error {
 	if s.ptz == nil {
 		return ptz.ErrNoPTZ
+	}
+	if s.right == oauth.RightPlayback {
+		return errPTZInPlayback
 	}
 	if e := ptzRightsError(s.Owner(), req.Method, s.CameraID, time.Now()); e != nil {
 		s.log.Debug("ptz command refused", "method", string(req.Method), "reason", e.Message)

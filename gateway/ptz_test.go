@@ -586,3 +586,51 @@ func TestPTZSimulatedCameraMoves(t *testing.T) {
 		t.Fatalf("POST ptzAbsolute: %d %s", st, out)
 	}
 }
+
+// A session that plays recordings cannot steer: PTZ moves the live camera,
+// which its viewer does not see.
+func TestPTZRefusedInPlayback(t *testing.T) {
+	env := newTestEnv(t, envOptions{inBandParams: true, fps: 100, mutate: func(s *appsettings.Settings) {
+		s.Cameras[0].Recording.Enabled = true
+		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated"}
+		withPilot(t, s)
+		s.Auth.Roles[len(s.Auth.Roles)-1].Playback = []string{"*"}
+	}})
+	var start time.Time
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		sp, err := env.store.Spans(context.Background(), testCameraID, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sp) > 0 && sp[0].End.Sub(sp[0].Start) >= time.Second {
+			start = sp[0].Start
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no second of recording: %v", sp)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	env.token = env.signIn(pilotUser, testPassword)
+	c := env.play(map[string]any{"deviceId": testCameraID, "playbackTimeNode": map[string]any{
+		"playbackTime": start.UTC().Format(time.RFC3339Nano), "speed": 1}})
+	c.waitCommands()
+	for _, m := range []string{"ptzMove", "ptzStatus"} {
+		params := ""
+		if m == "ptzMove" {
+			params = `{"direction":"right"}`
+		}
+		if r := c.command(m, params); r.reason() != "unavailable" || !strings.Contains(r.Error.Message, "recordings") {
+			t.Fatalf("%s in a playback session: %+v", m, r)
+		}
+	}
+	ctrl, _ := env.ptz.Get(testCameraID)
+	v, err := ctrl.Do(waitCtx(t), "observer", ptz.Request{Method: ptz.MethodStatus})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := v.(ptz.StatusResult); st.Pan == nil || *st.Pan != 0 || st.Control.Held {
+		t.Fatalf("the camera after a refused move: %+v", st)
+	}
+}
