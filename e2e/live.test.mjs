@@ -61,6 +61,12 @@ async function waitForStreaming(timeoutMs) {
   }
 }
 
+// demoId is the demo camera's id as the page lists it.
+async function demoId(page) {
+  await page.waitForFunction((id) => [...document.querySelectorAll('#grid li')].some((li) => li.dataset.id.toUpperCase() === id), DEMO_CAMERA);
+  return page.evaluate((id) => [...document.querySelectorAll('#grid li')].find((li) => li.dataset.id.toUpperCase() === id).dataset.id, DEMO_CAMERA);
+}
+
 async function stopGateway() {
   if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
   const exited = new Promise((resolve) => gateway.once('exit', resolve));
@@ -87,8 +93,8 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-// Budget: before 25 s + test 30 s + after ≤ 5 s keeps the file under a minute.
-test('the page plays the demo camera', { timeout: 30_000 }, async (t) => {
+// Budget: before 25 s + test 60 s + after ≤ 5 s.
+test('the console: sign-in, the grid, the camera view', { timeout: 60_000 }, async (t) => {
   const { page, errors } = browser;
   try {
     await page.goto(url);
@@ -110,31 +116,61 @@ test('the page plays the demo camera', { timeout: 30_000 }, async (t) => {
     await form.waitFor({ state: 'hidden', timeout: 5_000 });
     assert.equal(await page.locator('#account-name').textContent(), 'demo');
 
+    // The grid is the landing view: a live tile per camera, over one socket.
+    const tile = page.locator(`#grid li[data-id="${await demoId(page)}"]`);
+    const tv = await waitForPlayback(page, `#grid li[data-id="${await demoId(page)}"] video`, { timeout: 20_000 });
+    t.diagnostic(`grid tile ${tv.w}x${tv.h}, clock advanced ${tv.advanced.toFixed(2)} s in 2 s`);
+    assert.ok(tv.w > 0 && tv.advanced > 1, 'the tile plays');
+    await tile.locator('.badge').filter({ hasText: 'streaming' }).waitFor({ timeout: 5_000 });
+    assert.equal(await page.evaluate(() => window.camgate.view), 'grid');
+    await page.screenshot({ path: `${SCREENSHOTS}/grid.png` });
+
+    // Enter on the tile opens the camera view.
+    await tile.getByRole('button').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#camera-view').waitFor({ state: 'visible', timeout: 5_000 });
     const v = await waitForPlayback(page, '#video', { timeout: 20_000 });
     t.diagnostic(`video ${v.w}x${v.h}, clock advanced ${v.advanced.toFixed(2)} s in 2 s`);
     assert.ok(v.w > 0 && v.h > 0, 'the video has a size');
     assert.ok(v.advanced > 1, `the video clock advanced only ${v.advanced} s in 2 s`);
 
     // The diagnostics come from getStats once a second: give them a beat.
-    await page.waitForFunction(() => window.camgate.framesDecoded > 0 && window.camgate.commandsChannel === 'open');
+    await page.waitForFunction(() => window.camgate.framesDecoded > 0 && window.camgate.commandsChannel === 'open'
+      && window.camgate.bitrateKbps > 0 && window.camgate.rttMs != null);
     const s = await page.evaluate(() => ({ ...window.camgate }));
     t.diagnostic(`time to first frame: ${s.ttffMs} ms`);
     t.diagnostic(`window.camgate: ${JSON.stringify(s)}`);
     console.log(`ttff ${s.ttffMs} ms`);
     assert.equal(s.state, 'playing');
+    assert.equal(s.view, 'camera');
     assert.equal(s.cameraId.toUpperCase(), DEMO_CAMERA);
     assert.ok(s.ttffMs > 0, 'time to first frame was measured');
     assert.equal(s.connectionState, 'connected');
-    assert.match(await page.locator('#diag').textContent(), /first frame: \d+ ms/);
+    const diag = await page.locator('#diag').textContent();
+    assert.match(diag, /first frame: \d+ ms/);
+    assert.match(diag, /bitrate: \d+ kbit\/s/);
+    assert.match(diag, /lost: \d+/);
+    assert.match(diag, /RTT: \d+ ms/);
+
+    // The frame clock (from the RTP timestamps) shows about now and advances.
+    await page.waitForFunction(() => window.camgate.frameClock !== null);
+    const c0 = await page.evaluate(() => window.camgate.frameClock);
+    await page.waitForTimeout(1_500);
+    const c1 = await page.evaluate(() => window.camgate.frameClock);
+    t.diagnostic(`frame clock ${new Date(c0).toISOString()} → ${new Date(c1).toISOString()}`);
+    assert.ok(c1 - c0 > 800, `the frame clock advanced ${c1 - c0} ms in 1.5 s`);
+    assert.ok(Math.abs(Date.now() - c1) < 5_000, 'the live frame clock shows about now');
 
     // The list shows the camera's state; it refreshes every 5 s, so it may
     // still say "connecting" from before the first frame.
     const list = page.getByRole('navigation', { name: 'Cameras' });
     await list.getByRole('button', { name: /Demo.*streaming/ }).waitFor({ timeout: 8_000 });
-    // The playing camera is marked, and the list is reachable by keyboard.
-    await page.keyboard.press('Tab');
+    // The camera view starts with the focus on "All cameras"; the list,
+    // with the playing camera marked, is just before it in the Tab order.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'to-grid');
+    await page.keyboard.press('Shift+Tab');
     const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-pressed'));
-    assert.equal(focused, 'true', 'Tab reaches the playing camera first');
+    assert.equal(focused, 'true', 'Shift+Tab reaches the playing camera');
 
     await page.screenshot({ path: `${SCREENSHOTS}/live.png` });
 
@@ -144,7 +180,17 @@ test('the page plays the demo camera', { timeout: 30_000 }, async (t) => {
     await page.waitForFunction((old) => window.camgate.state === 'playing' && window.camgate.sessionId !== old, s.sessionId);
     t.diagnostic(`time to first frame, second session: ${await page.evaluate(() => window.camgate.ttffMs)} ms`);
 
+    // Back to the grid: the tile plays again and has the focus.
+    await page.getByRole('button', { name: '← All cameras' }).click();
+    await page.locator('#grid-view').waitFor({ state: 'visible', timeout: 5_000 });
+    await waitForPlayback(page, `#grid li[data-id="${await demoId(page)}"] video`, { timeout: 20_000 });
+    assert.equal(await page.evaluate(() => document.activeElement?.closest('li')?.dataset.id), await demoId(page));
+    assert.equal(await page.evaluate(() => window.camgate.sessionId), null, 'the camera view\'s session ended');
+
     await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${SCREENSHOTS}/grid-phone.png`, fullPage: true });
+    await page.keyboard.press('Enter'); // the focused tile
+    await waitForPlayback(page, '#video', { timeout: 20_000 });
     await page.screenshot({ path: `${SCREENSHOTS}/live-phone.png`, fullPage: true });
 
     // Signing out stops the view and shows the form again.

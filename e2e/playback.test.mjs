@@ -96,7 +96,7 @@ after(async () => {
 test('the page plays the recording at 4x with a frame clock in the past', { timeout: 75_000 }, async (t) => {
   const { page, errors } = browser;
   try {
-    await page.goto(url);
+    await page.goto(`${url}#camera=${DEMO_CAMERA}`); // the camera view (the grid is the landing view)
     await page.getByLabel('User name').fill('demo');
     await page.getByLabel('Password').fill('demo');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -144,6 +144,51 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     assert.match(await form.locator('.clock-mode').textContent(), /Recorded · 4×/);
     await page.screenshot({ path: `${SCREENSHOTS}/playback.png`, fullPage: true });
 
+    // The timeline: zoomed to 10 min, a click 10 s back plays the
+    // recording from there, and the frame clock shows that time.
+    const tl = page.getByRole('region', { name: 'Timeline' });
+    await tl.getByRole('button', { name: '10 min' }).click();
+    await page.waitForFunction(() => window.camgate.timeline?.spans > 0, null, { timeout: 15_000 });
+    await form.getByLabel('Speed').selectOption('1');
+    const bar = await tl.locator('.timeline-bar').boundingBox();
+    const xAt = async (ms) => {
+      const w = await page.evaluate(() => window.camgate.timeline);
+      return bar.x + ((ms - w.from) / (w.to - w.from)) * bar.width;
+    };
+    const target = Date.now() - 10_000;
+    await page.mouse.click(await xAt(target), bar.y + bar.height / 2);
+    await page.waitForFunction((old) => window.camgate.playback !== null && window.camgate.playback.time !== old
+      && window.camgate.state === 'playing' && window.camgate.frameClock !== null, a.playback.time, { timeout: 15_000 });
+    const c = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now(), playback: window.camgate.playback }));
+    const asked = Date.parse(c.playback.time);
+    t.diagnostic(`timeline click at ${new Date(target).toISOString()}: playback from ${c.playback.time}, frame clock ${new Date(c.clock).toISOString()}`);
+    assert.ok(Math.abs(asked - target) < 3_000, `the click asked for ${asked - target} ms from the time under the pointer`);
+    assert.equal(c.playback.speed, 1);
+    assert.ok(c.clock >= asked - 4_500 && c.clock <= asked + 4_000, `frame clock ${c.clock - asked} ms from the time clicked`);
+    assert.ok(c.clock < c.now - 4_000, 'the frame clock shows the recorded time, not now');
+    await page.waitForTimeout(1_000);
+    assert.ok((await page.evaluate(() => window.camgate.frameClock)) > c.clock, 'the recorded frame clock advances');
+    await page.screenshot({ path: `${SCREENSHOTS}/timeline.png`, fullPage: true });
+
+    // Shift+drag selects a range; Export downloads it as an MP4.
+    const y = bar.y + bar.height / 2;
+    const x0 = await xAt(Date.now() - 14_000);
+    const x1 = await xAt(Date.now() - 6_000);
+    await page.keyboard.down('Shift');
+    await page.mouse.move(x0, y);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x1) / 2, y);
+    await page.mouse.move(x1, y);
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const exportButton = tl.getByRole('button', { name: /^Export \d/ });
+    const [dl] = await Promise.all([page.waitForEvent('download'), exportButton.click()]);
+    await page.waitForFunction(() => window.camgate.exported?.size > 0);
+    const exported = await page.evaluate(() => window.camgate.exported);
+    t.diagnostic(`exported ${dl.suggestedFilename()}: ${exported.size} bytes (${JSON.stringify(await page.evaluate(() => window.camgate.timelineSelection))})`);
+    assert.match(dl.suggestedFilename(), /\.mp4$/);
+    assert.ok(exported.size > 10_000, `the export has ${exported.size} bytes`);
+
     // Back to live: the clock shows about now again.
     await form.getByRole('button', { name: 'Back to live' }).click();
     await page.waitForFunction(() => window.camgate.playback === null && window.camgate.frameClock !== null
@@ -164,7 +209,7 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
 test('over WebSocket signaling, a refused time says why and a good one plays', { timeout: 45_000 }, async (t) => {
   const { page, errors } = browser;
   try {
-    await page.goto(`${url}?signaling=ws`);
+    await page.goto(`${url}?signaling=ws#camera=${DEMO_CAMERA}`);
     if (await page.locator('#sign-in').isVisible()) {
       await page.getByLabel('User name').fill('demo');
       await page.getByLabel('Password').fill('demo');

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { launch, waitForPlayback } from './browser.mjs';
-import { startGateway } from './gateway.mjs';
+import { DEMO_CAMERA, startGateway } from './gateway.mjs';
 
 const SCREENSHOTS = 'e2e/screenshots';
 
@@ -41,7 +41,7 @@ async function holdButton(page, name, ms) {
 test('the PTZ pad moves the demo camera', { timeout: 40_000 }, async (t) => {
   const { page, errors } = browser;
   try {
-    await page.goto(url);
+    await page.goto(`${url}#camera=${DEMO_CAMERA}`); // the camera view (the grid is the landing view)
     const form = page.locator('#sign-in');
     await form.waitFor({ state: 'visible', timeout: 5_000 });
     await page.getByLabel('User name').fill('demo');

@@ -112,7 +112,7 @@ test('the page plays the demo camera over WebSocket signaling', { timeout: 30_00
     if (path.startsWith('/api/rest/v1/webrtc/') && r.method() !== 'DELETE') restSignaling.push(`${r.method()} ${path}`);
   });
   try {
-    await page.goto(new URL('?signaling=ws', url).href);
+    await page.goto(new URL(`?signaling=ws#camera=${DEMO_CAMERA}`, url).href); // the camera view
     const form = page.locator('#sign-in');
     await form.waitFor({ state: 'visible', timeout: 5_000 });
     await page.getByLabel('User name').fill('demo');

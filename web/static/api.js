@@ -57,3 +57,29 @@ export async function api(method, path, body) {
   }
   return json;
 }
+
+// download fetches a file (an export) with the bearer token and returns
+// it as a Blob with the file name the gateway suggests; errors as api().
+export async function download(path) {
+  const init = { headers: {}, cache: 'no-store' };
+  const token = accessToken();
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(`gateway unreachable (${err.message})`, 0);
+  }
+  if (!res.ok) {
+    let detail = '';
+    try {
+      detail = (await res.json())?.error?.details?.[0]?.errorText ?? '';
+    } catch {
+      // not JSON
+    }
+    if (res.status === 401 && token) signOut();
+    throw new ApiError(detail || `HTTP ${res.status} ${res.statusText}`.trim(), res.status);
+  }
+  const name = /filename="?([^";]+)"?/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'export.mp4';
+  return { blob: await res.blob(), name };
+}

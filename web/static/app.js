@@ -1,12 +1,16 @@
-// camgate's page: the camera list and one live view with diagnostics.
-// The camera list refreshes itself; playback and gateway failures are
-// retried with back-off so that a wall display recovers on its own.
+// camgate's operator console: a grid of live tiles (the landing view) and
+// a camera view (live video with diagnostics, PTZ, playback), chosen by the
+// address's fragment (#camera=<id>; empty: the grid). The camera list
+// refreshes itself; playback and gateway failures are retried with
+// back-off so that a wall display recovers on its own.
 import { api } from './api.js';
 import * as auth from './auth.js';
 import { LiveSession } from './session.js';
 import { PlaybackControl } from './playback.js';
 import { PtzPad } from './ptz.js';
 import { WsLiveSession } from './ws.js';
+import { CameraGrid } from './grid.js';
+import { Timeline } from './timeline.js';
 
 const LIST_REFRESH_MS = 5_000;
 const DISCONNECTED_MS = 8_000;
@@ -17,6 +21,7 @@ const video = $('video');
 
 // What tests (and curious operators in the console) can read.
 const status = {
+  view: 'grid', // grid | camera
   // loading | unreachable (no camera list yet) | empty | connecting | playing | retrying | signed-out
   // | refused (the gateway refused a playback request: no recording there)
   state: 'loading',
@@ -42,6 +47,57 @@ const pad = new PtzPad({ root: $('ptz'), viewport: $('viewport'), video, getSess
 // the frame clock (status.playback, status.frameClock).
 const playback = new PlaybackControl({ root: $('playback'), video, status, replay: () => play(status.cameraId) });
 
+// The grid of live tiles, the landing view after sign-in.
+const grid = new CameraGrid({ root: $('grid'), status, onOpen: (id) => { location.hash = `camera=${encodeURIComponent(id)}`; } });
+
+// route reads the fragment: the camera to view, or null for the grid.
+// Camera ids are GUIDs: a link may spell them in either case.
+function route() {
+  const m = /^#camera=(.+)$/.exec(location.hash);
+  if (!m) return null;
+  const id = decodeURIComponent(m[1]);
+  return cameras.find((c) => c.id.toLowerCase() === id.toLowerCase())?.id ?? id;
+}
+
+// showView switches between the grid and the camera view; only the view
+// on screen has sessions.
+function showView() {
+  if (!auth.accessToken()) return;
+  const cameraId = route();
+  status.view = cameraId ? 'camera' : 'grid';
+  $('grid-view').hidden = Boolean(cameraId);
+  $('camera-view').hidden = !cameraId;
+  if (cameraId) {
+    grid.hide();
+    // Before the camera list arrives, refreshCameras starts the view.
+    if (cameraId !== status.cameraId && cameras.length) play(cameraId);
+    // Keyboard users land at the top of the camera view.
+    if (document.activeElement === document.body || document.activeElement?.closest('#grid-view')) $('to-grid').focus();
+  } else {
+    const from = status.cameraId;
+    stopCamera();
+    if (cameras.length) grid.show(cameras);
+    // Back from a camera: its tile has the focus.
+    if (from) document.querySelector(`#grid li[data-id="${CSS.escape(from)}"] button`)?.focus();
+  }
+}
+
+function stopCamera() {
+  clearTimeout(retryTimer);
+  clearTimeout(disconnectTimer);
+  session?.close();
+  session = null;
+  video.srcObject = null;
+  pad.show(null);
+  timeline.show(null);
+  Object.assign(status, { cameraId: null, sessionId: null, ttffMs: null, connectionState: null, iceConnectionState: null });
+  renderCameras();
+  setState('grid');
+}
+
+// The timeline of recordings under the video (status.timeline).
+const timeline = new Timeline({ root: $('timeline'), status, playFrom: (t) => playback.playFrom(t) });
+
 // Signaling: REST (the default) or XProtect's WebSocket API with ?signaling=ws.
 const SIGNALING = new URLSearchParams(location.search).get('signaling') === 'ws' ? 'ws' : 'rest';
 const Session = SIGNALING === 'ws' ? WsLiveSession : LiveSession;
@@ -59,6 +115,11 @@ function say(text, isError = false) {
   $('message').classList.toggle('error', isError);
 }
 
+function gridSay(text, isError = false) {
+  $('grid-message').textContent = text;
+  $('grid-message').classList.toggle('error', isError);
+}
+
 // ---- camera list ----
 
 let listTimer = 0;
@@ -68,18 +129,30 @@ async function refreshCameras() {
   if (!auth.accessToken()) return;
   try {
     cameras = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
-    if (listFailures) say('');
+    const recovered = listFailures > 0;
+    if (listFailures) { say(''); gridSay(''); }
     listFailures = 0;
+    status.gateway = 'reachable';
     if (status.state === 'unreachable') setState('loading');
     renderCameras();
-    if (!status.cameraId && cameras.length) play(cameras[0].id);
-    if (!cameras.length) { setState('empty'); say('No cameras are configured.'); }
+    if (route()) {
+      if (!status.cameraId) play(route());
+      else if (recovered && status.state === 'retrying') play(status.cameraId); // back now: no need to wait
+    } else {
+      grid.show(cameras);
+      if (recovered) grid.reconnect();
+      if (status.state === 'loading') setState('grid');
+    }
+    if (!cameras.length) { setState('empty'); say('No cameras are configured.'); gridSay('No cameras are configured.'); }
     listTimer = setTimeout(refreshCameras, LIST_REFRESH_MS);
   } catch (err) {
     const delay = backoff(listFailures++);
     // A playing view keeps its state: the stream may well outlive a hiccup.
     if (!status.cameraId) setState('unreachable', err.message);
-    say(`Cannot load the cameras: ${err.message}. Retrying in ${delay / 1000} s.`, true);
+    status.gateway = 'unreachable';
+    const text = `The gateway cannot be reached (${err.message}). Reconnecting in ${delay / 1000} s…`;
+    say(text, true);
+    gridSay(text, true);
     listTimer = setTimeout(refreshCameras, delay);
   }
 }
@@ -96,7 +169,12 @@ function renderCameras() {
       li = document.createElement('li');
       li.dataset.id = cam.id;
       li.innerHTML = '<button type="button"><span class="name"></span> <span class="badge"></span><small class="why"></small></button>';
-      li.querySelector('button').addEventListener('click', () => play(cam.id));
+      li.querySelector('button').addEventListener('click', () => {
+        const hash = `#camera=${encodeURIComponent(cam.id)}`;
+        // The camera on screen again: a new session (as a reload would).
+        if (location.hash === hash) play(cam.id);
+        else location.hash = hash;
+      });
       list.append(li);
     }
     const button = li.querySelector('button');
@@ -123,12 +201,13 @@ function play(cameraId) {
   video.setAttribute('aria-label', `Live video of ${cam?.name || cameraId}`);
   Object.assign(status, {
     cameraId, sessionId: null, ttffMs: null, connectionState: null, iceConnectionState: null, commandsChannel: null,
-    width: 0, height: 0, framesDecoded: 0, fps: 0,
+    width: 0, height: 0, framesDecoded: 0, fps: 0, bitrateKbps: null, packetsLost: 0, rttMs: null,
   });
   renderCameras();
   setState('connecting');
   say(`Connecting to ${cam?.name || cameraId}…`);
 
+  timeline.show(cam?.id ?? cameraId);
   const request = playback.begin();
   if (request) video.setAttribute('aria-label', `Recorded video of ${cam?.name || cameraId}`);
   const s = (session = new Session(cameraId, video, () => onSessionChange(s), { playback: request }));
@@ -179,7 +258,7 @@ function retry(s, reason) {
   const name = cameras.find((c) => c.id === status.cameraId)?.name || status.cameraId;
   setState('retrying', reason);
   say(`Cannot play ${name}: ${reason.replace(/\.$/, '')}. Retrying in ${delay / 1000} s.`, true);
-  retryTimer = setTimeout(() => play(status.cameraId), delay);
+  retryTimer = setTimeout(() => { if (status.cameraId) play(status.cameraId); }, delay);
 }
 
 function setState(state, error = null) {
@@ -199,6 +278,7 @@ async function sampleStats() {
       // The connection closed while sampling; the next second will tell.
     }
   }
+  if (grid.active) status.tileStats = await grid.stats();
   renderDiagnostics();
 }
 
@@ -211,6 +291,9 @@ function renderDiagnostics() {
     `resolution: ${d.width ? `${d.width}×${d.height}` : '–'}`,
     `frames: ${d.framesDecoded ?? 0}`,
     `${d.fps ? Math.round(d.fps) : 0} fps`,
+    `bitrate: ${d.bitrateKbps ? `${d.bitrateKbps} kbit/s` : '–'}`,
+    `lost: ${d.packetsLost ?? 0}`,
+    `RTT: ${d.rttMs != null ? `${d.rttMs} ms` : '–'}`,
   ];
   $('diag').textContent = parts.join(' · ');
 }
@@ -247,6 +330,7 @@ $('sign-out').addEventListener('click', () => auth.signOut());
 auth.onChange((event) => {
   if (event === 'signed-in') {
     showSignedIn();
+    showView();
     refreshCameras();
   } else if (event === 'refreshed') {
     // Like the XProtect sample: the session gets the new token too, or the
@@ -256,6 +340,7 @@ auth.onChange((event) => {
     // Close while the token still works, so the DELETE is accepted.
     session?.close();
     session = null;
+    grid.clear();
   } else if (event === 'signed-out') {
     clearTimeout(listTimer);
     clearTimeout(retryTimer);
@@ -263,6 +348,8 @@ auth.onChange((event) => {
     session = null;
     Object.assign(status, { cameraId: null, sessionId: null });
     pad.show(null);
+    timeline.show(null);
+    grid.clear();
     cameras = [];
     renderCameras();
     setState('signed-out');
@@ -271,7 +358,10 @@ auth.onChange((event) => {
 });
 
 setInterval(sampleStats, 1_000);
-addEventListener('pagehide', () => session?.close());
+addEventListener('pagehide', () => { session?.close(); grid.hide(); });
+addEventListener('hashchange', showView);
+$('to-grid').addEventListener('click', () => { location.hash = ''; });
 renderDiagnostics();
 showSignedIn();
+showView();
 refreshCameras();

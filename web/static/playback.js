@@ -139,6 +139,13 @@ export class PlaybackControl {
     });
   }
 
+  // playFrom plays the recording from a time with the speed and gap mode
+  // chosen here (the timeline calls it).
+  playFrom(time) {
+    this.#els.from.value = localInputValue(time);
+    this.#play(time);
+  }
+
   #play(time) {
     this.#request = { time, speed: Number(this.#els.speed.value), skipGaps: this.#els.skip.checked };
     this.#shown = null; // a new choice, not a resume

@@ -2,6 +2,7 @@
 // JavaScript sample does over REST: the gateway offers, the browser answers,
 // and ICE candidates trickle both ways through REST calls.
 import { api } from './api.js';
+import { readStats } from './stats.js';
 
 const BASE = '/API/REST/v1/WebRTC';
 // The sample polls every 20 ms while ICE is new/checking and gives up after
@@ -14,6 +15,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export class LiveSession {
   #closed = false;
   #frameCallback = 0;
+  #statsPrev = {}; // bytes and time of the last sample, for the bitrate
 
   // onChange is called whenever a state worth showing changes. playback,
   // if set, asks for recorded video: {time: Date, speed, skipGaps}.
@@ -90,19 +92,8 @@ export class LiveSession {
 
   // stats returns the inbound video numbers of the last second.
   async stats() {
-    const out = {};
-    if (!this.pc || this.#closed) return out;
-    (await this.pc.getStats()).forEach((r) => {
-      if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
-      Object.assign(out, {
-        // Chromium omits the fields it has no value for yet.
-        framesDecoded: r.framesDecoded ?? 0,
-        fps: r.framesPerSecond ?? 0,
-        width: r.frameWidth ?? 0,
-        height: r.frameHeight ?? 0,
-      });
-    });
-    return out;
+    if (!this.pc || this.#closed) return {};
+    return readStats(this.pc, this.#statsPrev);
   }
 
   // #delete never rejects.

@@ -5,6 +5,7 @@
 // both ways. One socket carries every view of the page. Chosen with
 // ?signaling=ws; REST (session.js) is the default.
 import { api } from './api.js';
+import { readStats } from './stats.js';
 import * as auth from './auth.js';
 
 const PATH = '/API/ws/webrtc/v1';
@@ -155,6 +156,7 @@ auth.onChange((event) => {
 export class WsLiveSession {
   #closed = false;
   #frameCallback = 0;
+  #statsPrev = {}; // bytes and time of the last sample, for the bitrate
   #invited = null; // settles when the answer is sent (or the session ends first)
   #settle = null;
 
@@ -247,18 +249,8 @@ export class WsLiveSession {
   }
 
   async stats() {
-    const out = {};
-    if (!this.pc || this.#closed) return out;
-    (await this.pc.getStats()).forEach((r) => {
-      if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
-      Object.assign(out, {
-        framesDecoded: r.framesDecoded ?? 0,
-        fps: r.framesPerSecond ?? 0,
-        width: r.frameWidth ?? 0,
-        height: r.frameHeight ?? 0,
-      });
-    });
-    return out;
+    if (!this.pc || this.#closed) return {};
+    return readStats(this.pc, this.#statsPrev);
   }
 
   async #delete() {

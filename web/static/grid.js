@@ -1,0 +1,182 @@
+// The grid: every camera the user may see as a live tile, each its own
+// WebRTC session, all signaled over the page's one WebSocket (ws.js). A
+// tile shows the camera's name and a state badge (streaming, connecting,
+// retrying, offline); a click or Enter opens the camera view. A tile whose
+// session fails or is interrupted starts again with back-off, so the grid
+// of a wall display recovers by itself from a network failure or a
+// gateway restart.
+import { WsLiveSession } from './ws.js';
+
+const backoff = (failures) => Math.min(1_000 * 2 ** failures, 15_000);
+// How long an interrupted connection may stay so before the tile starts
+// over (Chromium takes about 30 s to call it "failed").
+const DISCONNECTED_MS = 5_000;
+
+class Tile {
+  constructor(grid, cam) {
+    this.grid = grid;
+    this.id = cam.id;
+    this.cam = cam;
+    this.session = null;
+    this.failures = 0;
+    this.timer = 0;
+    this.disconnectTimer = 0;
+    this.state = 'connecting';
+    this.reason = '';
+    const li = (this.el = document.createElement('li'));
+    li.className = 'tile';
+    li.dataset.id = cam.id;
+    li.innerHTML = `
+      <button type="button" class="tile-open">
+        <video autoplay muted playsinline></video>
+        <span class="tile-bar"><span class="name"></span> <span class="badge"></span></span>
+        <small class="why"></small>
+      </button>`;
+    this.video = li.querySelector('video');
+    li.querySelector('button').addEventListener('click', () => grid.onOpen(this.id));
+  }
+
+  update(cam) {
+    this.cam = cam;
+    this.render();
+    // A camera that comes back online gets a tile session again.
+    if (cam.state === 'streaming' && this.state === 'offline') this.start();
+  }
+
+  start() {
+    clearTimeout(this.timer);
+    clearTimeout(this.disconnectTimer);
+    this.session?.close();
+    this.session = null;
+    if (this.cam.state === 'unsupported' || this.cam.state === 'disabled') { this.set('offline', this.cam.lastError || this.cam.state); return; }
+    this.set(this.failures ? 'retrying' : 'connecting', this.reason);
+    const s = (this.session = new WsLiveSession(this.id, this.video, () => this.changed(s)));
+    s.start().catch((err) => { if (!s.closed) this.retry(s, err.message); });
+  }
+
+  changed(s) {
+    if (s !== this.session || s.closed) return;
+    const cs = s.pc?.connectionState;
+    if (s.ttffMs !== null && this.state !== 'streaming' && cs !== 'disconnected' && cs !== 'failed') {
+      this.failures = 0;
+      this.reason = '';
+      this.set('streaming');
+    }
+    if (cs === 'failed' || cs === 'closed') this.retry(s, 'the connection failed');
+    else if (s.error) this.retry(s, s.error);
+    clearTimeout(this.disconnectTimer);
+    if (cs === 'disconnected') {
+      this.set('retrying', 'the connection is interrupted');
+      this.disconnectTimer = setTimeout(() => this.retry(s, 'the connection was interrupted'), DISCONNECTED_MS);
+    } else if (cs === 'connected' && s.ttffMs !== null && this.state === 'retrying') {
+      this.set('streaming');
+    }
+  }
+
+  retry(s, reason) {
+    if (s !== this.session || s.closed) return;
+    s.close();
+    this.session = null;
+    const delay = backoff(this.failures++);
+    this.reason = reason.replace(/\.$/, '');
+    this.set(this.cam.state === 'streaming' ? 'retrying' : 'offline', `${this.reason}; again in ${delay / 1000} s`);
+    this.timer = setTimeout(() => this.start(), delay);
+  }
+
+  set(state, why = '') {
+    this.state = state;
+    this.why = why;
+    this.grid.status.tiles[this.id] = state;
+    this.render();
+  }
+
+  render() {
+    const li = this.el;
+    const name = this.cam.name || this.id;
+    li.querySelector('.name').textContent = name;
+    const badge = li.querySelector('.badge');
+    badge.textContent = this.state;
+    badge.className = `badge badge-${this.state}`;
+    li.querySelector('.why').textContent = this.state !== 'streaming' ? this.why || this.cam.lastError || '' : '';
+    li.dataset.state = this.state;
+    li.querySelector('button').setAttribute('aria-label', `${name}, ${this.state}: open the camera`);
+    this.video.setAttribute('aria-hidden', 'true');
+  }
+
+  stop() {
+    clearTimeout(this.timer);
+    clearTimeout(this.disconnectTimer);
+    this.session?.close();
+    this.session = null;
+    this.video.srcObject = null;
+    this.failures = 0;
+    delete this.grid.status.tiles[this.id];
+  }
+}
+
+export class CameraGrid {
+  #tiles = new Map();
+  #active = false;
+
+  // root is the <ul> of tiles; status the page's window.camgate (tiles:
+  // camera id → tile state); onOpen(cameraId) opens the camera view.
+  constructor({ root, status, onOpen }) {
+    this.root = root;
+    this.status = status;
+    this.onOpen = onOpen;
+    status.tiles = {};
+  }
+
+  get active() { return this.#active; }
+
+  // show starts (or updates) the tiles of the cameras listed.
+  show(cameras) {
+    this.#active = true;
+    const wanted = new Set(cameras.map((c) => c.id));
+    for (const [id, tile] of this.#tiles) {
+      if (!wanted.has(id)) { tile.stop(); tile.el.remove(); this.#tiles.delete(id); }
+    }
+    for (const cam of cameras) {
+      let tile = this.#tiles.get(cam.id);
+      if (!tile) {
+        tile = new Tile(this, cam);
+        this.#tiles.set(cam.id, tile);
+        this.root.append(tile.el);
+        tile.render();
+        tile.start();
+      } else {
+        if (!tile.session && !tile.timer) tile.start();
+        tile.update(cam);
+      }
+    }
+  }
+
+  // hide ends every tile session (the camera view has the stream alone).
+  hide() {
+    this.#active = false;
+    for (const tile of this.#tiles.values()) { tile.stop(); tile.timer = 0; }
+  }
+
+  clear() {
+    this.hide();
+    for (const tile of this.#tiles.values()) tile.el.remove();
+    this.#tiles.clear();
+  }
+
+  // reconnect starts at once every tile that waits for its next attempt
+  // (the gateway answered again).
+  reconnect() {
+    for (const tile of this.#tiles.values()) {
+      if (!tile.session && this.#active) { tile.failures = Math.min(tile.failures, 1); tile.start(); }
+    }
+  }
+
+  // stats samples each tile's getStats for status.tileStats.
+  async stats() {
+    const out = {};
+    for (const [id, tile] of this.#tiles) {
+      if (tile.session && !tile.session.closed) out[id] = await tile.session.stats().catch(() => ({}));
+    }
+    return out;
+  }
+}
