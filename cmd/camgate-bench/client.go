@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -30,8 +31,9 @@ type client struct {
 
 // newClient prepares the HTTP client and the pion API shared by the
 // viewers. With interceptors, each viewer behaves like a browser: it sends
-// receiver reports, transport-wide congestion control feedback and NACKs,
-// so camgate does the RTCP work it does for real viewers.
+// receiver reports, transport-wide congestion control feedback and NACKs
+// (at most 10 per missing packet), so camgate does the RTCP work it does
+// for real viewers.
 func newClient(base, camera string, interceptors bool) (*client, error) {
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{
@@ -49,7 +51,17 @@ func newClient(base, camera string, interceptors bool) (*client, error) {
 	}
 	reg := &interceptor.Registry{}
 	if interceptors {
-		if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+		// pion's defaults for a receiver, except that a missing packet is
+		// NACKed at most 10 times (every 100 ms), as Chrome does; pion's
+		// generator would otherwise repeat it for as long as it is in its
+		// 512-packet window.
+		if err := webrtc.ConfigureNackWithOptions(m, reg, []nack.GeneratorOption{nack.GeneratorMaxNacksPerPacket(10)}); err != nil {
+			return nil, err
+		}
+		if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+			return nil, err
+		}
+		if err := webrtc.ConfigureTWCCSender(m, reg); err != nil {
 			return nil, err
 		}
 	}
