@@ -130,14 +130,21 @@ async function refreshCameras() {
   try {
     cameras = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
     const recovered = listFailures > 0;
-    if (listFailures) { say(''); gridSay(''); }
+    if (listFailures) { say(''); gridSay(''); $('banner').hidden = true; }
     listFailures = 0;
     status.gateway = 'reachable';
     if (status.state === 'unreachable') setState('loading');
     renderCameras();
     if (route()) {
       if (!status.cameraId) play(route());
-      else if (recovered && status.state === 'retrying') play(status.cameraId); // back now: no need to wait
+      // The gateway answers again after it could not be reached: it may
+      // have restarted without our session, whose connection then still
+      // looks "connected" for seconds. A new session costs a fraction of a
+      // second, so the view starts again at once.
+      else if (recovered) {
+        playFailures = Math.min(playFailures, 1); // the back-off starts over
+        play(status.cameraId);
+      }
     } else {
       grid.show(cameras);
       if (recovered) grid.reconnect();
@@ -146,13 +153,18 @@ async function refreshCameras() {
     if (!cameras.length) { setState('empty'); say('No cameras are configured.'); gridSay('No cameras are configured.'); }
     listTimer = setTimeout(refreshCameras, LIST_REFRESH_MS);
   } catch (err) {
-    const delay = backoff(listFailures++);
+    // At most the refresh interval: the page notices soon that the gateway is back.
+    const delay = Math.min(backoff(listFailures++), LIST_REFRESH_MS);
     // A playing view keeps its state: the stream may well outlive a hiccup.
     if (!status.cameraId) setState('unreachable', err.message);
     status.gateway = 'unreachable';
-    const text = `The gateway cannot be reached (${err.message}). Reconnecting in ${delay / 1000} s…`;
+    // api() says "gateway unreachable (why)" when no answer came at all.
+    const why = err.status === 0 ? err.message.replace(/^gateway unreachable \((.*)\)$/, '$1') : err.message;
+    const text = `The gateway cannot be reached (${why}). Reconnecting in ${delay / 1000} s…`;
     say(text, true);
     gridSay(text, true);
+    $('banner').textContent = 'Gateway unreachable: reconnecting…';
+    $('banner').hidden = false;
     listTimer = setTimeout(refreshCameras, delay);
   }
 }
@@ -350,6 +362,7 @@ auth.onChange((event) => {
     pad.show(null);
     timeline.show(null);
     grid.clear();
+    $('banner').hidden = true;
     cameras = [];
     renderCameras();
     setState('signed-out');

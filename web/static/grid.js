@@ -163,12 +163,12 @@ export class CameraGrid {
     this.#tiles.clear();
   }
 
-  // reconnect starts at once every tile that waits for its next attempt
-  // (the gateway answered again).
+  // reconnect starts every tile again at once: the gateway answers again
+  // after it could not be reached, and may have restarted without the
+  // tiles' sessions (whose connections look "connected" for seconds more).
   reconnect() {
-    for (const tile of this.#tiles.values()) {
-      if (!tile.session && this.#active) { tile.failures = Math.min(tile.failures, 1); tile.start(); }
-    }
+    if (!this.#active) return;
+    for (const tile of this.#tiles.values()) { tile.failures = Math.min(tile.failures, 1); tile.start(); }
   }
 
   // stats samples each tile's getStats for status.tileStats.
