@@ -189,6 +189,19 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     assert.match(dl.suggestedFilename(), /\.mp4$/);
     assert.ok(exported.size > 10_000, `the export has ${exported.size} bytes`);
 
+    // By keyboard: the bar focused, ← moves a cursor back (1/100 of the
+    // window: 6 s at 10 min) from the frame on screen, Enter plays from it.
+    await page.keyboard.press('Escape'); // no cursor, no selection
+    await tl.locator('.timeline-bar').focus();
+    const k0 = await page.evaluate(() => ({ clock: window.camgate.frameClock, time: window.camgate.playback.time }));
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((old) => window.camgate.playback?.time !== old && window.camgate.state === 'playing'
+      && window.camgate.frameClock !== null, k0.time, { timeout: 15_000 });
+    const k1 = await page.evaluate(() => ({ clock: window.camgate.frameClock, time: Date.parse(window.camgate.playback.time) }));
+    t.diagnostic(`keyboard: frame ${new Date(k0.clock).toISOString()}, ← Enter plays from ${new Date(k1.time).toISOString()}`);
+    assert.ok(Math.abs(k1.time - (k0.clock - 6_000)) < 2_000, `← Enter asked for ${k1.time - k0.clock} ms from the frame shown`);
+
     // Back to live: the clock shows about now again.
     await form.getByRole('button', { name: 'Back to live' }).click();
     await page.waitForFunction(() => window.camgate.playback === null && window.camgate.frameClock !== null
