@@ -25,6 +25,9 @@ func TestFilesServeThePage(t *testing.T) {
 		{"/app.js", "text/javascript", "refreshCameras"},
 		{"/api.js", "text/javascript", "export async function api(method, path, body)"},
 		{"/session.js", "text/javascript", "videoos-commands"},
+		{"/grid.js", "text/javascript", "export class CameraGrid"},
+		{"/timeline.js", "text/javascript", "/recordings/export?start="},
+		{"/stats.js", "text/javascript", "currentRoundTripTime"},
 		{"/style.css", "text/css", "grid-template-columns"},
 	}
 	for _, c := range cases {
