@@ -26,14 +26,17 @@ import (
 
 // Benchmarks of the per-viewer media path, for docs/performance.md:
 //
-//   - BenchmarkLiveSenderSend: one RTP packet to one viewer, with the track
-//     unbound (camgate's own code: header rewrite and pion's WriteRTP entry),
+//   - BenchmarkLiveSenderSend: one RTP packet to one viewer through the
+//     session's sender (liveSource's timestamp, mediaSender.write), with the
+//     track unbound (camgate's own code: header rewrite and pion's WriteRTP
+//     entry),
 //     bound to a writer that discards (adds pion's track fan-out), and bound
 //     to a real peer connection built by newMediaAPI, connected over
 //     loopback to a pion client (adds pion's interceptors, SRTP and the UDP
 //     send). The difference between the last and the first is pion's share.
 //   - BenchmarkLiveLatency: a cameras.Stream at 2 Mbit/s and 25 fps fanned
-//     out to N viewers through the real liveSender goroutines; each packet's
+//     out to N viewers through the sessions' sender goroutines (mediaSender
+//     on a liveSource); each packet's
 //     delay from Stream.WriteAU to the return of its write (the discarding
 //     writer, or pion's SRTP write to the socket) is reported as percentiles.
 //
@@ -327,14 +330,18 @@ func connectViewer(tb testing.TB, serverAPI, clientAPI *webrtc.API) *webrtc.Trac
 func BenchmarkLiveSenderSend(b *testing.B) {
 	payload := benchNALU(false, cameras.MaxPayloadSize)
 	run := func(b *testing.B, track *webrtc.TrackLocalStaticRTP) {
-		s := newLiveSender(track, nil, rtpClock{ticksPerSecond: 1000}, time.Now())
+		// What a live session's sender does with each item of its reader:
+		// the live source's timestamp, then mediaSender.write.
+		src := newLiveSource(nil, 0, rtpClock{ticksPerSecond: 1000}, time.Now())
+		s := newMediaSender(track)
 		f := &cameras.Frame{Epoch: 1, Payloads: [][]byte{payload}, Size: len(payload)}
-		s.send(cameras.Item{Frame: f})
+		send := func() { s.write(f, uint32(src.timestamp(cameras.Item{Frame: f}))) }
+		send()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			f.PTS += 3600 // the frame is this benchmark's own, not a shared one
-			s.send(cameras.Item{Frame: f})
+			send()
 		}
 	}
 	b.Run("track=unbound", func(b *testing.B) {
@@ -370,11 +377,11 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 }
 
 // BenchmarkLiveLatency publishes paced frames (25 fps, 2 Mbit/s, GOP 100)
-// into a stream with N viewers, each a real liveSender goroutine on a
-// reader of ViewerQueueFrames, and reports the delay from Stream.WriteAU to
+// into a stream with N viewers, each a mediaSender goroutine on a
+// liveSource with a reader of ViewerQueueFrames, and reports the delay from Stream.WriteAU to
 // the return of each packet's write: p50-us, p99-us and max-us. One op is
 // 125 frames (5 s). binding=discard measures camgate alone (hub, queue,
-// goroutine wake-up, liveSender, pion's track); binding=pion adds pion's
+// goroutine wake-up, mediaSender, pion's track); binding=pion adds pion's
 // interceptors, SRTP and the kernel's UDP send on loopback, with the
 // viewers' pion clients decrypting in the same process.
 func BenchmarkLiveLatency(b *testing.B) {
@@ -405,7 +412,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 			var wg sync.WaitGroup
 			b.Cleanup(func() { cancel(); wg.Wait() })
 			queue := appsettings.Defaults().WebRTC.ViewerQueueFrames
-			for i := range tc.viewers {
+			for range tc.viewers {
 				var track *webrtc.TrackLocalStaticRTP
 				if tc.pion {
 					track = connectViewer(b, serverAPI, clientAPI)
@@ -419,10 +426,12 @@ func BenchmarkLiveLatency(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				r := stream.AddReader(queue)
-				s := newLiveSender(track, r, rtpClock{ticksPerSecond: 1000}, time.Now())
-				wg.Go(func() { s.run(ctx) })
-				_ = i
+				// As Session.startMedia: a live source on the stream's hub
+				// and the session's sender on it.
+				src := newLiveSource(stream, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
+				src.start()
+				s := newMediaSender(track)
+				wg.Go(func() { _ = s.run(ctx, src) })
 			}
 			// The pacer's own reader hands it each published frame, whose
 			// payload addresses identify the packets in the viewers' logs.
