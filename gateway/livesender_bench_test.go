@@ -378,9 +378,9 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 
 // BenchmarkLiveLatency publishes paced frames (25 fps, 2 Mbit/s, GOP 100)
 // into a stream with N viewers, each a mediaSender goroutine on a
-// liveSource with a reader of ViewerQueueFrames, and reports the delay from Stream.WriteAU to
-// the return of each packet's write: p50-us, p99-us and max-us. One op is
-// 125 frames (5 s). binding=discard measures camgate alone (hub, queue,
+// liveSource with a reader of ViewerQueueFrames, and reports the delay from
+// Stream.WriteAU to the return of each packet's write: p50-us, p99-us and
+// max-us. One op is 125 frames (5 s). binding=discard measures camgate alone (hub, queue,
 // goroutine wake-up, mediaSender, pion's track); binding=pion adds pion's
 // interceptors, SRTP and the kernel's UDP send on loopback, with the
 // viewers' pion clients decrypting in the same process.
