@@ -186,21 +186,3 @@ func (l *liveSource) timestamp(it cameras.Item) int64 {
 	l.lastOut = ts
 	return ts
 }
-
-// liveSender is a mediaSender playing a reader the caller attached (the
-// benchmarks drive it directly).
-type liveSender struct {
-	*mediaSender
-	src *liveSource
-}
-
-func newLiveSender(track *webrtc.TrackLocalStaticRTP, reader *cameras.Reader, clock rtpClock, start time.Time) *liveSender {
-	src := &liveSource{reader: reader, clock: clock, origin: start, rebase: true}
-	return &liveSender{mediaSender: newMediaSender(track), src: src}
-}
-
-// run sends until ctx ends or the reader is closed.
-func (s *liveSender) run(ctx context.Context) { _ = s.mediaSender.run(ctx, s.src) }
-
-// send sends one item of the reader.
-func (s *liveSender) send(it cameras.Item) { s.write(it.Frame, uint32(s.src.timestamp(it))) }
