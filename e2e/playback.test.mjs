@@ -191,8 +191,9 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
 
     // By keyboard: the bar focused, ← moves a cursor back (1/100 of the
     // window: 6 s at 10 min) from the frame on screen, Enter plays from it.
-    await page.keyboard.press('Escape'); // no cursor, no selection
     await tl.locator('.timeline-bar').focus();
+    await page.keyboard.press('Escape'); // no cursor, no selection (and still the camera view)
+    assert.equal(await page.evaluate(() => window.camgate.view), 'camera');
     const k0 = await page.evaluate(() => ({ clock: window.camgate.frameClock, time: window.camgate.playback.time }));
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.press('Enter');

@@ -374,6 +374,13 @@ setInterval(sampleStats, 1_000);
 addEventListener('pagehide', () => { session?.close(); grid.hide(); });
 addEventListener('hashchange', showView);
 $('to-grid').addEventListener('click', () => { location.hash = ''; });
+// Escape in the camera view goes back to the grid (the timeline uses it
+// first, to clear its cursor and selection; form fields keep theirs).
+addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape' || status.view !== 'camera' || e.defaultPrevented) return;
+  if (e.target.closest?.('input, select, textarea')) return;
+  location.hash = '';
+});
 renderDiagnostics();
 showSignedIn();
 showView();

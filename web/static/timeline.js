@@ -159,7 +159,7 @@ export class Timeline {
     } else {
       return;
     }
-    e.preventDefault();
+    e.preventDefault(); // Escape here does not also leave the camera view
     e.stopPropagation(); // the arrows steer PTZ elsewhere on the page
     this.#draw();
   }
