@@ -13,12 +13,15 @@ const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
 export const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 
 // startGateway runs camgate and resolves once it listens and the demo
-// camera streams. It returns {url, log, token, demo, stop}: log keeps
-// every line camgate printed, token is the demo user's access token, demo
-// the demo camera as the camera list shows it.
+// camera streams. It returns {url, log, token, demo, stop, listeningMs,
+// streamingMs}: log keeps every line camgate printed, token is the demo
+// user's access token, demo the demo camera as the camera list shows it,
+// listeningMs and streamingMs how long after the start camgate listened and
+// the demo camera streamed.
 export async function startGateway({ name = 'camgate' } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), `camgate-e2e-${name}-`));
   const log = [];
+  const t0 = Date.now();
   const proc = spawn(BIN, ['--config', 'e2e/config'], {
     env: { ...process.env, CAMGATE__DataDir: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,8 +50,9 @@ export async function startGateway({ name = 'camgate' } = {}) {
         });
       }
     });
+    const listeningMs = Date.now() - t0;
     const { token, demo } = await waitForStreaming(url, 10_000);
-    return { url, log, token, demo, stop };
+    return { url, log, token, demo, stop, listeningMs, streamingMs: Date.now() - t0 };
   } catch (err) {
     await stop();
     throw err;

@@ -3,63 +3,17 @@
 // Chromium. Run by e2e/run.sh inside a loopback-only network namespace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdir } from 'node:fs/promises';
 import { launch, waitForPlayback } from './browser.mjs';
+import { DEMO_CAMERA, startGateway } from './gateway.mjs';
 
-// CAMGATE_BIN lets the same test drive another build of the gateway.
-const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
-const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 const SCREENSHOTS = 'e2e/screenshots';
 
-let gateway, dataDir, browser, url;
-const gatewayLog = []; // shown when something fails, to say why
-
-// startGateway runs camgate and resolves with the URL it prints once it
-// listens (it picks a free port: Http.Listen is 127.0.0.1:0).
-function startGateway() {
-  gateway = spawn(BIN, ['--config', 'e2e/config'], {
-    env: { ...process.env, CAMGATE__DataDir: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 10 s:\n${gatewayLog.join('\n')}`)), 10_000);
-    gateway.once('error', reject);
-    gateway.once('exit', (code, signal) =>
-      reject(new Error(`camgate exited (${code ?? signal}) before listening:\n${gatewayLog.join('\n')}`)));
-    for (const stream of [gateway.stdout, gateway.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        gatewayLog.push(line);
-        const m = /listening on (http:\/\/\S+\/)/.exec(line);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-    }
-  });
-}
-
-// waitForStreaming polls the camera list until the demo camera streams, so
-// that the page's time to first frame measures the gateway and the browser,
-// not the demo camera's start-up.
-async function waitForStreaming(timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  const tokenRes = await fetch(new URL('API/IDP/connect/token', url), {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', username: 'demo', password: 'demo', client_id: 'GrantValidatorClient' }),
-  });
-  assert.equal(tokenRes.status, 200, 'the demo user signs in at the token endpoint');
-  const { access_token: token } = await tokenRes.json();
-  for (;;) {
-    const res = await fetch(new URL('API/rest/v1/cameras', url), { headers: { Authorization: `Bearer ${token}` } });
-    const { cameras } = await res.json();
-    const demo = cameras.find((c) => c.id.toUpperCase() === DEMO_CAMERA);
-    if (demo?.state === 'streaming') return;
-    if (Date.now() > deadline) throw new Error(`demo camera not streaming after ${timeoutMs} ms: ${JSON.stringify(demo)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+// startGateway waits for the demo camera to stream before the page opens,
+// so that the page's time to first frame measures the gateway and the
+// browser, not the demo camera's start-up. gateway.log is shown when
+// something fails, to say why.
+let gateway, browser, url;
 
 // demoId is the demo camera's id as the page lists it.
 async function demoId(page) {
@@ -67,30 +21,17 @@ async function demoId(page) {
   return page.evaluate((id) => [...document.querySelectorAll('#grid li')].find((li) => li.dataset.id.toUpperCase() === id).dataset.id, DEMO_CAMERA);
 }
 
-async function stopGateway() {
-  if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
-  const exited = new Promise((resolve) => gateway.once('exit', resolve));
-  gateway.kill('SIGTERM');
-  const timer = setTimeout(() => gateway.kill('SIGKILL'), 4_000); // shutdown must not hang the suite
-  await exited;
-  clearTimeout(timer);
-}
-
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'camgate-e2e-'));
   await mkdir(SCREENSHOTS, { recursive: true });
-  const t0 = Date.now();
-  url = await startGateway();
-  const listening = Date.now() - t0;
-  await waitForStreaming(10_000);
-  console.log(`camgate listening after ${listening} ms, demo camera streaming after ${Date.now() - t0} ms`);
+  gateway = await startGateway({ name: 'live' });
+  url = gateway.url;
+  console.log(`camgate listening after ${gateway.listeningMs} ms, demo camera streaming after ${gateway.streamingMs} ms`);
   browser = await launch();
 }, { timeout: 25_000 });
 
 after(async () => {
   await browser?.close();
-  await stopGateway();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 // Budget: before 25 s + test 60 s + after ≤ 5 s.
@@ -202,7 +143,7 @@ test('the console: sign-in, the grid, the camera view', { timeout: 60_000 }, asy
     assert.deepEqual(errors, [], 'no errors in the browser console');
   } catch (err) {
     await page.screenshot({ path: `${SCREENSHOTS}/live-failed.png` }).catch(() => {});
-    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`camgate log (last 40 lines):\n${gateway.log.slice(-40).join('\n')}`);
     t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
     throw err;
   }

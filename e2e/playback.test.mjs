@@ -5,60 +5,16 @@
 // faster than real time. Run by e2e/run.sh in a loopback-only namespace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdir } from 'node:fs/promises';
 import { launch, waitForPlayback } from './browser.mjs';
+import { DEMO_CAMERA, startGateway } from './gateway.mjs';
 
-const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
-const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 const SCREENSHOTS = 'e2e/screenshots';
 const RECORDED_MS = 20_000; // how much recording the test waits for
 const BACK_MS = 15_000; // it plays from this long ago
 const SPEED = 4;
 
-let gateway, dataDir, browser, url, token;
-const gatewayLog = [];
-
-function startGateway() {
-  gateway = spawn(BIN, ['--config', 'e2e/config'], {
-    env: { ...process.env, CAMGATE__DataDir: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 10 s:\n${gatewayLog.join('\n')}`)), 10_000);
-    gateway.once('error', reject);
-    gateway.once('exit', (code, signal) =>
-      reject(new Error(`camgate exited (${code ?? signal}) before listening:\n${gatewayLog.join('\n')}`)));
-    for (const stream of [gateway.stdout, gateway.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        gatewayLog.push(line);
-        const m = /listening on (http:\/\/\S+\/)/.exec(line);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-    }
-  });
-}
-
-async function stopGateway() {
-  if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
-  const exited = new Promise((resolve) => gateway.once('exit', resolve));
-  gateway.kill('SIGTERM');
-  const timer = setTimeout(() => gateway.kill('SIGKILL'), 4_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function signIn() {
-  const res = await fetch(new URL('API/IDP/connect/token', url), {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', username: 'demo', password: 'demo', client_id: 'GrantValidatorClient' }),
-  });
-  assert.equal(res.status, 200, 'the demo user signs in at the token endpoint');
-  return (await res.json()).access_token;
-}
+let gateway, browser, url, token;
 
 // recorded returns the demo camera's spans of the last 24 hours, from the
 // recordings endpoint.
@@ -80,17 +36,15 @@ async function waitForRecording(ms, timeoutMs) {
 }
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'camgate-e2e-playback-'));
   await mkdir(SCREENSHOTS, { recursive: true });
-  url = await startGateway();
-  token = await signIn();
+  gateway = await startGateway({ name: 'playback' }); // signs the demo user in at the token endpoint
+  ({ url, token } = gateway);
   browser = await launch();
 }, { timeout: 25_000 });
 
 after(async () => {
   await browser?.close();
-  await stopGateway();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 test('the page plays the recording at 4x with a frame clock in the past', { timeout: 75_000 }, async (t) => {
@@ -211,7 +165,7 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     assert.deepEqual(errors, [], 'no errors in the browser console');
   } catch (err) {
     await page.screenshot({ path: `${SCREENSHOTS}/playback-failed.png` }).catch(() => {});
-    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`camgate log (last 40 lines):\n${gateway.log.slice(-40).join('\n')}`);
     t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
     throw err;
   }
@@ -262,7 +216,7 @@ test('over WebSocket signaling, a refused time says why and a good one plays', {
     assert.deepEqual(errors, [], 'no errors in the browser console');
   } catch (err) {
     await page.screenshot({ path: `${SCREENSHOTS}/playback-failed.png` }).catch(() => {});
-    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`camgate log (last 40 lines):\n${gateway.log.slice(-40).join('\n')}`);
     t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
     throw err;
   }

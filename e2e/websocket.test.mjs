@@ -2,82 +2,27 @@
 // (/API/ws/webrtc/v1, chosen with ?signaling=ws): register, connect, the
 // gateway's invite, the page's answer, trickles both ways, in headless
 // Chromium. Run by e2e/run.sh inside a loopback-only network namespace, like
-// live.test.mjs, whose gateway start-up this file repeats.
+// live.test.mjs; gateway.mjs starts camgate.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { mkdir } from 'node:fs/promises';
 import { launch, waitForPlayback } from './browser.mjs';
+import { DEMO_CAMERA, startGateway } from './gateway.mjs';
 
-const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
-const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 const SCREENSHOTS = 'e2e/screenshots';
 
-let gateway, dataDir, browser, url;
-const gatewayLog = [];
-
-function startGateway() {
-  gateway = spawn(BIN, ['--config', 'e2e/config'], {
-    env: { ...process.env, CAMGATE__DataDir: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line within 10 s:\n${gatewayLog.join('\n')}`)), 10_000);
-    gateway.once('error', reject);
-    gateway.once('exit', (code, signal) =>
-      reject(new Error(`camgate exited (${code ?? signal}) before listening:\n${gatewayLog.join('\n')}`)));
-    for (const stream of [gateway.stdout, gateway.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        gatewayLog.push(line);
-        const m = /listening on (http:\/\/\S+\/)/.exec(line);
-        if (m) { clearTimeout(timer); resolve(m[1]); }
-      });
-    }
-  });
-}
-
-async function waitForStreaming(timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  const tokenRes = await fetch(new URL('API/IDP/connect/token', url), {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'password', username: 'demo', password: 'demo', client_id: 'GrantValidatorClient' }),
-  });
-  assert.equal(tokenRes.status, 200, 'the demo user signs in at the token endpoint');
-  const { access_token: token } = await tokenRes.json();
-  for (;;) {
-    const res = await fetch(new URL('API/rest/v1/cameras', url), { headers: { Authorization: `Bearer ${token}` } });
-    const { cameras } = await res.json();
-    const demo = cameras.find((c) => c.id.toUpperCase() === DEMO_CAMERA);
-    if (demo?.state === 'streaming') return;
-    if (Date.now() > deadline) throw new Error(`demo camera not streaming after ${timeoutMs} ms: ${JSON.stringify(demo)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopGateway() {
-  if (!gateway || gateway.exitCode !== null || gateway.signalCode !== null) return;
-  const exited = new Promise((resolve) => gateway.once('exit', resolve));
-  gateway.kill('SIGTERM');
-  const timer = setTimeout(() => gateway.kill('SIGKILL'), 4_000);
-  await exited;
-  clearTimeout(timer);
-}
+let gateway, browser, url;
 
 before(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'camgate-e2e-ws-'));
   await mkdir(SCREENSHOTS, { recursive: true });
-  url = await startGateway();
-  await waitForStreaming(10_000);
+  gateway = await startGateway({ name: 'ws' });
+  url = gateway.url;
   browser = await launch();
 }, { timeout: 25_000 });
 
 after(async () => {
   await browser?.close();
-  await stopGateway();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await gateway?.stop();
 });
 
 // summarize names a JSON-RPC message by what it is: "register", "result",
@@ -160,7 +105,7 @@ test('the page plays the demo camera over WebSocket signaling', { timeout: 30_00
     assert.deepEqual(errors, [], 'no errors in the browser console');
   } catch (err) {
     await page.screenshot({ path: `${SCREENSHOTS}/live-websocket-failed.png` }).catch(() => {});
-    t.diagnostic(`camgate log (last 40 lines):\n${gatewayLog.slice(-40).join('\n')}`);
+    t.diagnostic(`camgate log (last 40 lines):\n${gateway.log.slice(-40).join('\n')}`);
     t.diagnostic(`console errors: ${JSON.stringify(errors)}`);
     t.diagnostic(`sent: ${sent.join(', ')}; received: ${received.join(', ')}`);
     throw err;
