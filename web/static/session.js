@@ -2,6 +2,7 @@
 // JavaScript sample does over REST: the gateway offers, the browser answers,
 // and ICE candidates trickle both ways through REST calls.
 import { api } from './api.js';
+import { attachVideo } from './peer.js';
 import { readStats } from './stats.js';
 
 const BASE = '/API/REST/v1/WebRTC';
@@ -103,18 +104,12 @@ export class LiveSession {
 
   #attach(e, t0) {
     if (e.track.kind !== 'video' || this.#closed) return;
-    this.video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
     // Time to first frame: from the POST to the first frame on screen.
-    const done = (now) => {
+    this.#frameCallback = attachVideo(this.video, e, t0, (ms) => {
       if (this.#closed || this.ttffMs !== null) return;
-      this.ttffMs = Math.round(now - t0);
+      this.ttffMs = ms;
       this.onChange();
-    };
-    if ('requestVideoFrameCallback' in this.video) {
-      this.#frameCallback = this.video.requestVideoFrameCallback((now) => done(now));
-    } else {
-      this.video.addEventListener('playing', () => done(performance.now()), { once: true });
-    }
+    });
   }
 
   #sendCandidate(candidate) {

@@ -5,6 +5,7 @@
 // both ways. One socket carries every view of the page. Chosen with
 // ?signaling=ws; REST (session.js) is the default.
 import { api } from './api.js';
+import { attachVideo } from './peer.js';
 import { readStats } from './stats.js';
 import * as auth from './auth.js';
 
@@ -259,16 +260,10 @@ export class WsLiveSession {
 
   #attach(e, t0) {
     if (e.track.kind !== 'video' || this.#closed) return;
-    this.video.srcObject = e.streams[0] ?? new MediaStream([e.track]);
-    const done = (now) => {
+    this.#frameCallback = attachVideo(this.video, e, t0, (ms) => {
       if (this.#closed || this.ttffMs !== null) return;
-      this.ttffMs = Math.round(now - t0);
+      this.ttffMs = ms;
       this.onChange();
-    };
-    if ('requestVideoFrameCallback' in this.video) {
-      this.#frameCallback = this.video.requestVideoFrameCallback((now) => done(now));
-    } else {
-      this.video.addEventListener('playing', () => done(performance.now()), { once: true });
-    }
+    });
   }
 }
