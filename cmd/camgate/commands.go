@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -107,8 +106,7 @@ func isTerminal(r io.Reader) bool {
 func rotateSigningKeyCommand(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("camgate rotate-signing-key", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	configDir := fl.String("config", "", "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
-	environment := fl.String("environment", "", "settings environment: reads appsettings.{NAME}.json (default: $CAMGATE_ENVIRONMENT, else Production)")
+	sf := addSettingsFlags(fl, "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: camgate rotate-signing-key [--config DIR] [--environment NAME]\n\nAdds a new signing key to DataDir/oauth/signing-keys.json and prints its key id.\nPrevious keys keep verifying the tokens they signed; a running camgate signs\nwith the new key within 10 seconds.")
 		fl.PrintDefaults()
@@ -120,13 +118,8 @@ func rotateSigningKeyCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "camgate rotate-signing-key: unexpected argument %q\n", fl.Arg(0))
 		return exitSettings
 	}
-	env := *environment
-	if env == "" {
-		env = os.Getenv("CAMGATE_ENVIRONMENT")
-	}
-	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *configDir, Environment: env, Env: os.Environ()})
-	if err != nil {
-		fmt.Fprintf(stderr, "camgate: bad settings: %s\n", oneLine(err))
+	settings, ok := sf.load(stderr)
+	if !ok {
 		return exitSettings
 	}
 	kid, err := oauth.RotateSigningKey(settings.DataDir)

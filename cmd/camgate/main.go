@@ -54,18 +54,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	configDir := fl.String("config", "", "folder with appsettings.json (default: built-in settings with the demo camera)")
-	environment := fl.String("environment", "", "settings environment: reads appsettings.{NAME}.json (default: $CAMGATE_ENVIRONMENT, else Production)")
+	sf := addSettingsFlags(fl, "folder with appsettings.json (default: built-in settings with the demo camera)")
 	if err := fl.Parse(args); err != nil {
 		return exitSettings
 	}
-	env := *environment
-	if env == "" {
-		env = os.Getenv("CAMGATE_ENVIRONMENT")
-	}
-	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *configDir, Environment: env, Env: os.Environ()})
-	if err != nil {
-		fmt.Fprintf(stderr, "camgate: bad settings: %s\n", oneLine(err))
+	settings, ok := sf.load(stderr)
+	if !ok {
 		return exitSettings
 	}
 	log := newLogger(stderr, settings.Logging.Level)

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/playback"
 )
 
@@ -25,8 +24,7 @@ import (
 func runReindex(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("camgate reindex", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	configDir := fl.String("config", "", "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
-	environment := fl.String("environment", "", "settings environment: reads appsettings.{NAME}.json (default: $CAMGATE_ENVIRONMENT, else Production)")
+	sf := addSettingsFlags(fl, "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
 	camera := fl.String("camera", "", "rebuild only this camera's index (its GUID); default: every camera")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: camgate reindex [--config DIR] [--environment NAME] [--camera ID]\n\n"+
@@ -41,13 +39,8 @@ func runReindex(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "camgate reindex: unexpected argument %q\n", fl.Arg(0))
 		return exitSettings
 	}
-	env := *environment
-	if env == "" {
-		env = os.Getenv("CAMGATE_ENVIRONMENT")
-	}
-	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *configDir, Environment: env, Env: os.Environ()})
-	if err != nil {
-		fmt.Fprintf(stderr, "camgate: bad settings: %s\n", oneLine(err))
+	settings, ok := sf.load(stderr)
+	if !ok {
 		return exitSettings
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("component", "reindex")
