@@ -19,14 +19,31 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// client talks to one camgate: the token endpoint and the REST signaling
-// of docs/api.md, and builds the viewers' pion peer connections.
+// client talks to one camgate: the token endpoint and the signaling of
+// docs/api.md, REST or WebSocket, and builds the viewers' pion peer
+// connections.
 type client struct {
 	base   string // http://host:port (without /API)
 	camera string // deviceId
 	http   *http.Client
 	api    *webrtc.API
 	token  string
+	// ws is the WebSocket signaling (--flow ws); nil: the REST flow.
+	ws *wsPool
+}
+
+// Signaling flows (--flow).
+const (
+	flowREST = "rest"
+	flowWS   = "ws"
+)
+
+// flow is the signaling flow the viewers use.
+func (c *client) flow() string {
+	if c.ws != nil {
+		return flowWS
+	}
+	return flowREST
 }
 
 // newClient prepares the HTTP client and the pion API shared by the
@@ -176,11 +193,20 @@ func (c *client) waitStreaming(ctx context.Context) error {
 	}
 }
 
-// open runs the REST flow for one viewer: POST Session, answer, PATCH.
+// open signals one viewer's session with the client's flow. It returns
+// once the answer is sent; the media follows.
+func (c *client) open(ctx context.Context, v *viewer) error {
+	if c.ws != nil {
+		return c.ws.open(ctx, v)
+	}
+	return c.openREST(ctx, v)
+}
+
+// openREST runs the REST flow for one viewer: POST Session, answer, PATCH.
 // The answer is sent once the viewer's (loopback) candidates are gathered,
 // so it carries them and no candidate requests are needed; camgate's offer
 // already holds all of its own.
-func (c *client) open(ctx context.Context, v *viewer) error {
+func (c *client) openREST(ctx context.Context, v *viewer) error {
 	v.posted = time.Now()
 	var created struct {
 		SessionID string `json:"sessionId"`
@@ -192,26 +218,15 @@ func (c *client) open(ctx context.Context, v *viewer) error {
 		return err
 	}
 	v.sessionID = created.SessionID
+	v.mark(&v.phases.Offer)
 	var offer webrtc.SessionDescription
 	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
 		return fmt.Errorf("offerSDP: %w", err)
 	}
-	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := c.newPeer(v)
 	if err != nil {
 		return err
 	}
-	v.pc = pc
-	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { v.receive(tr) })
-	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
-		if s == webrtc.ICEConnectionStateConnected {
-			v.mark(&v.phases.ICE)
-		}
-	})
-	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			v.mark(&v.phases.Connected)
-		}
-	})
 	if err := pc.SetRemoteDescription(offer); err != nil {
 		return fmt.Errorf("set offer: %w", err)
 	}
@@ -239,8 +254,35 @@ func (c *client) open(ctx context.Context, v *viewer) error {
 	return nil
 }
 
-// close ends a viewer: DELETE its session, then close its peer connection.
+// newPeer makes the viewer's peer connection, which reads the track and
+// marks the phases of the first frame; it is v.pc.
+func (c *client) newPeer(v *viewer) (*webrtc.PeerConnection, error) {
+	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	v.pc = pc
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { v.receive(tr) })
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		if s == webrtc.ICEConnectionStateConnected {
+			v.mark(&v.phases.ICE)
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			v.mark(&v.phases.Connected)
+		}
+	})
+	return pc, nil
+}
+
+// close ends a viewer: DELETE its session (over REST in both flows, as
+// camgate's console does: the WebSocket contract has no method for it),
+// then close its peer connection.
 func (c *client) close(ctx context.Context, v *viewer) {
+	if c.ws != nil {
+		c.ws.release(v)
+	}
 	if v.sessionID != "" {
 		_ = c.call(ctx, http.MethodDelete, "/API/REST/v1/WebRTC/Session/"+v.sessionID, nil, nil)
 	}

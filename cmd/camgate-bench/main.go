@@ -14,9 +14,11 @@
 //	camgate-bench camera --clip FILE [--listen ADDR]
 //	                               only the stamped RTSP camera
 //
-// Every viewer is a pion peer connection that signs in at the token
-// endpoint, runs the REST flow of docs/api.md, decrypts SRTP, depacketizes
-// H.264 and counts complete access units. The camera stamps each frame with
+// Every viewer is a pion peer connection that uses the token the client got
+// at the token endpoint, runs the REST flow of docs/api.md or, with
+// --flow ws, the WebSocket flow (several viewers' sessions on one socket,
+// as a console's tiles), decrypts SRTP, depacketizes H.264 and counts
+// complete access units. The camera stamps each frame with
 // its send time (an SEI NAL unit, which camgate passes through), so frames
 // are matched one by one. See docs/performance.md.
 package main
@@ -83,6 +85,8 @@ type loadFlags struct {
 	interceptors   bool
 	out            string
 	perfStep       int
+	flow           string
+	wsPerSocket    int
 }
 
 func (l *loadFlags) register(fl *flag.FlagSet) {
@@ -96,6 +100,42 @@ func (l *loadFlags) register(fl *flag.FlagSet) {
 	fl.BoolVar(&l.interceptors, "interceptors", true, "viewers send receiver reports, TWCC feedback and NACKs, as browsers do")
 	fl.StringVar(&l.out, "out", "bench/results", "folder for the JSON results (<date>-<host>.json); empty: none")
 	fl.IntVar(&l.perfStep, "perf-step", 0, "after the window of this viewer count, record camgate with perf for one more window (needs perf and the right to trace)")
+	fl.StringVar(&l.flow, "flow", flowREST, "signaling flow of the viewers: rest (POST/PATCH …/WebRTC/Session) or ws (the WebSocket …/ws/webrtc/v1: register, connect, invite, answer, trickle)")
+	fl.IntVar(&l.wsPerSocket, "ws-viewers-per-socket", 16, "with --flow ws: sessions signaled on one socket before another is opened (camgate allows WebSocket.MaxSessionsPerConnection, 64, per socket and MaxConnectionsPerUser, 16, sockets per user)")
+}
+
+// check validates the flags other than the steps.
+func (l *loadFlags) check() error {
+	if l.flow != flowREST && l.flow != flowWS {
+		return fmt.Errorf("--flow %q: want rest or ws", l.flow)
+	}
+	if l.wsPerSocket < 1 || l.wsPerSocket > 1024 {
+		return fmt.Errorf("--ws-viewers-per-socket %d: want 1 to 1024", l.wsPerSocket)
+	}
+	return nil
+}
+
+// suffix tells the files of a WebSocket run from a REST run's, so that
+// make bench can run both into one folder.
+func (l *loadFlags) suffix() string {
+	if l.flow == flowWS {
+		return "-ws"
+	}
+	return ""
+}
+
+// parse parses the flags and returns the steps.
+func (l *loadFlags) parse(fl *flag.FlagSet, args []string) ([]int, error) {
+	if err := fl.Parse(args); err != nil {
+		return nil, err
+	}
+	if fl.NArg() > 0 {
+		return nil, fmt.Errorf("%s: unexpected arguments %q", fl.Name(), fl.Args())
+	}
+	if err := l.check(); err != nil {
+		return nil, err
+	}
+	return l.parseSteps()
 }
 
 func (l *loadFlags) parseSteps() ([]int, error) {
@@ -119,10 +159,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	configDir := fl.String("config", "bench", "camgate config folder; its first camera is pointed at the bench camera")
 	clipPath := fl.String("clip", "bench/clip.h264", "H.264 Annex-B clip the camera loops (make bench generates it with ffmpeg)")
 	fps := fl.Int("fps", 25, "camera frame rate")
-	if err := fl.Parse(args); err != nil {
-		return err
-	}
-	steps, err := lf.parseSteps()
+	steps, err := lf.parse(fl, args)
 	if err != nil {
 		return err
 	}
@@ -143,7 +180,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 		if err := os.MkdirAll(lf.out, 0o755); err != nil {
 			return err
 		}
-		logPath = filepath.Join(lf.out, "camgate.log")
+		logPath = filepath.Join(lf.out, "camgate"+lf.suffix()+".log")
 	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -161,7 +198,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	info := scenarioInfo{
 		Mode: "run", Camgate: *bin, Clip: *clipPath, ClipBitrate: round(cam.bitrate(), 0), GOPFrames: cam.gop(),
 		FPS: cam.fps(), RTSPTransport: "tcp", Steps: steps, Batch: lf.batch, WindowSeconds: lf.window.Seconds(),
-		Interceptors: lf.interceptors,
+		Interceptors: lf.interceptors, Flow: lf.flow,
 	}
 	return ramp(ctx, lf, steps, proc.base, camID, proc.pid(), cam, cam.fps(), info, started, stdout, log)
 }
@@ -175,19 +212,16 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer, log *
 	camID := fl.String("camera", "", "deviceId (camera GUID) to play (required)")
 	pid := fl.Int("pid", 0, "camgate's process id, for its CPU and RSS (required)")
 	fps := fl.Int("fps", 25, "the camera's frame rate, for frames sent when its frames carry no bench stamp")
-	if err := fl.Parse(args); err != nil {
+	steps, err := lf.parse(fl, args)
+	if err != nil {
 		return err
 	}
 	if *camID == "" || *pid == 0 {
 		fmt.Fprintln(stderr, "camgate-bench load: --camera and --pid are required")
 		return errUsage
 	}
-	steps, err := lf.parseSteps()
-	if err != nil {
-		return err
-	}
 	info := scenarioInfo{Mode: "load", Camgate: *base, FPS: *fps, Steps: steps, Batch: lf.batch,
-		WindowSeconds: lf.window.Seconds(), Interceptors: lf.interceptors}
+		WindowSeconds: lf.window.Seconds(), Interceptors: lf.interceptors, Flow: lf.flow}
 	return ramp(ctx, lf, steps, *base, *camID, *pid, nil, *fps, info, time.Now(), stdout, log)
 }
 
@@ -197,6 +231,10 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 	c, err := newClient(base, camID, lf.interceptors)
 	if err != nil {
 		return err
+	}
+	if lf.flow == flowWS {
+		c.useWebSocket(lf.wsPerSocket, log)
+		info.WSViewersPerSocket = c.ws.perSocket
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -214,11 +252,11 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 	}
 	jsonPath := ""
 	if lf.out != "" {
-		name := fmt.Sprintf("%s-%s", started.UTC().Format("2006-01-02"), mach.Host)
+		name := fmt.Sprintf("%s-%s%s", started.UTC().Format("2006-01-02"), mach.Host, lf.suffix())
 		jsonPath = filepath.Join(lf.out, name+".json")
 		sc.perfOut = filepath.Join(lf.out, name+".perf.data")
 	} else {
-		sc.perfOut = filepath.Join(os.TempDir(), "camgate-bench.perf.data")
+		sc.perfOut = filepath.Join(os.TempDir(), "camgate-bench"+lf.suffix()+".perf.data")
 	}
 	results, runErr := sc.run(ctx)
 	rep := report{Started: started.UTC(), DurationSeconds: round(time.Since(started).Seconds(), 1), Machine: mach, Commit: gitCommit(), Scenario: info, Steps: results}
@@ -226,12 +264,17 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 		rep.Error = runErr.Error()
 	}
 	rep.RSSSlopeKB, _ = rssSlope(results)
+	if c.ws != nil {
+		st := c.ws.stats()
+		rep.WebSocket = &st
+	}
 	camera := fmt.Sprintf("camera at %d fps (not stamped: frames counted by arrival time)", info.FPS)
 	if cam != nil {
 		camera = fmt.Sprintf("camera %.2f Mbit/s, GOP %d frames at %d fps", info.ClipBitrate/1e6, info.GOPFrames, info.FPS)
 	}
-	fmt.Fprintf(stdout, "\ncamgate-bench: %s, %d cores (%s), %s; %s\n\n", mach.Host, mach.NProc, mach.CPUModel, mach.GoVersion, camera)
-	printTable(stdout, results)
+	fmt.Fprintf(stdout, "\ncamgate-bench: %s, %d cores (%s), %s; %s\n", mach.Host, mach.NProc, mach.CPUModel, mach.GoVersion, camera)
+	fmt.Fprintf(stdout, "signaling: %s\n\n", describeFlow(info, rep.WebSocket))
+	printTable(stdout, results, info.Flow)
 	if jsonPath != "" {
 		if err := writeJSON(jsonPath, rep); err != nil {
 			return err

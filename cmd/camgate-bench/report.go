@@ -26,7 +26,9 @@ type report struct {
 	// viewer count: the memory each added viewer costs, less noisy than
 	// any single step's difference from the baseline.
 	RSSSlopeKB float64 `json:"rss_slope_kb_per_viewer"`
-	Error      string  `json:"error,omitempty"`
+	// WebSocket is what the WebSocket flow did (--flow ws only).
+	WebSocket *wsStats `json:"websocket,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 type scenarioInfo struct {
@@ -41,6 +43,24 @@ type scenarioInfo struct {
 	Batch         int     `json:"batch"`
 	WindowSeconds float64 `json:"window_seconds"`
 	Interceptors  bool    `json:"client_interceptors"`
+	// Flow is the viewers' signaling: "rest" or "ws" (--flow).
+	Flow string `json:"flow"`
+	// WSViewersPerSocket is --ws-viewers-per-socket (--flow ws only).
+	WSViewersPerSocket int `json:"ws_viewers_per_socket,omitempty"`
+}
+
+// describeFlow is the line above the table that says how the viewers
+// signaled.
+func describeFlow(info scenarioInfo, ws *wsStats) string {
+	if info.Flow != flowWS {
+		return "REST (POST …/WebRTC/Session, PATCH the answer); first frame timed from the POST"
+	}
+	sockets := ""
+	if ws != nil {
+		sockets = fmt.Sprintf(", %d sockets opened", ws.Sockets)
+	}
+	return fmt.Sprintf("WebSocket (…/ws/webrtc/v1: register, connect, invite, answer, trickle; up to %d viewers per socket%s); first frame timed from the connect",
+		info.WSViewersPerSocket, sockets)
 }
 
 func writeJSON(path string, r report) error {
@@ -56,7 +76,8 @@ func writeJSON(path string, r report) error {
 
 // printTable writes the results as a Markdown table (docs/performance.md
 // quotes it as is).
-func printTable(w io.Writer, steps []stepResult) {
+// flow is the signaling flow, named in the caption of the phase table.
+func printTable(w io.Writer, steps []stepResult, flow string) {
 	fmt.Fprintln(w, "| viewers | first frame p50 / p95 / max (ms) | frames received / sent | packets lost | frame latency p50 / p99 / max (ms) | camgate CPU (cores) | viewers per core | camgate RSS (MB) | RSS per viewer (KB) | load client CPU (cores) | machine CPU (cores) |")
 	fmt.Fprintln(w, "|---:|---|---|---:|---|---:|---:|---:|---:|---:|---:|")
 	for _, r := range steps {
@@ -94,7 +115,11 @@ func printTable(w io.Writer, steps []stepResult) {
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", r.Viewers, cell(ph["answered"]), cell(ph["ice_connected"]),
 			cell(ph["dtls_connected"]), cell(ph["first_packet"]), cell(r.TTFF))
 	}
-	fmt.Fprintln(w, "\n(first frame by phase: p50 / p95 ms since the session request, for the viewers added at each step)")
+	request := "the session request (REST: POST …/Session)"
+	if flow == flowWS {
+		request = "the session request (WebSocket: connect on the socket)"
+	}
+	fmt.Fprintf(w, "\n(first frame by phase: p50 / p95 ms since %s, for the viewers added at each step)\n", request)
 	if slope, ok := rssSlope(steps); ok {
 		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps with viewers).\n", slope)
 	}

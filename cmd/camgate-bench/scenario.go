@@ -44,8 +44,10 @@ type stepResult struct {
 	// TTFF is request sent → first complete keyframe, for the viewers added
 	// at this step (while the earlier ones keep playing).
 	TTFF dist `json:"time_to_first_frame"`
-	// FirstFramePhases break TTFF down: each is request sent → the answer
-	// PATCHed (signaling), ICE connected, DTLS up, the first RTP packet.
+	// FirstFramePhases break TTFF down: each is request sent → the offer
+	// received, the answer sent (signaling done: PATCHed over REST, written
+	// on the socket over WebSocket), ICE connected, DTLS up, the first RTP
+	// packet.
 	FirstFramePhases map[string]dist `json:"first_frame_phases,omitempty"`
 	WindowSeconds    float64         `json:"window_seconds"`
 	// CameraFrames is what the camera sent in the window; CameraFPS its
@@ -113,17 +115,18 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 		if ctx.Err() != nil {
 			return results, ctx.Err()
 		}
-		var ttff, answered, iceUp, dtlsUp, firstPkt []time.Duration
+		var ttff, offered, answered, iceUp, dtlsUp, firstPkt []time.Duration
 		for _, v := range added {
 			ttff = append(ttff, v.timeToFirstFrame())
 			p := v.phaseTimes()
+			offered = append(offered, p.Offer)
 			answered = append(answered, p.Answered)
 			iceUp = append(iceUp, p.ICE)
 			dtlsUp = append(dtlsUp, p.Connected)
 			firstPkt = append(firstPkt, p.FirstPacket)
 		}
 		phases := map[string]dist{
-			"answered": summarize(answered), "ice_connected": summarize(iceUp),
+			"offer_received": summarize(offered), "answered": summarize(answered), "ice_connected": summarize(iceUp),
 			"dtls_connected": summarize(dtlsUp), "first_packet": summarize(firstPkt),
 		}
 		select {
@@ -173,6 +176,8 @@ func (s *scenario) ramp(ctx context.Context, n int) (added []*viewer, failed int
 				}
 				select {
 				case <-v.firstKey:
+				case <-v.lost:
+					errs[i] = v.failure()
 				case <-cctx.Done():
 					errs[i] = fmt.Errorf("no keyframe within %v (ICE %s)", s.connectTimeout, v.pc.ICEConnectionState())
 				}
@@ -360,6 +365,9 @@ func (s *scenario) closeAll() {
 	}
 	wg.Wait()
 	s.viewers = nil
+	if s.client.ws != nil {
+		s.client.ws.close()
+	}
 }
 
 func round(x float64, digits int) float64 {

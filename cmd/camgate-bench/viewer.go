@@ -19,9 +19,15 @@ type viewer struct {
 	id        int
 	sessionID string
 	pc        *webrtc.PeerConnection
-	posted    time.Time // the POST …/Session was sent
+	posted    time.Time // the session request (POST …/Session or connect) was sent
+	sock      *wsSocket // the WebSocket that signaled the session (--flow ws)
 
 	firstKey chan struct{} // closed at the first complete keyframe
+	// lost is closed when camgate says the session ended or failed (an
+	// error notification on the WebSocket); lostErr says why.
+	lost     chan struct{}
+	lostOnce sync.Once
+	lostErr  error
 	ttff     time.Duration // posted → first complete keyframe
 	// Phases of the first frame, each since posted (0: not reached).
 	phases phaseTimes
@@ -42,7 +48,8 @@ type viewer struct {
 
 // phaseTimes are the steps from the session request to the first frame.
 type phaseTimes struct {
-	Answered    time.Duration // the PATCH with the answer returned
+	Offer       time.Duration // the offer arrived (POST's answer, or the invite)
+	Answered    time.Duration // the answer sent: the PATCH returned, or the invite's result written
 	ICE         time.Duration // ICE connected
 	Connected   time.Duration // DTLS up (peer connection connected)
 	FirstPacket time.Duration // first RTP packet decrypted
@@ -73,7 +80,21 @@ type frameRec struct {
 }
 
 func newViewer(id int) *viewer {
-	return &viewer{id: id, firstKey: make(chan struct{})}
+	return &viewer{id: id, firstKey: make(chan struct{}), lost: make(chan struct{})}
+}
+
+// fail records that camgate ended the session; the first reason is kept.
+func (v *viewer) fail(err error) {
+	v.lostOnce.Do(func() {
+		v.lostErr = err
+		close(v.lost)
+	})
+}
+
+// failure is why the session was lost (after lost is closed).
+func (v *viewer) failure() error {
+	<-v.lost
+	return v.lostErr
 }
 
 // receive is the track's read loop; it ends when the peer connection closes.
