@@ -23,17 +23,23 @@ test-e2e: build
 
 # Speed, measured (docs/performance.md): the Go benchmarks of every package
 # that has some, then the load scenario: an RTSP camera at 2 Mbit/s, camgate
-# built and run as its own process, 1 to 200 WebRTC viewers. It prints the
-# table and writes bench/results/<date>-<host>.json. Needs ffmpeg for the
-# clip; BENCH_ARGS adds camgate-bench flags (e.g. --perf-step 100).
+# built and run as its own process, 1 to 200 WebRTC viewers signaled over
+# REST; then a shorter one with the viewers signaled over the WebSocket
+# (1 to 50 viewers, 5 s windows). Each prints its tables and writes
+# bench/results/<date>-<host>.json (the WebSocket one <date>-<host>-ws.json).
+# Needs ffmpeg for the clip; BENCH_ARGS adds camgate-bench flags to both
+# (e.g. --perf-step 100), BENCH_WS_ARGS comes after them in the WebSocket
+# run only (its steps and window; empty: the same ramp as the REST run).
 BENCH_CLIP := bench/clip.h264
 BENCH_ARGS ?=
+BENCH_WS_ARGS ?= --steps 1,10,50 --window 5s
 
 bench: build $(BENCH_CLIP)
 	$(GO) build -o bin/camgate-bench ./cmd/camgate-bench
 	@status=0; \
 	$(GO) test -run '^$$' -bench . -benchmem $$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -n1 dirname | sort -u) || status=$$?; \
 	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) || status=$$?; \
+	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) --flow ws $(BENCH_WS_ARGS) || status=$$?; \
 	exit $$status
 
 # 20 s of 1280x720 at 25 fps, 2 Mbit/s, an IDR every 4 s, one slice per frame.
