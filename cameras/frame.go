@@ -15,7 +15,8 @@ type Frame struct {
 	AU [][]byte
 	// Payloads are the RTP payloads of the frame (FU-A, STAP-A or single NAL
 	// unit packets) of at most MaxPayloadSize bytes. The last packet of a
-	// frame carries the RTP marker bit.
+	// frame carries the RTP marker bit. They are never modified once the
+	// frame is published: senders keep references to resend packets.
 	Payloads [][]byte
 	// Size is the sum of the payload sizes in bytes.
 	Size int

@@ -14,8 +14,8 @@ var ErrReaderClosed = errors.New("cameras: reader closed")
 type Item struct {
 	Frame *Frame
 	// CatchUp marks frames replayed from the GOP cache so a new viewer (or
-	// one that asked for a keyframe) can decode at once. A sender gives them
-	// compressed timestamps so that the viewer reaches the live edge quickly.
+	// one that asked for a keyframe) can decode at once. A sender sends them
+	// faster than real time so that the viewer reaches the live edge quickly.
 	CatchUp bool
 }
 
@@ -135,6 +135,13 @@ func (r *Reader) Next(ctx context.Context) (Item, error) {
 // RequestKeyframe replays the stream's cached GOP to this reader, for a viewer
 // whose decoder lost its reference (an RTCP PLI or FIR).
 func (r *Reader) RequestKeyframe() { r.stream.replay(r) }
+
+// Backlog is the number of items waiting in the queue and the queue's size.
+func (r *Reader) Backlog() (queued, capacity int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.count, len(r.ring)
+}
 
 // Dropped is the number of frames this reader lost because it was too slow.
 func (r *Reader) Dropped() uint64 { return r.dropped.Load() }

@@ -280,6 +280,7 @@ type xprotectClient struct {
 
 	mu        sync.Mutex
 	frames    []receivedFrame
+	seqs      []uint16 // RTP sequence numbers in order of arrival
 	firstKey  time.Time
 	frameCh   chan struct{}
 	commands  *webrtc.DataChannel
@@ -309,12 +310,18 @@ func (f receivedFrame) isKey() bool {
 	return false
 }
 
-func clientAPI(t *testing.T) *webrtc.API {
+// loopbackClientSettings keep a test viewer's ICE on IPv4 loopback.
+func loopbackClientSettings() webrtc.SettingEngine {
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	return se
+}
+
+func clientAPI(t *testing.T) *webrtc.API {
+	se := loopbackClientSettings()
 	m := &webrtc.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -324,6 +331,12 @@ func clientAPI(t *testing.T) *webrtc.API {
 
 // play runs the REST flow for the given session-create body.
 func (e *testEnv) play(body any) *xprotectClient {
+	e.t.Helper()
+	return e.playWith(clientAPI(e.t), body)
+}
+
+// playWith runs the REST flow with a client built on api.
+func (e *testEnv) playWith(api *webrtc.API, body any) *xprotectClient {
 	e.t.Helper()
 	c := &xprotectClient{t: e.t, env: e, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
 	c.posted = time.Now()
@@ -344,7 +357,7 @@ func (e *testEnv) play(body any) *xprotectClient {
 		e.t.Fatalf("offerSDP is not a JSON session description: %v", err)
 	}
 
-	pc, err := clientAPI(e.t).NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -445,6 +458,9 @@ func (c *xprotectClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 }
 
 func (c *xprotectClient) collect(depack *codecs.H264Packet, annexb *[]byte, pkt *rtp.Packet) {
+	c.mu.Lock()
+	c.seqs = append(c.seqs, pkt.SequenceNumber)
+	c.mu.Unlock()
 	b, err := depack.Unmarshal(pkt.Payload)
 	if err == nil {
 		*annexb = append(*annexb, b...)

@@ -86,6 +86,9 @@ type kindMetrics struct {
 	total               prometheus.Counter
 	framesOut, bytesOut prometheus.Counter
 	nackPackets         prometheus.Counter
+	resent              prometheus.Counter
+	resendExpired       prometheus.Counter
+	resendRefused       prometheus.Counter
 	pli, fir            prometheus.Counter
 	firstFrame          prometheus.Observer
 	signaling           prometheus.Observer
@@ -104,6 +107,11 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 		Help: "RTP payload bytes of the video frames sent to viewers (without RTP, SRTP, UDP and IP headers, and without retransmissions)."}, kind)
 	nacks := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_session_nack_packets_total",
 		Help: "RTP packets viewers reported lost and asked to be sent again (each sequence number of an RTCP NACK)."}, kind)
+	resent := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_session_retransmitted_packets_total",
+		Help: "RTP packets sent again in answer to a viewer's NACK."}, kind)
+	notResent := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_session_retransmissions_skipped_total",
+		Help: `Packets a viewer NACKed that were not sent again: "expired" (no longer among the last 1024 sent to it) or "budget" (the viewer asked for more than one resend per 4 packets sent).`},
+		[]string{"kind", "reason"})
 	keyReqs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_session_keyframe_requests_total",
 		Help: "Keyframe requests received from viewers (RTCP PLI or FIR), answered from the GOP cache at most once a second."},
 		[]string{"kind", "type"})
@@ -119,20 +127,23 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 	for k := range numSessionKinds {
 		name := k.String()
 		m.kinds[k] = &kindMetrics{
-			kind:        k,
-			parent:      m,
-			open:        open.WithLabelValues(name),
-			total:       total.WithLabelValues(name),
-			framesOut:   frames.WithLabelValues(name),
-			bytesOut:    bytes.WithLabelValues(name),
-			nackPackets: nacks.WithLabelValues(name),
-			pli:         keyReqs.WithLabelValues(name, "pli"),
-			fir:         keyReqs.WithLabelValues(name, "fir"),
-			firstFrame:  ttff.WithLabelValues(name),
-			signaling:   signaling.WithLabelValues(name),
+			kind:          k,
+			parent:        m,
+			open:          open.WithLabelValues(name),
+			total:         total.WithLabelValues(name),
+			framesOut:     frames.WithLabelValues(name),
+			bytesOut:      bytes.WithLabelValues(name),
+			nackPackets:   nacks.WithLabelValues(name),
+			resent:        resent.WithLabelValues(name),
+			resendExpired: notResent.WithLabelValues(name, "expired"),
+			resendRefused: notResent.WithLabelValues(name, "budget"),
+			pli:           keyReqs.WithLabelValues(name, "pli"),
+			fir:           keyReqs.WithLabelValues(name, "fir"),
+			firstFrame:    ttff.WithLabelValues(name),
+			signaling:     signaling.WithLabelValues(name),
 		}
 	}
-	m.reg.MustRegister(open, total, frames, bytes, nacks, keyReqs, ttff, signaling, m.ptz,
+	m.reg.MustRegister(open, total, frames, bytes, nacks, resent, notResent, keyReqs, ttff, signaling, m.ptz,
 		&gatewayCollector{g: g},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -182,6 +193,22 @@ func (k *kindMetrics) frameSent(size int) {
 	if k != nil {
 		k.framesOut.Inc()
 		k.bytesOut.Add(float64(size))
+	}
+}
+
+// retransmitted counts the outcome of one NACK.
+func (k *kindMetrics) retransmitted(c retransmitCounts) {
+	if k == nil {
+		return
+	}
+	if c.sent > 0 {
+		k.resent.Add(float64(c.sent))
+	}
+	if c.expired > 0 {
+		k.resendExpired.Add(float64(c.expired))
+	}
+	if c.refused > 0 {
+		k.resendRefused.Add(float64(c.refused))
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 // Playback sessions: a REST playbackTimeNode or the WebSocket PlaybackTime
 // parameters make a session play the camera's recordings instead of its
 // live stream. The session is the same as a live one; only its mediaSource
-// differs (playbackSource here, liveSource in livesender.go), and the
+// differs (playbackSource here, liveSource in livesource.go), and the
 // player's events go out on the commands data channel.
 
 // playbackParams are the checked playback parameters of a session request.

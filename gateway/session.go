@@ -54,6 +54,7 @@ type Session struct {
 	owner      *oauth.Principal // whose token the session runs on
 	expiry     *time.Timer      // closes the session grace after owner's token expires
 	sending    bool             // the source was started
+	media      *mediaSender     // its sender, once sending
 	candHook   func(string)
 
 	ctx        context.Context
@@ -367,6 +368,7 @@ func (s *Session) startMedia() {
 	src.start()
 	sender := newMediaSender(s.track)
 	sender.stats = s.metrics
+	s.media = sender
 	sender.onFirstSent = func() {
 		s.metrics.firstFrameSent(s.Created)
 		close(s.firstFrame)
@@ -381,9 +383,10 @@ func (s *Session) startMedia() {
 	}()
 }
 
-// drainRTCP reads the viewer's RTCP, which pion's interceptors need, and
-// answers keyframe requests from the stream's GOP cache: RTSP cameras cannot
-// be asked for an IDR.
+// drainRTCP reads the viewer's RTCP, which pion's interceptors need,
+// answers NACKs from the sender's history (retransmit.go) and keyframe
+// requests from the stream's GOP cache: RTSP cameras cannot be asked for an
+// IDR.
 func (s *Session) drainRTCP() {
 	defer s.wg.Done()
 	var lastReplay time.Time
@@ -394,7 +397,14 @@ func (s *Session) drainRTCP() {
 		}
 		for _, p := range pkts {
 			s.metrics.rtcpReceived(p)
-			switch p.(type) {
+			switch p := p.(type) {
+			case *rtcp.TransportLayerNack:
+				s.mu.Lock()
+				media := s.media
+				s.mu.Unlock()
+				if media != nil {
+					media.retransmit(p)
+				}
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				// Browsers repeat PLIs while they wait; one replay a
 				// second is enough.

@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/camgate/camgate/cameras"
+)
+
+// Catch-up: a new viewer (or one that sent a PLI) gets the stream's cached
+// GOP before the live frames, so it decodes at once instead of waiting up to
+// a GOP for the camera's next keyframe.
+const (
+	// catchUpStep is the least timestamp distance between frames replayed
+	// from the GOP cache: the browser shows them as a fast-forward to the
+	// live edge.
+	catchUpStep = time.Millisecond
+	// catchUpSpeed paces the replay: the keyframe goes at once (it sets the
+	// time to first frame), the rest of the GOP at this multiple of real
+	// time, about this multiple of the camera's bitrate. Sent in one burst,
+	// a 4 s GOP at 2 Mbit/s (about 850 packets) per joining viewer
+	// overflowed socket buffers and set off NACK storms under load; at 8×
+	// it takes half a second.
+	catchUpSpeed = 8
+)
+
+// liveSource plays the camera stream: a reader of its hub, attached when
+// the session starts so the GOP cache reaches the viewer first, and the
+// mapping of camera time to the viewer's clock.
+type liveSource struct {
+	hub      *cameras.Stream
+	queueLen int
+	reader   *cameras.Reader
+	clock    rtpClock
+	// origin is the session's reference time: RTP timestamps count from
+	// it, so the XProtect client's frame clock (origin + rtpTimestamp)
+	// shows the wall time of the frame.
+	origin time.Time
+
+	begun   bool
+	rebase  bool // the next live frame re-anchors the timestamp mapping
+	epoch   uint64
+	inBase  int64 // PTS (90 kHz) of the anchor frame
+	outBase int64 // RTP timestamp (ticks) of the anchor frame
+	lastOut int64
+
+	// The replay being paced: when its keyframe was sent and its PTS.
+	catchUpStart time.Time
+	catchUpPTS   int64
+	pace         *time.Timer // reused: waiting allocates nothing per frame
+}
+
+// newLiveSource returns the live source of a hub. The session guards
+// start, requestKeyframe and close with its mutex.
+func newLiveSource(hub *cameras.Stream, queueLen int, clock rtpClock, origin time.Time) *liveSource {
+	return &liveSource{hub: hub, queueLen: queueLen, clock: clock, origin: origin, rebase: true}
+}
+
+func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
+
+func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
+	it, err := l.reader.Next(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if it.CatchUp {
+		if err := l.paceCatchUp(ctx, it.Frame); err != nil {
+			return nil, 0, err
+		}
+	}
+	return it.Frame, uint32(l.timestamp(it)), nil
+}
+
+// paceCatchUp waits until a replayed frame is due: a replay starts with its
+// keyframe, which is due at once, and the frames after it follow at
+// catchUpSpeed times their camera spacing. It does not wait while the
+// reader's queue is three quarters full: live frames arriving behind a
+// long replay must not overflow it, which would drop them up to the next
+// keyframe.
+func (l *liveSource) paceCatchUp(ctx context.Context, f *cameras.Frame) error {
+	now := time.Now()
+	if f.Key {
+		l.catchUpStart, l.catchUpPTS = now, f.PTS
+		return nil
+	}
+	due := l.catchUpStart.Add(time.Duration((f.PTS - l.catchUpPTS) * int64(time.Second) / (90000 * catchUpSpeed)))
+	wait := due.Sub(now)
+	if wait <= 0 {
+		return nil
+	}
+	if queued, capacity := l.reader.Backlog(); queued*4 >= capacity*3 {
+		return nil
+	}
+	if l.pace == nil {
+		l.pace = time.NewTimer(wait)
+	} else {
+		l.pace.Reset(wait)
+	}
+	select {
+	case <-l.pace.C:
+		return nil
+	case <-ctx.Done():
+		l.pace.Stop()
+		return ctx.Err()
+	}
+}
+
+// requestKeyframe replays the GOP cache: RTSP cameras cannot be asked for
+// an IDR.
+func (l *liveSource) requestKeyframe() {
+	if l.reader != nil {
+		l.reader.RequestKeyframe()
+	}
+}
+
+func (l *liveSource) close() {
+	if l.reader != nil {
+		l.reader.Close()
+	}
+}
+
+// timestamp maps a frame to the viewer's RTP clock. Catch-up frames carry
+// the time they are sent (they are paced), at least a step apart; a live
+// frame after catch-up, after a camera reconnect (new epoch) or at the
+// start re-anchors on the wall clock since the session started; other live
+// frames follow the camera's PTS, so pacing and gaps are the camera's.
+func (l *liveSource) timestamp(it cameras.Item) int64 {
+	f := it.Frame
+	now := l.clock.fromDuration(time.Since(l.origin))
+	step := l.clock.fromDuration(catchUpStep)
+	var ts int64
+	switch {
+	case it.CatchUp:
+		ts = now
+		if l.begun {
+			ts = max(now, l.lastOut+step)
+		}
+		l.rebase = true
+	case l.rebase || !l.begun || f.Epoch != l.epoch:
+		ts = max(now, l.lastOut+step)
+		l.inBase, l.outBase, l.epoch = f.PTS, ts, f.Epoch
+		l.rebase = false
+	default:
+		ts = l.outBase + l.clock.fromPTS(f.PTS-l.inBase)
+		if ts <= l.lastOut {
+			// A camera whose clock went backwards: keep timestamps
+			// increasing, which decoders require.
+			ts = l.lastOut + 1
+			l.inBase, l.outBase = f.PTS, ts
+		}
+	}
+	l.begun = true
+	l.lastOut = ts
+	return ts
+}

@@ -1,0 +1,86 @@
+package gateway
+
+import "github.com/pion/rtcp"
+
+// camgate answers RTCP NACKs (RFC 4585 generic NACK) itself instead of with
+// pion's NACK responder interceptor. pion's copies every packet it sends
+// into a history of 1024 per viewer (about 1.5 MB of memory per viewer and
+// two allocations per packet) and resends whatever it is asked, as often as
+// it is asked: under overload the viewers NACKed 18 times what was sent
+// and the resends deepened the overload. camgate's frames are never
+// modified once packetized, so its history holds references to their
+// payloads (32 KB per viewer, nothing per packet), and a budget caps the
+// resends.
+const (
+	// historyPackets is how many of the last packets sent to a viewer can
+	// be sent again: a 4 s GOP at 2 Mbit/s replayed to a joining viewer is
+	// about 850. A power of two.
+	historyPackets = 1024
+	// resendShare and resendBurst are the retransmission budget: at most
+	// one resend per resendShare packets sent, and at most resendBurst
+	// saved up. Real loss costs a few percent; a viewer asking for more is
+	// overloaded, and more traffic would not help it.
+	resendShare = 4
+	resendBurst = 256
+)
+
+// sentPacket is what is needed to send a packet again: the viewer's
+// sequence number and timestamp, and the payload, shared with the frame.
+type sentPacket struct {
+	payload   []byte
+	timestamp uint32
+	seq       uint16
+	marker    bool
+}
+
+// sendHistory is one viewer's recent packets and its retransmission
+// budget. Its owner (mediaSender) serialises access.
+type sendHistory struct {
+	ring [historyPackets]sentPacket
+	// credit is the budget in 1/resendShare packets: each packet sent
+	// adds one, each resend costs resendShare.
+	credit int
+}
+
+// record remembers a packet just sent.
+func (h *sendHistory) record(seq uint16, timestamp uint32, marker bool, payload []byte) {
+	h.ring[seq%historyPackets] = sentPacket{payload: payload, timestamp: timestamp, seq: seq, marker: marker}
+	if h.credit < resendBurst*resendShare {
+		h.credit++
+	}
+}
+
+// retransmitCounts are the outcome of one NACK.
+type retransmitCounts struct {
+	sent    int // packets sent again
+	expired int // no longer in the history (or never sent)
+	refused int // over the budget
+}
+
+// resend calls send for each packet of the NACK that is still in the
+// history, while the budget lasts.
+func (h *sendHistory) resend(nack *rtcp.TransportLayerNack, send func(*sentPacket)) retransmitCounts {
+	var c retransmitCounts
+	for _, pair := range nack.Nacks {
+		// The pair names PacketID and, in the bitmask, up to 16 after it.
+		lost := uint32(pair.LostPackets)<<1 | 1
+		for i := uint16(0); lost != 0; i, lost = i+1, lost>>1 {
+			if lost&1 == 0 {
+				continue
+			}
+			seq := pair.PacketID + i
+			p := &h.ring[seq%historyPackets]
+			switch {
+			case p.payload == nil || p.seq != seq:
+				c.expired++
+			case h.credit < resendShare:
+				c.refused++
+			default:
+				h.credit -= resendShare
+				send(p)
+				c.sent++
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,103 @@
+package gateway
+
+import (
+	"testing"
+
+	"github.com/pion/rtcp"
+)
+
+// nackOf builds a NACK naming the given sequence numbers (each pair covers
+// a number and the 16 after it).
+func nackOf(seqs ...uint16) *rtcp.TransportLayerNack {
+	return &rtcp.TransportLayerNack{Nacks: rtcp.NackPairsFromSequenceNumbers(seqs)}
+}
+
+func resentSeqs(h *sendHistory, n *rtcp.TransportLayerNack) ([]uint16, retransmitCounts) {
+	var got []uint16
+	c := h.resend(n, func(p *sentPacket) { got = append(got, p.seq) })
+	return got, c
+}
+
+func TestSendHistoryResendsWhatItHolds(t *testing.T) {
+	var h sendHistory
+	payloads := map[uint16][]byte{}
+	for seq := uint16(65000); seq != 100; seq++ { // wraps around 65535
+		p := []byte{byte(seq), byte(seq >> 8)}
+		payloads[seq] = p
+		h.record(seq, uint32(seq)*40, seq%5 == 0, p)
+	}
+	var sent []*sentPacket
+	c := h.resend(nackOf(65530, 65533, 65535, 0, 3, 18), func(p *sentPacket) {
+		cp := *p
+		sent = append(sent, &cp)
+	})
+	if c.sent != 6 || c.expired != 0 || c.refused != 0 {
+		t.Fatalf("counts = %+v, want 6 sent", c)
+	}
+	want := []uint16{65530, 65533, 65535, 0, 3, 18}
+	for i, p := range sent {
+		if p.seq != want[i] {
+			t.Fatalf("resent #%d is %d, want %d (all: %v)", i, p.seq, want[i], want)
+		}
+		if &p.payload[0] != &payloads[p.seq][0] {
+			t.Fatalf("resent %d with a copy of its payload, want the frame's own", p.seq)
+		}
+		if p.timestamp != uint32(p.seq)*40 || p.marker != (p.seq%5 == 0) {
+			t.Fatalf("resent %d with timestamp %d marker %v", p.seq, p.timestamp, p.marker)
+		}
+	}
+}
+
+func TestSendHistoryForgetsOldAndUnsentPackets(t *testing.T) {
+	var h sendHistory
+	for seq := range uint16(3000) {
+		h.record(seq, 0, false, []byte{1})
+	}
+	got, c := resentSeqs(&h, nackOf(100, 1975, 1976, 2999, 3000, 4000))
+	// 1976..2999 are the last 1024; 1975 and older were overwritten; 3000
+	// and later were never sent.
+	if len(got) != 2 || got[0] != 1976 || got[1] != 2999 || c.expired != 4 {
+		t.Fatalf("resent %v (counts %+v), want [1976 2999] and 4 expired", got, c)
+	}
+}
+
+func TestSendHistoryBudget(t *testing.T) {
+	var h sendHistory
+	// 40 packets sent earn 10 resends.
+	for seq := range uint16(40) {
+		h.record(seq, 0, false, []byte{1})
+	}
+	var all []uint16
+	for seq := range uint16(40) {
+		all = append(all, seq)
+	}
+	got, c := resentSeqs(&h, nackOf(all...))
+	if len(got) != 40/resendShare || c.refused != 40-40/resendShare {
+		t.Fatalf("resent %d, refused %d of 40 asked after 40 sent; want %d and %d", len(got), c.refused, 40/resendShare, 40-40/resendShare)
+	}
+	// Saving up stops at resendBurst.
+	for seq := uint16(40); seq < 40+10*resendBurst*resendShare/4; seq++ {
+		h.record(seq, 0, false, []byte{1})
+	}
+	if h.credit != resendBurst*resendShare {
+		t.Fatalf("credit = %d after a long quiet run, want the cap %d", h.credit, resendBurst*resendShare)
+	}
+}
+
+// A NACK with a bitmask of every bit names 17 packets.
+func TestSendHistoryReadsTheBitmask(t *testing.T) {
+	var h sendHistory
+	for seq := range uint16(200) {
+		h.record(seq, 0, false, []byte{1})
+	}
+	got, _ := resentSeqs(&h, &rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 100, LostPackets: 0xffff}, {PacketID: 150, LostPackets: 0x8001}}})
+	want := []uint16{100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 150, 151, 166}
+	if len(got) != len(want) {
+		t.Fatalf("resent %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("resent %v, want %v", got, want)
+		}
+	}
+}
