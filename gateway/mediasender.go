@@ -94,7 +94,7 @@ func (s *mediaSender) write(f *cameras.Frame, ts uint32) {
 		s.pkt.Marker = i == last
 		s.pkt.Payload = p
 		s.pkt.SequenceNumber++
-		s.history.record(s.pkt.SequenceNumber, ts, s.pkt.Marker, p)
+		s.history.record(s.pkt.SequenceNumber, ts, f, i)
 		// A write error means the peer connection is closing; the session
 		// notices through its state callbacks.
 		_ = s.track.WriteRTP(&s.pkt)
@@ -116,8 +116,8 @@ func (s *mediaSender) retransmit(nack *rtcp.TransportLayerNack) {
 	c := s.history.resend(nack, func(p *sentPacket) {
 		s.resendPk.SequenceNumber = p.seq
 		s.resendPk.Timestamp = p.timestamp
-		s.resendPk.Marker = p.marker
-		s.resendPk.Payload = p.payload
+		s.resendPk.Marker = p.marker()
+		s.resendPk.Payload = p.payload()
 		_ = s.track.WriteRTP(&s.resendPk)
 	})
 	s.resendPk.Payload = nil

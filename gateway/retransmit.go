@@ -1,6 +1,12 @@
 package gateway
 
-import "github.com/pion/rtcp"
+import (
+	"math"
+
+	"github.com/pion/rtcp"
+
+	"github.com/camgate/camgate/cameras"
+)
 
 // camgate answers RTCP NACKs (RFC 4585 generic NACK) itself instead of with
 // pion's NACK responder interceptor. pion's copies every packet it sends
@@ -9,7 +15,7 @@ import "github.com/pion/rtcp"
 // it is asked: under overload the viewers NACKed 18 times what was sent
 // and the resends deepened the overload. camgate's frames are never
 // modified once packetized, so its history holds references to their
-// payloads (32 KB per viewer, nothing per packet), and a budget caps the
+// payloads (16 KB per viewer, nothing per packet), and a budget caps the
 // resends.
 const (
 	// historyPackets is how many of the last packets sent to a viewer can
@@ -25,13 +31,19 @@ const (
 )
 
 // sentPacket is what is needed to send a packet again: the viewer's
-// sequence number and timestamp, and the payload, shared with the frame.
+// sequence number and timestamp, and which payload of which frame it
+// carried (16 bytes: the frame is shared by every viewer).
 type sentPacket struct {
-	payload   []byte
+	frame     *cameras.Frame
 	timestamp uint32
 	seq       uint16
-	marker    bool
+	index     uint16 // into frame.Payloads
 }
+
+func (p *sentPacket) payload() []byte { return p.frame.Payloads[p.index] }
+
+// marker reports the frame's last packet, which carries the RTP marker.
+func (p *sentPacket) marker() bool { return int(p.index) == len(p.frame.Payloads)-1 }
 
 // sendHistory is one viewer's recent packets and its retransmission
 // budget. Its owner (mediaSender) serialises access.
@@ -42,9 +54,16 @@ type sendHistory struct {
 	credit int
 }
 
-// record remembers a packet just sent.
-func (h *sendHistory) record(seq uint16, timestamp uint32, marker bool, payload []byte) {
-	h.ring[seq%historyPackets] = sentPacket{payload: payload, timestamp: timestamp, seq: seq, marker: marker}
+// record remembers a packet just sent: payload index of f.
+func (h *sendHistory) record(seq uint16, timestamp uint32, f *cameras.Frame, index int) {
+	e := &h.ring[seq%historyPackets]
+	if index > math.MaxUint16 {
+		// A frame of over 77 MB: not resendable, and the slot must not
+		// answer for it with an older packet.
+		*e = sentPacket{}
+	} else {
+		*e = sentPacket{frame: f, timestamp: timestamp, seq: seq, index: uint16(index)}
+	}
 	if h.credit < resendBurst*resendShare {
 		h.credit++
 	}
@@ -71,7 +90,7 @@ func (h *sendHistory) resend(nack *rtcp.TransportLayerNack, send func(*sentPacke
 			seq := pair.PacketID + i
 			p := &h.ring[seq%historyPackets]
 			switch {
-			case p.payload == nil || p.seq != seq:
+			case p.frame == nil || p.seq != seq:
 				c.expired++
 			case h.credit < resendShare:
 				c.refused++
