@@ -123,13 +123,22 @@ func printTable(w io.Writer, steps []stepResult, flow string) {
 	if slope, ok := rssSlope(steps); ok {
 		fmt.Fprintf(w, "\ncamgate RSS grows by %.0f KB per viewer (least-squares slope over the steps with viewers).\n", slope)
 	}
+	heap, okHeap := slopePerViewer(steps, func(r stepResult) (float64, bool) {
+		return float64(deref(r.CamgateHeapInuseKB)), r.CamgateHeapInuseKB != nil
+	})
+	goroutines, okG := slopePerViewer(steps, func(r stepResult) (float64, bool) {
+		return float64(deref(r.CamgateGoroutines)), r.CamgateGoroutines != nil
+	})
+	if okHeap && okG {
+		fmt.Fprintf(w, "Of that, camgate's Go heap in use grows by %.0f KB and its goroutines by %.1f per viewer (/metrics; each goroutine's stack is at least 8 KB outside the heap).\n", heap, goroutines)
+	}
 	var notes []string
 	for _, r := range steps {
 		if r.CamgateDropped != nil && *r.CamgateDropped > 0 {
 			notes = append(notes, fmt.Sprintf("%d viewers: camgate dropped %d frames at full viewer queues", r.Viewers, *r.CamgateDropped))
 		}
 		if r.CamgateNACKPackets != nil && *r.CamgateNACKPackets > 0 {
-			notes = append(notes, fmt.Sprintf("%d viewers: the viewers NACKed %d packets", r.Viewers, *r.CamgateNACKPackets))
+			notes = append(notes, fmt.Sprintf("%d viewers: the viewers NACKed %d packets, camgate sent %d again", r.Viewers, *r.CamgateNACKPackets, deref(r.CamgateRetransmitted)))
 		}
 		if r.UDPRcvbufErrors > 0 {
 			notes = append(notes, fmt.Sprintf("%d viewers: the kernel dropped %d datagrams at full receive buffers (machine-wide)", r.Viewers, r.UDPRcvbufErrors))
@@ -142,6 +151,14 @@ func printTable(w io.Writer, steps []stepResult, flow string) {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Notes: "+strings.Join(notes, "; ")+".")
 	}
+}
+
+// deref is a figure from camgate's /metrics, 0 when it has none.
+func deref(v *int64) int64 {
+	if v == nil {
+		return 0
+	}
+	return *v
 }
 
 // expectedFPS is the camera rate seen with nobody watching (row 0).
@@ -157,12 +174,19 @@ func expectedFPS(steps []stepResult) float64 {
 // rssSlope fits camgate's RSS (KB) to the viewer count by least squares,
 // over the steps with viewers (see stepResult.RSSPerViewerKB).
 func rssSlope(steps []stepResult) (float64, bool) {
+	return slopePerViewer(steps, func(r stepResult) (float64, bool) { return float64(r.CamgateRSSKB), true })
+}
+
+// slopePerViewer fits a figure of each step to its viewer count by least
+// squares, over the steps with viewers that have the figure.
+func slopePerViewer(steps []stepResult, figure func(stepResult) (float64, bool)) (float64, bool) {
 	var n, sx, sy, sxx, sxy float64
 	for _, r := range steps {
-		if r.Viewers == 0 {
+		y, ok := figure(r)
+		if r.Viewers == 0 || !ok {
 			continue
 		}
-		x, y := float64(r.Viewers), float64(r.CamgateRSSKB)
+		x := float64(r.Viewers)
 		n++
 		sx += x
 		sy += y

@@ -85,6 +85,13 @@ type stepResult struct {
 	CamgateDropped      *int64 `json:"camgate_dropped_frames,omitempty"`
 	CamgateNACKPackets  *int64 `json:"camgate_nack_packets,omitempty"`
 	CamgateKeyframeReqs *int64 `json:"camgate_keyframe_requests,omitempty"`
+	// CamgateRetransmitted counts the packets camgate sent again for those
+	// NACKs (0 before camgate answered NACKs itself).
+	CamgateRetransmitted *int64 `json:"camgate_retransmitted_packets,omitempty"`
+	// CamgateGoroutines and CamgateHeapInuseKB are camgate's runtime at the
+	// end of the window: what the viewers' memory is made of.
+	CamgateGoroutines  *int64 `json:"camgate_goroutines,omitempty"`
+	CamgateHeapInuseKB *int64 `json:"camgate_heap_inuse_kb,omitempty"`
 	// BenchCores is the CPU of this process (the viewers and the camera):
 	// near the machine's core count it is the bottleneck, not camgate.
 	BenchCores float64 `json:"bench_cores_used"`
@@ -273,6 +280,13 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 		r.CamgateDropped = delta("camgate_session_dropped_frames_total")
 		r.CamgateNACKPackets = delta("camgate_session_nack_packets_total")
 		r.CamgateKeyframeReqs = delta("camgate_session_keyframe_requests_total")
+		r.CamgateRetransmitted = delta("camgate_session_retransmitted_packets_total")
+		at := func(name string, scale float64) *int64 {
+			v := int64(m1[name] / scale)
+			return &v
+		}
+		r.CamgateGoroutines = at("go_goroutines", 1)
+		r.CamgateHeapInuseKB = at("go_memstats_heap_inuse_bytes", 1024)
 	}
 	for i := range s.viewers {
 		exp := seq1[i].expected - seq0[i].expected
