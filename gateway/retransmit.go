@@ -48,7 +48,10 @@ func (p *sentPacket) marker() bool { return int(p.index) == len(p.frame.Payloads
 // sendHistory is one viewer's recent packets and its retransmission
 // budget. Its owner (mediaSender) serialises access.
 type sendHistory struct {
-	ring [historyPackets]sentPacket
+	// ring is allocated with the first packet, on its own: exactly 16 KB,
+	// a size class of Go's allocator (inside mediaSender it rounded the
+	// sender up to 24 KB).
+	ring *[historyPackets]sentPacket
 	// credit is the budget in 1/resendShare packets: each packet sent
 	// adds one, each resend costs resendShare.
 	credit int
@@ -56,6 +59,9 @@ type sendHistory struct {
 
 // record remembers a packet just sent: payload index of f.
 func (h *sendHistory) record(seq uint16, timestamp uint32, f *cameras.Frame, index int) {
+	if h.ring == nil {
+		h.ring = new([historyPackets]sentPacket)
+	}
 	e := &h.ring[seq%historyPackets]
 	if index > math.MaxUint16 {
 		// A frame of over 77 MB: not resendable, and the slot must not
@@ -88,9 +94,12 @@ func (h *sendHistory) resend(nack *rtcp.TransportLayerNack, send func(*sentPacke
 				continue
 			}
 			seq := pair.PacketID + i
-			p := &h.ring[seq%historyPackets]
+			var p *sentPacket
+			if h.ring != nil {
+				p = &h.ring[seq%historyPackets]
+			}
 			switch {
-			case p.frame == nil || p.seq != seq:
+			case p == nil || p.frame == nil || p.seq != seq:
 				c.expired++
 			case h.credit < resendShare:
 				c.refused++

@@ -120,3 +120,13 @@ func TestSendHistoryReadsTheBitmask(t *testing.T) {
 		}
 	}
 }
+
+// A NACK before anything was sent (a confused or hostile viewer) finds
+// nothing and breaks nothing.
+func TestSendHistoryEmpty(t *testing.T) {
+	var h sendHistory
+	got, c := resentSeqs(&h, nackOf(0, 1, 500))
+	if len(got) != 0 || c.expired != 3 {
+		t.Fatalf("resent %v (counts %+v) from an empty history", got, c)
+	}
+}

@@ -126,11 +126,14 @@ func printTable(w io.Writer, steps []stepResult, flow string) {
 	heap, okHeap := slopePerViewer(steps, func(r stepResult) (float64, bool) {
 		return float64(deref(r.CamgateHeapInuseKB)), r.CamgateHeapInuseKB != nil
 	})
+	stacks, okS := slopePerViewer(steps, func(r stepResult) (float64, bool) {
+		return float64(deref(r.CamgateStackInuseKB)), r.CamgateStackInuseKB != nil
+	})
 	goroutines, okG := slopePerViewer(steps, func(r stepResult) (float64, bool) {
 		return float64(deref(r.CamgateGoroutines)), r.CamgateGoroutines != nil
 	})
-	if okHeap && okG {
-		fmt.Fprintf(w, "Of that, camgate's Go heap in use grows by %.0f KB and its goroutines by %.1f per viewer (/metrics; each goroutine's stack is at least 8 KB outside the heap).\n", heap, goroutines)
+	if okHeap && okS && okG {
+		fmt.Fprintf(w, "Of that, per viewer: %.0f KB of Go heap in use, and %.1f goroutines with %.0f KB of stacks (camgate's /metrics).\n", heap, goroutines, stacks)
 	}
 	var notes []string
 	for _, r := range steps {

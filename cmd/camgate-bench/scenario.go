@@ -88,10 +88,12 @@ type stepResult struct {
 	// CamgateRetransmitted counts the packets camgate sent again for those
 	// NACKs (0 before camgate answered NACKs itself).
 	CamgateRetransmitted *int64 `json:"camgate_retransmitted_packets,omitempty"`
-	// CamgateGoroutines and CamgateHeapInuseKB are camgate's runtime at the
-	// end of the window: what the viewers' memory is made of.
-	CamgateGoroutines  *int64 `json:"camgate_goroutines,omitempty"`
-	CamgateHeapInuseKB *int64 `json:"camgate_heap_inuse_kb,omitempty"`
+	// CamgateGoroutines, CamgateHeapInuseKB and CamgateStackInuseKB are
+	// camgate's runtime at the end of the window: what the viewers' memory
+	// is made of.
+	CamgateGoroutines   *int64 `json:"camgate_goroutines,omitempty"`
+	CamgateHeapInuseKB  *int64 `json:"camgate_heap_inuse_kb,omitempty"`
+	CamgateStackInuseKB *int64 `json:"camgate_stack_inuse_kb,omitempty"`
 	// BenchCores is the CPU of this process (the viewers and the camera):
 	// near the machine's core count it is the bottleneck, not camgate.
 	BenchCores float64 `json:"bench_cores_used"`
@@ -287,6 +289,7 @@ func (s *scenario) measure(ctx context.Context, added, failed int, ttff []time.D
 		}
 		r.CamgateGoroutines = at("go_goroutines", 1)
 		r.CamgateHeapInuseKB = at("go_memstats_heap_inuse_bytes", 1024)
+		r.CamgateStackInuseKB = at("go_memstats_stack_inuse_bytes", 1024)
 	}
 	for i := range s.viewers {
 		exp := seq1[i].expected - seq0[i].expected

@@ -63,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitSettings
 	}
 	log := newLogger(stderr, settings.Logging.Level)
+	tuneGC()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
