@@ -58,18 +58,26 @@ type WebRTC struct {
 	// Default: 0 (off).
 	TcpPort int
 	// PublicIPs are the addresses to advertise in place of the host
-	// addresses when camgate sits behind a 1:1 NAT. Default: none.
+	// addresses when camgate sits behind a 1:1 NAT; each family maps on
+	// its own (IPv6 entries need IPv6). Default: none.
 	PublicIPs []string
 	// Interfaces keeps host candidates to these network interface names
 	// (for example "eth0"). Default: none, which means every interface.
 	Interfaces []string
-	// IPs keeps host candidates to these addresses or CIDR ranges (for
-	// example "192.168.1.0/24"). Default: none, which means every address.
+	// IPs keeps host candidates to these addresses or CIDR ranges, of
+	// either family (for example "192.168.1.0/24", "2001:db8:1::/64"; IPv6
+	// entries need IPv6). Default: none, which means every address.
 	IPs []string
-	// IncludeLoopback adds loopback addresses (127.0.0.1) to the candidates
-	// so that a browser on the same machine can connect over loopback.
-	// Default: true.
+	// IncludeLoopback adds loopback addresses (127.0.0.1, and ::1 with
+	// IPv6) to the candidates so that a browser on the same machine can
+	// connect over loopback. Default: true.
 	IncludeLoopback bool
+	// IPv6 also offers the host's IPv6 addresses as candidates (UDP, and
+	// TCP when TcpPort is set) and substitutes an IPv6 signaling address
+	// for a browser's mDNS candidate, so that dual-stack and IPv6-only
+	// clients connect. Link-local addresses (fe80::/10) are never offered.
+	// A host without a usable IPv6 address stays IPv4 only. Default: true.
+	IPv6 bool
 	// MDNS decides what camgate does with browsers' mDNS ".local" host
 	// candidates: "query" resolves them on the local network, "disabled"
 	// ignores them (peer-reflexive candidates still connect).
@@ -175,6 +183,7 @@ func Defaults() Settings {
 		WebRTC: WebRTC{
 			UdpPort:           8189,
 			IncludeLoopback:   true,
+			IPv6:              true,
 			MDNS:              "query",
 			GatherTimeout:     Duration(2 * time.Second),
 			AnswerTimeout:     Duration(30 * time.Second),

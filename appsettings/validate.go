@@ -74,6 +74,7 @@ func (v *validator) webRTC(w *WebRTC) {
 			v.fail(indexPath("WebRTC.IPs", i), "must be an IP address or a CIDR range (got "+quote(ip)+")")
 		}
 	}
+	v.webRTCAddresses(w)
 	v.oneOf("WebRTC.MDNS", &w.MDNS, "query", "disabled")
 	if d := time.Duration(w.GatherTimeout); d <= 0 || d > 30*time.Second {
 		v.fail("WebRTC.GatherTimeout", "must be more than 0s and at most 30s (got "+d.String()+")")

@@ -1,11 +1,13 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -35,6 +37,10 @@ type mediaAPI struct {
 	tcpLn  net.Listener
 	udpMux *ice.MultiUDPMuxDefault
 	tcpMux ice.TCPMux
+	// networks are the ICE networks sessions gather candidates on: UDP4;
+	// UDP6 when WebRTC.IPv6 is on and an IPv6 address was bound; TCP of
+	// the same families when WebRTC.TcpPort is set.
+	networks []webrtc.NetworkType
 }
 
 func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
@@ -49,35 +55,55 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 
 	se := webrtc.SettingEngine{}
 	se.LoggerFactory = pionLogger{log: log.With("component", "pion")}
-	ifaceFilter, ipFilter := candidateFilters(cfg)
+	ifaceFilter := interfaceFilter(cfg)
+	keepAddr := addressFilter(cfg)
 	ma := &mediaAPI{}
 	// One socket per local address on the same port (not one wildcard
 	// socket): replies then leave from the address the browser sent to,
 	// which matters on hosts with several interfaces.
-	muxOpts := []ice.UDPMuxFromPortOption{
-		ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
-		ice.UDPMuxFromPortWithLogger(se.LoggerFactory.NewLogger("udpmux")),
+	host, err := hostAddresses()
+	if err != nil {
+		return nil, fmt.Errorf("WebRTC: list the host's addresses: %w", err)
 	}
-	if cfg.IncludeLoopback {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithLoopback())
-	}
-	if ifaceFilter != nil {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithInterfaceFilter(ifaceFilter))
-		se.SetInterfaceFilter(ifaceFilter)
-	}
-	if ipFilter != nil {
-		muxOpts = append(muxOpts, ice.UDPMuxFromPortWithIPFilter(ipFilter))
-		se.SetIPFilter(ipFilter)
-	}
-	udpMux, err := ice.NewMultiUDPMuxFromPort(cfg.UdpPort, muxOpts...)
+	conns, err := listenMedia(cfg.UdpPort, mediaAddresses(cfg, host), log)
 	if err != nil {
 		return nil, fmt.Errorf("WebRTC.UdpPort %d: %w", cfg.UdpPort, err)
 	}
-	ma.udpMux = udpMux
-	se.SetICEUDPMux(udpMux)
-	networks := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	muxes := make([]ice.UDPMux, 0, len(conns))
+	ipv6 := false
+	for _, c := range conns {
+		muxes = append(muxes, ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: se.LoggerFactory.NewLogger("udpmux"), UDPConn: c}))
+		if a := c.LocalAddr().(*net.UDPAddr); a.IP.To4() == nil {
+			ipv6 = true
+		}
+	}
+	ma.udpMux = ice.NewMultiUDPMuxDefault(muxes...)
+	se.SetICEUDPMux(ma.udpMux)
+	logMediaAddresses(log, cfg, ma.udpMux.GetListenAddresses(), ipv6)
+	if ifaceFilter != nil {
+		se.SetInterfaceFilter(ifaceFilter)
+	}
+	// The same rule for TCP and server-reflexive candidates, and for the
+	// interfaces pion's mDNS queries go out on.
+	se.SetIPFilter(func(ip net.IP) bool {
+		a, ok := netip.AddrFromSlice(ip)
+		return ok && keepAddr(a)
+	})
+	ma.networks = []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
+	if ipv6 {
+		// Only with an IPv6 address to offer: pion turns mDNS off for
+		// both families when it cannot open the IPv6 mDNS socket, as on a
+		// host whose IPv6 is disabled (Docker's default).
+		ma.networks = append(ma.networks, webrtc.NetworkTypeUDP6)
+	}
 	if cfg.TcpPort != 0 {
-		ln, err := net.Listen("tcp4", fmt.Sprintf(":%d", cfg.TcpPort))
+		// "tcp" is one dual-stack socket: IPv4 clients arrive on it as
+		// IPv4 addresses, which pion's TCP mux keys as IPv4.
+		network := "tcp4"
+		if ipv6 {
+			network = "tcp"
+		}
+		ln, err := net.Listen(network, fmt.Sprintf(":%d", cfg.TcpPort))
 		if err != nil {
 			ma.Close()
 			return nil, fmt.Errorf("WebRTC.TcpPort %d: %w", cfg.TcpPort, err)
@@ -85,9 +111,12 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 		ma.tcpLn = ln
 		ma.tcpMux = webrtc.NewICETCPMux(se.LoggerFactory.NewLogger("tcpmux"), ln, 8)
 		se.SetICETCPMux(ma.tcpMux)
-		networks = append(networks, webrtc.NetworkTypeTCP4)
+		ma.networks = append(ma.networks, webrtc.NetworkTypeTCP4)
+		if ipv6 {
+			ma.networks = append(ma.networks, webrtc.NetworkTypeTCP6)
+		}
 	}
-	se.SetNetworkTypes(networks)
+	se.SetNetworkTypes(ma.networks)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
@@ -137,35 +166,168 @@ func (m *mediaAPI) UDPPort() int {
 	return 0
 }
 
-// candidateFilters turns the Interfaces and IPs settings into pion filters;
-// nil means no filter.
-func candidateFilters(cfg appsettings.WebRTC) (func(string) bool, func(net.IP) bool) {
-	var ifaceFilter func(string) bool
-	var ipFilter func(net.IP) bool
-	if len(cfg.Interfaces) > 0 {
-		allowed := map[string]bool{}
-		for _, name := range cfg.Interfaces {
-			allowed[name] = true
-		}
-		ifaceFilter = func(name string) bool { return allowed[name] }
+// interfaceFilter turns the Interfaces setting into a pion filter; nil
+// means every interface.
+func interfaceFilter(cfg appsettings.WebRTC) func(string) bool {
+	if len(cfg.Interfaces) == 0 {
+		return nil
 	}
-	if len(cfg.IPs) > 0 {
-		prefixes := parsePrefixes(cfg.IPs)
-		ipFilter = func(ip net.IP) bool {
-			addr, ok := netip.AddrFromSlice(ip)
-			if !ok {
-				return false
-			}
-			addr = addr.Unmap()
-			for _, p := range prefixes {
-				if p.Contains(addr) {
-					return true
-				}
-			}
+	allowed := map[string]bool{}
+	for _, name := range cfg.Interfaces {
+		allowed[name] = true
+	}
+	return func(name string) bool { return allowed[name] }
+}
+
+// addressFilter is the rule for a host address camgate may offer as a
+// candidate, of either family: within the IPs setting when it lists any;
+// IPv6 only with the IPv6 setting, and never a link-local address
+// (fe80::/10: it needs a zone, browsers do not offer or use it, and pion
+// never signals it), a deprecated site-local one (fec0::/10) or an
+// IPv4-compatible one (::a.b.c.d), as RFC 8445 section 5.1.1.1 asks.
+// Loopback is decided by IncludeLoopback, elsewhere.
+func addressFilter(cfg appsettings.WebRTC) func(netip.Addr) bool {
+	prefixes := parsePrefixes(cfg.IPs)
+	return func(a netip.Addr) bool {
+		a = a.Unmap()
+		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
 			return false
 		}
+		if a.Is6() && (!cfg.IPv6 || !offerableIPv6(a)) {
+			return false
+		}
+		if len(prefixes) == 0 {
+			return true
+		}
+		a = a.WithZone("")
+		for _, p := range prefixes {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
 	}
-	return ifaceFilter, ipFilter
+}
+
+var (
+	linkLocal6      = netip.MustParsePrefix("fe80::/10")
+	siteLocal6      = netip.MustParsePrefix("fec0::/10")
+	ipv4Compatible6 = netip.MustParsePrefix("::/96")
+)
+
+// offerableIPv6 reports whether an IPv6 address may be a candidate.
+func offerableIPv6(a netip.Addr) bool {
+	a = a.WithZone("")
+	if a.IsLoopback() {
+		return true // ::1, although it lies in ::/96
+	}
+	return !linkLocal6.Contains(a) && !siteLocal6.Contains(a) && !ipv4Compatible6.Contains(a)
+}
+
+// hostAddr is one address of one of the host's interfaces.
+type hostAddr struct {
+	iface    string
+	loopback bool // the interface is a loopback interface
+	addr     netip.Addr
+}
+
+// hostAddresses lists the addresses of the host's interfaces that are up.
+func hostAddresses() ([]hostAddr, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	var out []hostAddr
+	for _, ifc := range ifaces {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			var ip net.IP
+			switch a := a.(type) {
+			case *net.IPNet:
+				ip = a.IP
+			case *net.IPAddr:
+				ip = a.IP
+			}
+			addr, ok := netip.AddrFromSlice(ip)
+			if !ok {
+				continue
+			}
+			out = append(out, hostAddr{iface: ifc.Name, loopback: ifc.Flags&net.FlagLoopback != 0, addr: addr.Unmap()})
+		}
+	}
+	return out, nil
+}
+
+// mediaAddresses picks the host addresses the media sockets are bound to:
+// those the Interfaces, IPs, IPv6 and IncludeLoopback settings keep.
+// pion's own choice (ice.NewMultiUDPMuxFromPort) is not used: it binds
+// link-local addresses it then never offers, leaves out ::1, and fails as a
+// whole when one address cannot be bound.
+func mediaAddresses(cfg appsettings.WebRTC, host []hostAddr) []netip.Addr {
+	keepIface, keepAddr := interfaceFilter(cfg), addressFilter(cfg)
+	var out []netip.Addr
+	for _, h := range host {
+		if (h.loopback || h.addr.IsLoopback()) && !cfg.IncludeLoopback {
+			continue
+		}
+		if keepIface != nil && !keepIface(h.iface) {
+			continue
+		}
+		if keepAddr(h.addr) {
+			out = append(out, h.addr.WithZone(""))
+		}
+	}
+	return out
+}
+
+// listenMedia binds a UDP socket at port on each address. An IPv6 address
+// the kernel does not let camgate use (a tentative address whose duplicate
+// check is not done, or one that failed it) is left out with a warning;
+// any other failure closes what was bound and is returned.
+func listenMedia(port int, addrs []netip.Addr, log *slog.Logger) ([]net.PacketConn, error) {
+	var conns []net.PacketConn
+	for _, a := range addrs {
+		network := "udp4"
+		if a.Is6() {
+			network = "udp6"
+		}
+		c, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a, uint16(port))))
+		if err != nil {
+			if a.Is6() && errors.Is(err, syscall.EADDRNOTAVAIL) {
+				log.Warn("WebRTC: an IPv6 address cannot be bound (still tentative, or a duplicate on the link); it is not offered", "address", a.String(), "error", err)
+				continue
+			}
+			for _, c := range conns {
+				_ = c.Close()
+			}
+			return nil, err
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+// logMediaAddresses says at start-up which addresses carry media, and why
+// there is no IPv6 when it is on but nothing could be offered.
+func logMediaAddresses(log *slog.Logger, cfg appsettings.WebRTC, addrs []net.Addr, ipv6 bool) {
+	list := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		list = append(list, a.String())
+	}
+	if len(list) == 0 {
+		log.Warn("WebRTC: no host address is kept by WebRTC.Interfaces, IPs, IPv6 and IncludeLoopback; only STUN/TURN candidates can carry media")
+		return
+	}
+	log.Info("WebRTC media sockets", "addresses", strings.Join(list, " "), "ipv6", ipv6)
+	if cfg.IPv6 && !ipv6 {
+		log.Info("WebRTC: media is IPv4 only: the host has no IPv6 address to offer (link-local addresses are never offered)")
+	}
 }
 
 // Close releases the shared sockets. Sessions must be closed first.
@@ -187,6 +349,9 @@ func parsePrefixes(list []string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range list {
 		if p, err := netip.ParsePrefix(s); err == nil {
+			if p.Addr().Is4In6() && p.Bits() >= 96 {
+				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+			}
 			out = append(out, p.Masked())
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type Session struct {
 	right      oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
 	events     *commandEvents // camgate's own messages on the commands channel
 	clientIP   netip.Addr
+	networks   []webrtc.NetworkType // what camgate gathers on (mediaAPI.networks)
 	iceServers []webrtc.ICEServer
 	onClose    func(*Session)
 	grace      time.Duration   // how long the session outlives its token
@@ -306,8 +308,10 @@ func (s *Session) addRemote(c webrtc.ICECandidateInit) {
 	}
 	// A browser hides its address behind an mDNS name. Like XProtect, also
 	// try the address the signaling request came from, with a higher
-	// priority, so clients on networks without mDNS still connect directly.
-	if alt, ok := withSignalingAddress(c, s.clientIP); ok {
+	// priority, so clients on networks without mDNS still connect directly;
+	// only when camgate has candidates of that transport and family (an
+	// IPv6 signaling address needs WebRTC.IPv6 and an IPv6 host address).
+	if alt, ok := withSignalingAddress(c, s.clientIP); ok && canPair(alt, s.networks) {
 		if err := s.pc.AddICECandidate(alt); err != nil {
 			s.log.Debug("address-substituted candidate rejected", "error", err)
 		}
@@ -315,9 +319,14 @@ func (s *Session) addRemote(c webrtc.ICECandidateInit) {
 }
 
 // withSignalingAddress returns a copy of an mDNS host candidate with its
-// .local name replaced by addr and its priority raised by one.
+// .local name replaced by addr and its priority raised by one. addr is an
+// IPv4 or IPv6 address (written without brackets or zone); an unspecified,
+// multicast or IPv6 link-local one is refused, as no candidate of camgate
+// could pair with it. Whether camgate gathers on addr's family at all is
+// canPair's question.
 func withSignalingAddress(c webrtc.ICECandidateInit, addr netip.Addr) (webrtc.ICECandidateInit, bool) {
-	if !addr.IsValid() || !addr.Is4() {
+	addr = addr.Unmap()
+	if !addr.IsValid() || addr.IsUnspecified() || addr.IsMulticast() || addr.Is6() && addr.IsLinkLocalUnicast() {
 		return c, false
 	}
 	f := strings.Fields(strings.TrimPrefix(c.Candidate, "a="))
@@ -333,10 +342,39 @@ func withSignalingAddress(c webrtc.ICECandidateInit, addr netip.Addr) (webrtc.IC
 		prio++
 	}
 	f[3] = strconv.FormatUint(prio, 10)
-	f[4] = addr.String()
+	f[4] = addr.WithZone("").String()
 	out := c
 	out.Candidate = strings.Join(f, " ")
 	return out, true
+}
+
+// canPair reports whether camgate gathers candidates on the network of a
+// client candidate (its transport at its address's family), so that the
+// two can form a pair. A candidate whose address is a name is not judged.
+func canPair(c webrtc.ICECandidateInit, networks []webrtc.NetworkType) bool {
+	f := strings.Fields(strings.TrimPrefix(c.Candidate, "a="))
+	if len(f) < 5 {
+		return false
+	}
+	addr, err := netip.ParseAddr(f[4])
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	var want webrtc.NetworkType
+	switch {
+	case strings.EqualFold(f[2], "udp") && addr.Is4():
+		want = webrtc.NetworkTypeUDP4
+	case strings.EqualFold(f[2], "udp"):
+		want = webrtc.NetworkTypeUDP6
+	case strings.EqualFold(f[2], "tcp") && addr.Is4():
+		want = webrtc.NetworkTypeTCP4
+	case strings.EqualFold(f[2], "tcp"):
+		want = webrtc.NetworkTypeTCP6
+	default:
+		return false
+	}
+	return slices.Contains(networks, want)
 }
 
 func (s *Session) onConnectionState(st webrtc.PeerConnectionState) {

@@ -152,6 +152,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		right:      right,
 		events:     events,
 		clientIP:   req.ClientIP,
+		networks:   m.api.networks,
 		iceServers: ice,
 		ctx:        ctx2,
 		cancel:     cancel,

@@ -1,0 +1,94 @@
+package appsettings
+
+import "testing"
+
+func TestValidateWebRTCIPv6Rules(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*Settings)
+		errs   []string
+	}{
+		{"on by default", func(s *Settings) {
+			if !s.WebRTC.IPv6 {
+				t.Error("WebRTC.IPv6 is off by default")
+			}
+		}, nil},
+		{"IPv6 entries with IPv6 on", func(s *Settings) {
+			s.WebRTC.IPs = []string{"::1", "2001:db8::/32", "fd00::/8", "::/0", "fe00::/9"}
+			s.WebRTC.PublicIPs = []string{"2001:db8::1"}
+		}, nil},
+		{"IPv4 entries with IPv6 off", func(s *Settings) {
+			s.WebRTC.IPv6 = false
+			s.WebRTC.IPs = []string{"192.0.2.1", "10.0.0.0/8", "::ffff:192.0.2.5", "::ffff:192.0.2.0/120"}
+			s.WebRTC.PublicIPs = []string{"203.0.113.1", "::ffff:203.0.113.2"}
+		}, nil},
+		{"IPv6 entries with IPv6 off", func(s *Settings) {
+			s.WebRTC.IPv6 = false
+		}, []string{
+			`WebRTC.PublicIPs[1]: must be IPv4 while WebRTC.IPv6 is false (got "2001:db8::1")`,
+			`WebRTC.IPs[2]: must be IPv4 while WebRTC.IPv6 is false (got "2001:db8::/32")`,
+		}},
+		{"link-local entries", func(s *Settings) {
+			s.WebRTC.IPs = []string{"fe80::1", "fe80::/10", "fe80::/64", "fe80::1%eth0"}
+			s.WebRTC.PublicIPs = []string{"fe80::2"}
+		}, []string{
+			`WebRTC.PublicIPs[0]: must not be link-local (fe80::/10), which is never offered as a candidate (got "fe80::2")`,
+			`WebRTC.IPs[0]: must not be link-local (fe80::/10), which is never offered as a candidate (got "fe80::1")`,
+			`WebRTC.IPs[1]: must not be link-local (fe80::/10), which is never offered as a candidate (got "fe80::/10")`,
+			`WebRTC.IPs[2]: must not be link-local (fe80::/10), which is never offered as a candidate (got "fe80::/64")`,
+			`WebRTC.IPs[3]: must not carry a zone (got "fe80::1%eth0")`,
+		}},
+		{"link-local with IPv6 off names the switch", func(s *Settings) {
+			s.WebRTC.IPv6 = false
+			s.WebRTC.IPs = []string{"fe80::/10"}
+			s.WebRTC.PublicIPs = nil
+		}, []string{`WebRTC.IPs[0]: must be IPv4 while WebRTC.IPv6 is false (got "fe80::/10")`}},
+		{"zones", func(s *Settings) {
+			s.WebRTC.IPs = []string{"2001:db8::7%eth0"}
+			s.WebRTC.PublicIPs = []string{"2001:db8::1%2"}
+		}, []string{
+			`WebRTC.PublicIPs[0]: must not carry a zone (got "2001:db8::1%2")`,
+			`WebRTC.IPs[0]: must not carry a zone (got "2001:db8::7%eth0")`,
+		}},
+		{"entries that do not parse are reported once", func(s *Settings) {
+			s.WebRTC.IPv6 = false
+			s.WebRTC.IPs = []string{"2001:db8::/129"}
+			s.WebRTC.PublicIPs = []string{"2001:db8::1/64"}
+		}, []string{
+			`WebRTC.PublicIPs[0]: must be an IP address (got "2001:db8::1/64")`,
+			`WebRTC.IPs[0]: must be an IP address or a CIDR range (got "2001:db8::/129")`,
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSettings()
+			tc.mutate(&s)
+			checkErrors(t, s.Validate(), tc.errs)
+		})
+	}
+}
+
+// The switch loads from a file and from an environment variable like every
+// other setting.
+func TestWebRTCIPv6Loads(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "appsettings.json", `{"WebRTC":{"ipv6":false,"IPs":["192.0.2.0/24"]}}`)
+	s, err := Load(LoadOptions{ConfigDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.WebRTC.IPv6 {
+		t.Error("WebRTC.IPv6 is true after the file set it to false")
+	}
+	s, err = Load(LoadOptions{ConfigDir: dir, Env: []string{"CAMGATE__WebRTC__IPv6=true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.WebRTC.IPv6 {
+		t.Error("WebRTC.IPv6 is false after the environment set it to true")
+	}
+	write(t, dir, "appsettings.json", `{"WebRTC":{"IPv6":false,"IPs":["2001:db8::/32"]}}`)
+	if _, err := Load(LoadOptions{ConfigDir: dir}); err == nil {
+		t.Error("an IPv6 range with WebRTC.IPv6 false loaded without an error")
+	}
+}
