@@ -3,11 +3,12 @@ package appsettings
 // Metrics configures the Prometheus endpoint GET /metrics. The health
 // endpoints /healthz and /readyz are always on and need nothing.
 //
-// Who may scrape: a caller whose TCP peer address (X-Forwarded-For is not
-// trusted) is in AllowFrom, without a token; anyone else with a bearer
-// token that has the Admin right on at least one camera, while
-// RequireRight is true (401 without a valid token, 403 without the right),
-// or without a token when RequireRight is false.
+// Who may scrape: a caller whose client address (the TCP peer, or behind a
+// proxy in Http.TrustedProxies the address it forwards) is in AllowFrom,
+// without a token; anyone else with a bearer token that has the Admin
+// right on at least one camera, while RequireRight is true (401 without a
+// valid token, 403 without the right), or without a token when
+// RequireRight is false.
 type Metrics struct {
 	// Enabled serves /metrics. Default: true. When false, /metrics answers
 	// 404.

@@ -43,6 +43,22 @@ type HTTP struct {
 	// Listen is the TCP address (host:port) of the API and the console.
 	// Default: "127.0.0.1:8080". Port 0 picks a free port.
 	Listen string
+	// TrustedProxies lists the reverse proxies (IP addresses or CIDR
+	// ranges, such as "10.0.0.5" or "10.0.0.0/24") whose ForwardedHeader
+	// camgate believes. Only a request whose TCP peer is in the list has
+	// its client address taken from that header: the right-most address
+	// of X-Forwarded-For that is not itself a trusted proxy. That address
+	// is what the sign-in rate limit counts, Metrics.AllowFrom checks, the
+	// mDNS substitution of sessions uses and the log shows. A layer that
+	// sets it replaces the whole list, as Metrics.AllowFrom. Default: none
+	// (every forwarding header is ignored; the client is the TCP peer).
+	TrustedProxies []string `merge:"replace"`
+	// ForwardedHeader is the request header that carries the client
+	// address from a trusted proxy: "X-Forwarded-For" (a comma-separated
+	// chain, one address appended by each proxy) or "X-Real-IP" (one
+	// address, set by a single proxy). Only read from TrustedProxies.
+	// Default: "X-Forwarded-For".
+	ForwardedHeader string
 }
 
 // WebRTC configures the WebRTC media path shared by every session.
@@ -179,7 +195,7 @@ type Duration time.Duration
 // and as the base that files and environment variables override.
 func Defaults() Settings {
 	return Settings{
-		Http: HTTP{Listen: "127.0.0.1:8080"},
+		Http: defaultHTTP(),
 		WebRTC: WebRTC{
 			UdpPort:           8189,
 			IncludeLoopback:   true,

@@ -25,7 +25,7 @@ import (
 // password hash or a user name.
 func (s *Settings) Validate() error {
 	var v validator
-	v.hostPort("Http.Listen", s.Http.Listen)
+	v.http(&s.Http)
 	v.webRTC(&s.WebRTC)
 	cameraIDs := v.cameras(s.Cameras, s.Demo.Enabled)
 	v.hostPort("Demo.Listen", s.Demo.Listen)

@@ -75,15 +75,7 @@ func TestMetricsAllowFromReplaces(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			write(t, dir, "appsettings.json", tc.base)
-			if tc.env != "" {
-				write(t, dir, "appsettings.Production.json", tc.env)
-			}
-			s, err := Load(LoadOptions{ConfigDir: dir, Env: tc.vars})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := loadLayers(t, tc.base, tc.env, tc.vars)
 			if !slices.Equal(s.Metrics.AllowFrom, tc.allow) {
 				t.Errorf("AllowFrom = %q, want %q", s.Metrics.AllowFrom, tc.allow)
 			}

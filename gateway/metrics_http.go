@@ -60,12 +60,13 @@ func (g *Gateway) monitoringRoutes(r *gin.Engine) {
 }
 
 // checkMetricsAccess admits a scrape from an address in Metrics.AllowFrom
-// (the TCP peer: X-Forwarded-For is not trusted), or, while
+// (the client address: the TCP peer, or what a trusted proxy forwards;
+// see clientAddr), or, while
 // Metrics.RequireRight is true, with a bearer token that has the Admin
 // right on some camera; with RequireRight false it admits everyone.
 func (g *Gateway) checkMetricsAccess(c *gin.Context) {
 	a := g.metrics.access
-	if addr := clientAddr(c.Request); addr.IsValid() && a.allowed(addr) {
+	if addr := g.clientAddr(c.Request); addr.IsValid() && a.allowed(addr) {
 		c.Next()
 		return
 	}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -65,7 +64,7 @@ func (g *Gateway) postSession(c *gin.Context) {
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
 		IceServers: req.IceServers,
-		ClientIP:   clientAddr(c.Request),
+		ClientIP:   g.clientAddr(c.Request),
 		Playback:   pb,
 	})
 	if err != nil {
@@ -159,19 +158,12 @@ func (g *Gateway) postCandidates(c *gin.Context) {
 	c.JSON(http.StatusOK, candidatesResponse{SessionID: s.ID, Candidates: []string{}})
 }
 
-// clientAddr is the TCP peer of a request. X-Forwarded-For is not trusted:
-// anyone can send it.
-func clientAddr(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return a.Unmap()
-}
+// clientAddr is the address of the client that sent r, for every use the
+// gateway has for it: sessions' mDNS substitution (REST and WebSocket), the
+// sign-in rate limit, Metrics.AllowFrom and the log. It is the TCP peer,
+// unless the peer is in Http.TrustedProxies; then it is the address the
+// proxies forwarded in Http.ForwardedHeader (see clientaddr.Resolver).
+func (g *Gateway) clientAddr(r *http.Request) netip.Addr { return g.clients.Addr(r) }
 
 // ownedSession finds a session that belongs to the caller. Another user's
 // session is a 403: a session id is not a capability.

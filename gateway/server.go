@@ -17,6 +17,8 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/gateway/clientaddr"
+	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 )
@@ -30,7 +32,9 @@ type Gateway struct {
 	auth     Authenticator
 	cors     *corsPolicy
 	ws       *wsHub
-	handler  http.Handler
+	// clients resolves every request's client address (clientAddr).
+	clients *clientaddr.Resolver
+	handler http.Handler
 	// metrics serves /metrics, /healthz and /readyz (metrics*.go).
 	metrics *gatewayMetrics
 	// ptz is nil when no camera has PTZ; ptzSettings are the cameras' Ptz
@@ -72,11 +76,15 @@ func New(o Options) (*Gateway, error) {
 	if o.Auth == nil {
 		return nil, errors.New("gateway: Options.Auth is required")
 	}
+	clients, err := clientaddr.New(o.Settings.Http)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	media, err := newMediaAPI(o.Settings.WebRTC, log)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, done: make(chan struct{})}
+	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, clients: clients, done: make(chan struct{})}
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
 	g.ptz, g.ptzSettings = o.PTZ, ptzSettingsByCamera(o.Settings)
@@ -96,6 +104,9 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.HandleMethodNotAllowed = true
+	// gin's c.ClientIP() is not used: clientAddr is the one place that
+	// reads forwarding headers, for every consumer. Trusting no proxy
+	// here keeps c.ClientIP() the TCP peer should anything call it.
 	_ = r.SetTrustedProxies(nil)
 	r.Use(g.recoverJSON, g.accessLog)
 	g.monitoringRoutes(r)
@@ -104,7 +115,7 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	idp := r.Group("/api/idp")
 	// Any method: the token endpoint answers a GET with its own OAuth-shaped
 	// error rather than the API's 405.
-	idp.Any("/connect/token", gin.WrapF(g.auth.HandleToken))
+	idp.Any("/connect/token", gin.WrapF(g.handleToken))
 	idp.GET("/.well-known/openid-configuration", gin.WrapF(g.auth.HandleDiscovery))
 	idp.GET("/.well-known/jwks", gin.WrapF(g.auth.HandleJWKS))
 
@@ -161,8 +172,16 @@ func (g *Gateway) accessLog(c *gin.Context) {
 	c.Next()
 	if c.Writer.Status() >= 400 {
 		g.log.Info("request failed", "method", c.Request.Method, "path", c.Request.URL.Path,
-			"status", c.Writer.Status(), "duration", time.Since(start).Round(time.Microsecond))
+			"status", c.Writer.Status(), "client", g.clientAddr(c.Request),
+			"duration", time.Since(start).Round(time.Microsecond))
 	}
+}
+
+// handleToken is the identity provider's token endpoint, told the client
+// address so that its sign-in rate limit counts what every other part of
+// the gateway sees.
+func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
+	g.auth.HandleToken(w, r.WithContext(oauth.WithClientAddress(r.Context(), g.clientAddr(r))))
 }
 
 // Handler is the gateway's HTTP handler, for tests and embedding.

@@ -146,7 +146,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		g:        g,
 		cfg:      g.ws.cfg,
 		id:       newSessionID(),
-		clientIP: clientAddr(r),
+		clientIP: g.clientAddr(r),
 		out:      make(chan []byte, wsQueueLen),
 		done:     make(chan struct{}),
 		sessions: map[string]*wsSession{},
@@ -172,7 +172,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 	}
 	conn.ws = ws
 	conn.log = g.log.With("websocket", conn.id)
-	conn.log.Debug("websocket opened", "remote", r.RemoteAddr, "origin", truncate(r.Header.Get("Origin"), 100))
+	conn.log.Debug("websocket opened", "client", conn.clientIP, "remote", r.RemoteAddr, "origin", truncate(r.Header.Get("Origin"), 100))
 	conn.run()
 }
 

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -96,8 +97,9 @@ type tokenResponse struct {
 //
 // Failed sign-ins are answered after Options.FailureDelay. After
 // Auth.SignInFailuresPerMinute failures within a minute for one user name,
-// or from one client address (r.RemoteAddr: put no proxy in front that
-// hides it), sign-ins for it are refused for the rest of that minute with
+// or from one client address (the one WithClientAddress put into the
+// request's context, else r.RemoteAddr), sign-ins for it are refused for
+// the rest of that minute with
 // 429 and {"error":"invalid_grant","error_description":"too many failed
 // sign-ins, try again later"} and Retry-After: the status tells tools it is
 // throttling, while clients that only read error_description show the
@@ -301,9 +303,30 @@ func (s *Service) delayFailure(ctx context.Context) {
 	}
 }
 
-// clientAddress is the client's IP from r.RemoteAddr (no forwarding headers:
-// they are the client's to forge).
+// clientAddressKey is the context key of WithClientAddress.
+type clientAddressKey struct{}
+
+// WithClientAddress returns a copy of ctx that tells HandleToken which
+// address the request came from: the one the sign-in rate limit counts and
+// the log shows. The gateway resolves it (the TCP peer, or behind a trusted
+// reverse proxy the address the proxy forwards, see Http.TrustedProxies),
+// so that the rate limit agrees with every other use of the client's
+// address. An invalid addr is ignored.
+func WithClientAddress(ctx context.Context, addr netip.Addr) context.Context {
+	if !addr.IsValid() {
+		return ctx
+	}
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
+// clientAddress is the address WithClientAddress gave the request, else
+// the IP of r.RemoteAddr. It never reads a forwarding header itself: those
+// are the client's to forge unless a trusted proxy wrote them, which only
+// the gateway knows.
 func clientAddress(r *http.Request) string {
+	if a, ok := r.Context().Value(clientAddressKey{}).(netip.Addr); ok {
+		return a.String()
+	}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		return host
 	}
