@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -32,8 +33,29 @@ func (l pionScope) Infof(f string, a ...any) {
 		l.at(slog.LevelDebug, fmt.Sprintf(f, a...))
 	}
 }
-func (l pionScope) Warn(msg string)              { l.at(slog.LevelWarn, msg) }
-func (l pionScope) Warnf(f string, a ...any)     { l.at(slog.LevelWarn, fmt.Sprintf(f, a...)) }
+func (l pionScope) Warn(msg string)              { l.warn(msg) }
+func (l pionScope) Warnf(f string, a ...any)     { l.warn(fmt.Sprintf(f, a...)) }
+func (l pionScope) warn(msg string)              { l.at(warnLevel(msg), msg) }
 func (l pionScope) Error(msg string)             { l.at(slog.LevelError, msg) }
 func (l pionScope) Errorf(f string, a ...any)    { l.at(slog.LevelError, fmt.Sprintf(f, a...)) }
 func (l pionScope) at(lv slog.Level, msg string) { l.log.Log(context.Background(), lv, msg) }
+
+// closeNoise are pion warnings that every session's normal end produces
+// (its readers see their streams and sockets closed under them) or that a
+// normal start produces (a DTLS packet before its endpoint exists, which
+// pion queues). Three a session made 600 warnings when 200 viewers left,
+// drowning the ones an operator can act on; they are logged at debug.
+var closeNoise = []string{
+	"stream is already closed",  // Failed to accept RTP/RTCP stream …
+	"read/write on closed pipe", // Failed to read from candidate …
+	"no endpoint for packet",    // mux: … adding to queue
+}
+
+func warnLevel(msg string) slog.Level {
+	for _, n := range closeNoise {
+		if strings.Contains(msg, n) {
+			return slog.LevelDebug
+		}
+	}
+	return slog.LevelWarn
+}

@@ -1,0 +1,29 @@
+package gateway
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// pion's warnings of a normal session end are debug lines; other
+// warnings stay warnings.
+func TestPionCloseNoiseIsDebug(t *testing.T) {
+	var buf bytes.Buffer
+	log := pionLogger{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}.NewLogger("pc")
+	log.Warn("Failed to accept RTP stream is already closed")
+	log.Warnf("Failed to read from candidate %s: %v", "udp4 host 127.0.0.1:5000", "io: read/write on closed pipe")
+	log.Warnf("Warning: mux: no endpoint for packet starting with %d, adding to queue size(%d)", 21, 0)
+	log.Warn("Failed to ping without candidate pairs. Connection is not possible yet.")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	want := []string{"level=DEBUG", "level=DEBUG", "level=DEBUG", "level=WARN"}
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Fatalf("line %d = %q, want %s", i, lines[i], w)
+		}
+	}
+}
