@@ -28,7 +28,7 @@ func TestFilesServeThePage(t *testing.T) {
 		{"/grid.js", "text/javascript", "export class CameraGrid"},
 		{"/timeline.js", "text/javascript", "/recordings/export?start="},
 		{"/stats.js", "text/javascript", "currentRoundTripTime"},
-		{"/peer.js", "text/javascript", "export function attachVideo(video, e, t0, firstFrame)"},
+		{"/peer.js", "text/javascript", "export class PeerSession"},
 		{"/style.css", "text/css", "grid-template-columns"},
 	}
 	for _, c := range cases {

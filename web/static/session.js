@@ -2,10 +2,8 @@
 // JavaScript sample does over REST: the gateway offers, the browser answers,
 // and ICE candidates trickle both ways through REST calls.
 import { api } from './api.js';
-import { attachVideo } from './peer.js';
-import { readStats } from './stats.js';
+import { BASE, PeerSession } from './peer.js';
 
-const BASE = '/API/REST/v1/WebRTC';
 // The sample polls every 20 ms while ICE is new/checking and gives up after
 // three failures in a row; the gateway is built to take that load.
 const POLL_MS = 20;
@@ -13,26 +11,7 @@ const MAX_POLL_FAILURES = 3;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class LiveSession {
-  #closed = false;
-  #frameCallback = 0;
-  #statsPrev = {}; // bytes and time of the last sample, for the bitrate
-
-  // onChange is called whenever a state worth showing changes. playback,
-  // if set, asks for recorded video: {time: Date, speed, skipGaps}.
-  constructor(deviceId, video, onChange, { playback = null } = {}) {
-    this.deviceId = deviceId;
-    this.playback = playback;
-    this.video = video;
-    this.onChange = onChange;
-    this.id = null;
-    this.pc = null;
-    this.channel = null; // "videoos-commands": PTZ requests (ptz.js)
-    this.ttffMs = null;
-  }
-
-  get closed() { return this.#closed; }
-
+export class LiveSession extends PeerSession {
   // start creates the session and answers the offer. It rejects with the
   // error to show; after close() it settles quietly.
   async start() {
@@ -49,10 +28,10 @@ export class LiveSession {
       iceServers: [],
     });
     this.id = created.sessionId;
-    if (this.#closed) return this.#delete();
+    if (this.closed) return this.deleteSession();
 
     const pc = (this.pc = new RTCPeerConnection({ iceServers: [] }));
-    pc.ontrack = (e) => this.#attach(e, t0);
+    pc.ontrack = (e) => this.showTrack(e, t0);
     pc.onicecandidate = (e) => { if (e.candidate) this.#sendCandidate(e.candidate); };
     pc.oniceconnectionstatechange = () => this.onChange();
     pc.onconnectionstatechange = () => this.onChange();
@@ -61,9 +40,9 @@ export class LiveSession {
     this.#pollCandidates(remote); // in parallel, like the sample: before the answer
     await remote;
     await pc.setLocalDescription(await pc.createAnswer());
-    if (this.#closed) return;
+    if (this.closed) return;
     await api('PATCH', `${BASE}/Session/${this.id}`, { answerSDP: JSON.stringify(pc.localDescription) });
-    if (this.#closed) return;
+    if (this.closed) return;
     // The offer already carries an m=application section, so the channel
     // opens without renegotiation (clients never handle negotiationneeded).
     this.channel = pc.createDataChannel('commands', { protocol: 'videoos-commands' });
@@ -71,45 +50,11 @@ export class LiveSession {
     this.channel.onclose = () => this.onChange();
   }
 
-  // close ends the view. The DELETE goes first and the peer connection
-  // closes once it is answered: closing first lets the gateway see the peer
-  // leave, drop the session, and answer the DELETE with a 404 that the
-  // browser logs as an error. XProtect itself has no DELETE (it notices the
-  // closed connection), so a failed DELETE is ignored.
   // updateToken hands a refreshed access token to the gateway, which would
   // otherwise close the session when the old token expires.
   async updateToken(token) {
-    if (!this.id || this.#closed) return;
+    if (!this.id || this.closed) return;
     await api('PATCH', `${BASE}/Session/${this.id}`, { token }).catch(() => {});
-  }
-
-  close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#frameCallback) this.video.cancelVideoFrameCallback?.(this.#frameCallback);
-    const pc = this.pc;
-    this.#delete().finally(() => pc?.close());
-  }
-
-  // stats returns the inbound video numbers of the last second.
-  async stats() {
-    if (!this.pc || this.#closed) return {};
-    return readStats(this.pc, this.#statsPrev);
-  }
-
-  // #delete never rejects.
-  async #delete() {
-    if (this.id) await api('DELETE', `${BASE}/Session/${this.id}`).catch(() => {});
-  }
-
-  #attach(e, t0) {
-    if (e.track.kind !== 'video' || this.#closed) return;
-    // Time to first frame: from the POST to the first frame on screen.
-    this.#frameCallback = attachVideo(this.video, e, t0, (ms) => {
-      if (this.#closed || this.ttffMs !== null) return;
-      this.ttffMs = ms;
-      this.onChange();
-    });
   }
 
   #sendCandidate(candidate) {
@@ -123,12 +68,12 @@ export class LiveSession {
     const seen = new Set(); // the gateway may return its full list every time
     let failures = 0;
     const polling = () => ['new', 'checking'].includes(this.pc.iceConnectionState);
-    while (!this.#closed && failures < MAX_POLL_FAILURES && polling()) {
+    while (!this.closed && failures < MAX_POLL_FAILURES && polling()) {
       try {
         const { candidates } = await api('GET', `${BASE}/IceCandidates/${this.id}`);
         await remoteReady; // candidates need the offer applied first
         for (const c of candidates) {
-          if (seen.has(c) || this.#closed) continue;
+          if (seen.has(c) || this.closed) continue;
           seen.add(c);
           await this.pc.addIceCandidate(JSON.parse(c));
         }

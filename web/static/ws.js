@@ -4,13 +4,10 @@
 // the offer, our answer as the invite's result, and trickle notifications
 // both ways. One socket carries every view of the page. Chosen with
 // ?signaling=ws; REST (session.js) is the default.
-import { api } from './api.js';
-import { attachVideo } from './peer.js';
-import { readStats } from './stats.js';
+import { PeerSession } from './peer.js';
 import * as auth from './auth.js';
 
 const PATH = '/API/ws/webrtc/v1';
-const BASE = '/API/REST/v1/WebRTC';
 const REQUEST_TIMEOUT_MS = 10_000;
 
 // Signaling is the page's socket: opened on first use, registered with the
@@ -154,31 +151,15 @@ auth.onChange((event) => {
 
 // WsLiveSession has LiveSession's interface (session.js), so the page can
 // use either.
-export class WsLiveSession {
-  #closed = false;
-  #frameCallback = 0;
-  #statsPrev = {}; // bytes and time of the last sample, for the bitrate
+export class WsLiveSession extends PeerSession {
   #invited = null; // settles when the answer is sent (or the session ends first)
   #settle = null;
-
-  constructor(deviceId, video, onChange, { playback = null } = {}) {
-    this.deviceId = deviceId;
-    this.playback = playback;
-    this.video = video;
-    this.onChange = onChange;
-    this.id = null;
-    this.pc = null;
-    this.channel = null;
-    this.ttffMs = null;
-    this.signaling = 'ws';
-  }
-
-  get closed() { return this.#closed; }
+  signaling = 'ws';
 
   async start() {
     const t0 = performance.now();
     const pc = (this.pc = new RTCPeerConnection({ iceServers: [] }));
-    pc.ontrack = (e) => this.#attach(e, t0);
+    pc.ontrack = (e) => this.showTrack(e, t0);
     pc.onicecandidate = (e) => {
       // The sample filters the null candidate and sends a JSON string.
       if (e.candidate && this.id) signaling.notify('trickle', { session: this.id, candidate: JSON.stringify(e.candidate) });
@@ -199,11 +180,11 @@ export class WsLiveSession {
     }
     const { session } = await signaling.request('connect', params);
     this.id = session;
-    if (this.#closed) return this.#delete();
+    if (this.closed) return this.deleteSession();
     signaling.attach(session, this);
     this.onChange();
     await this.#invited;
-    if (this.#closed) return;
+    if (this.closed) return;
     this.channel = pc.createDataChannel('commands', { protocol: 'videoos-commands' });
     this.channel.onopen = () => this.onChange();
     this.channel.onclose = () => this.onChange();
@@ -211,7 +192,7 @@ export class WsLiveSession {
 
   // onSignal takes the gateway's messages about this session.
   onSignal(m) {
-    if (this.#closed) return;
+    if (this.closed) return;
     if (m.method === 'invite') {
       this.#answer(m).then(this.#settle.resolve, this.#settle.reject);
     } else if (m.method === 'trickle') {
@@ -237,33 +218,13 @@ export class WsLiveSession {
     // The socket's register renews every session on it (see Signaling).
   }
 
-  // close ends the view: DELETE (camgate's own, for an immediate end), then
-  // the peer connection.
+  // close also lets a start() waiting for the invite return, and stops the
+  // socket routing this session's messages here; neither runs a callback
+  // before super.close() has marked the view closed.
   close() {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.closed) return;
     this.#settle?.resolve();
-    if (this.#frameCallback) this.video.cancelVideoFrameCallback?.(this.#frameCallback);
     if (this.id) signaling.detach(this.id);
-    const pc = this.pc;
-    this.#delete().finally(() => pc?.close());
-  }
-
-  async stats() {
-    if (!this.pc || this.#closed) return {};
-    return readStats(this.pc, this.#statsPrev);
-  }
-
-  async #delete() {
-    if (this.id) await api('DELETE', `${BASE}/Session/${this.id}`).catch(() => {});
-  }
-
-  #attach(e, t0) {
-    if (e.track.kind !== 'video' || this.#closed) return;
-    this.#frameCallback = attachVideo(this.video, e, t0, (ms) => {
-      if (this.#closed || this.ttffMs !== null) return;
-      this.ttffMs = ms;
-      this.onChange();
-    });
+    super.close();
   }
 }
