@@ -77,3 +77,23 @@ func TestRateLimitKeysOnThePeerByDefault(t *testing.T) {
 		t.Errorf("WithClientAddress kept an invalid address")
 	}
 }
+
+// An IPv6 client is counted by its /64: the addresses a host picks in its
+// own network share one budget, another network has its own.
+func TestRateLimitCountsIPv6ByItsSlash64(t *testing.T) {
+	s := testSettings(t)
+	s.Auth.SignInFailuresPerMinute = 3
+	svc := newTestService(t, s)
+	for i := range 3 {
+		peer := fmt.Sprintf("[2001:db8:1:2::%x]:4000", i+1)
+		if code := postTokenFrom(t, svc.Service, fmt.Sprintf("user%d", i), "x", peer, ""); code != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	if code := postTokenFrom(t, svc.Service, "bob", bobPassword, "[2001:db8:1:2:ffff::9]:4000", ""); code != http.StatusTooManyRequests {
+		t.Fatalf("a new address in the same /64: %d, want 429", code)
+	}
+	if code := postTokenFrom(t, svc.Service, "bob", bobPassword, "[2001:db8:1:3::1]:4000", ""); code != http.StatusOK {
+		t.Fatalf("another /64: %d, want 200", code)
+	}
+}

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -41,7 +42,14 @@ func userKey(name string) string {
 	return "user:" + name
 }
 
-func addrKey(addr string) string { return "addr:" + addr }
+// addrKey counts an IPv6 client by its /64: one host is usually handed a
+// whole /64 and can pick a new address in it for every guess.
+func addrKey(addr string) string {
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		return "addr:" + netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return "addr:" + addr
+}
 
 // begin starts an attempt at now. When a key is at the limit it refuses,
 // says when the next attempt will be allowed, and counts nothing; else it
