@@ -1,5 +1,7 @@
 package cameras
 
+import "time"
+
 // Frame is one H.264 access unit of a camera stream, packetized once for
 // WebRTC. A Frame is immutable once published: the hub shares one Frame with
 // every viewer and the recorder, so nobody may modify its slices.
@@ -20,6 +22,11 @@ type Frame struct {
 	Payloads [][]byte
 	// Size is the sum of the payload sizes in bytes.
 	Size int
+	// Arrived is when the hub published a live frame (zero for recorded
+	// frames): a viewer's clock follows it, not the time the frame was
+	// sent to that viewer, which may be later when it queued behind a
+	// catch-up.
+	Arrived time.Time
 }
 
 // MaxPayloadSize is the largest RTP payload camgate sends to viewers. 1188

@@ -82,19 +82,20 @@ func (r *Reader) push(it Item) bool {
 func (r *Reader) replaceWith(gop []*Frame) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range r.ring {
-		r.ring[i] = Item{}
+	if need := len(gop) + len(r.ring)/4; need > len(r.ring) {
+		// A long GOP (a camera with a keyframe every 10 s, say) must fit
+		// with room for the live frames that arrive while it is replayed:
+		// cut short, the viewer would freeze until the next keyframe. The
+		// GOP cache bounds it (maxGOPFrames).
+		r.ring = make([]Item, need)
+	} else {
+		for i := range r.ring {
+			r.ring[i] = Item{}
+		}
 	}
 	r.head, r.count = 0, 0
 	r.waitKey, r.dropping = len(gop) == 0, false
 	for _, f := range gop {
-		if r.count == len(r.ring) {
-			// A GOP longer than the queue: keep the head of the chain (it
-			// starts with the keyframe) and let live frames wait for the next
-			// keyframe.
-			r.waitKey, r.dropping = true, true
-			break
-		}
 		r.ring[r.count] = Item{Frame: f, CatchUp: true}
 		r.count++
 	}

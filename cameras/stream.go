@@ -3,6 +3,7 @@ package cameras
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // GOP cache bounds. A camera with a very long keyframe interval (or none)
@@ -68,7 +69,7 @@ func (s *Stream) WriteAU(pts int64, au [][]byte) {
 		s.mu.Unlock()
 		return
 	}
-	f := &Frame{Epoch: s.epoch, PTS: pts, Key: key, AU: au}
+	f := &Frame{Epoch: s.epoch, PTS: pts, Key: key, AU: au, Arrived: time.Now()}
 	f.Payloads, f.Size = s.pack.packetize(au)
 	if len(f.Payloads) == 0 {
 		s.mu.Unlock()

@@ -221,3 +221,24 @@ func itoa(n int) string {
 	}
 	return string(b)
 }
+
+// A GOP longer than a reader's queue is replayed whole, with room for the
+// live frames behind it: the viewer does not freeze until the next keyframe.
+func TestLongGOPFitsTheReaderQueue(t *testing.T) {
+	s := NewStream("cam", "stream")
+	s.BeginEpoch(testSPS, testPPS)
+	const gop = 300 // 10 s at 30 fps
+	feed(s, 0, gop, gop)
+	r := s.AddReader(128)
+	defer r.Close()
+	feed(s, gop, 32, 1000) // live frames arriving during the replay
+	items := drain(t, r)
+	if len(items) != gop+32 || r.Dropped() != 0 {
+		t.Fatalf("got %d items (%d dropped), want the %d of the GOP and 32 live ones", len(items), r.Dropped(), gop)
+	}
+	for i, it := range items {
+		if it.Frame.PTS != int64(i)*3600 || it.CatchUp != (i < gop) {
+			t.Fatalf("item %d: PTS %d catch-up %v", i, it.Frame.PTS, it.CatchUp)
+		}
+	}
+}

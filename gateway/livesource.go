@@ -11,9 +11,10 @@ import (
 // GOP before the live frames, so it decodes at once instead of waiting up to
 // a GOP for the camera's next keyframe.
 const (
-	// catchUpStep is the least timestamp distance between frames replayed
-	// from the GOP cache: the browser shows them as a fast-forward to the
-	// live edge.
+	// catchUpStep is the timestamp distance between frames replayed from
+	// the GOP cache: near-equal timestamps make the browser show each as
+	// soon as it arrives, a fast-forward to the live edge, and leave the
+	// live frames' timestamps free to follow their arrival.
 	catchUpStep = time.Millisecond
 	// catchUpSpeed paces the replay: the keyframe goes at once (it sets the
 	// time to first frame), the rest of the GOP at this multiple of real
@@ -22,6 +23,10 @@ const (
 	// overflowed socket buffers and set off NACK storms under load; at 8×
 	// it takes half a second.
 	catchUpSpeed = 8
+	// maxCatchUpGap bounds the wait between two replayed frames, so that a
+	// jump in the camera's timestamps inside the cached GOP cannot stall
+	// the viewer (the live frames queued behind would overflow).
+	maxCatchUpGap = 100 * time.Millisecond
 )
 
 // liveSource plays the camera stream: a reader of its hub, attached when
@@ -44,10 +49,10 @@ type liveSource struct {
 	outBase int64 // RTP timestamp (ticks) of the anchor frame
 	lastOut int64
 
-	// The replay being paced: when its keyframe was sent and its PTS.
-	catchUpStart time.Time
-	catchUpPTS   int64
-	pace         *time.Timer // reused: waiting allocates nothing per frame
+	// The replay being paced: when its last frame was due and its PTS.
+	paceDue time.Time
+	pacePTS int64
+	pace    *time.Timer // reused: waiting allocates nothing per frame
 }
 
 // newLiveSource returns the live source of a hub. The session guards
@@ -71,20 +76,13 @@ func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 	return it.Frame, uint32(l.timestamp(it)), nil
 }
 
-// paceCatchUp waits until a replayed frame is due: a replay starts with its
-// keyframe, which is due at once, and the frames after it follow at
-// catchUpSpeed times their camera spacing. It does not wait while the
-// reader's queue is three quarters full: live frames arriving behind a
-// long replay must not overflow it, which would drop them up to the next
-// keyframe.
+// paceCatchUp waits until a replayed frame is due (catchUpDue). It does
+// not wait while the reader's queue is three quarters full: live frames
+// arriving behind a long replay must not overflow it, which would drop them
+// up to the next keyframe.
 func (l *liveSource) paceCatchUp(ctx context.Context, f *cameras.Frame) error {
 	now := time.Now()
-	if f.Key {
-		l.catchUpStart, l.catchUpPTS = now, f.PTS
-		return nil
-	}
-	due := l.catchUpStart.Add(time.Duration((f.PTS - l.catchUpPTS) * int64(time.Second) / (90000 * catchUpSpeed)))
-	wait := due.Sub(now)
+	wait := l.catchUpDue(f, now).Sub(now)
 	if wait <= 0 {
 		return nil
 	}
@@ -105,6 +103,27 @@ func (l *liveSource) paceCatchUp(ctx context.Context, f *cameras.Frame) error {
 	}
 }
 
+// catchUpDue is when a replayed frame should be sent: a replay starts with
+// its keyframe, due at once; each later frame is due its camera spacing
+// divided by catchUpSpeed after the one before, at most maxCatchUpGap (and
+// never in the past: a late frame does not make the next ones hurry).
+func (l *liveSource) catchUpDue(f *cameras.Frame, now time.Time) time.Time {
+	if f.Key {
+		l.paceDue, l.pacePTS = now, f.PTS
+		return now
+	}
+	// The camera's spacing in 90 kHz ticks, clamped first so that a huge
+	// jump cannot overflow the conversion.
+	const maxGapTicks = int64(maxCatchUpGap) * 90000 * catchUpSpeed / int64(time.Second)
+	gap := min(max(f.PTS-l.pacePTS, 0), maxGapTicks)
+	due := l.paceDue.Add(time.Duration(gap) * time.Second / (90000 * catchUpSpeed))
+	if due.Before(now) {
+		due = now
+	}
+	l.paceDue, l.pacePTS = due, f.PTS
+	return due
+}
+
 // requestKeyframe replays the GOP cache: RTSP cameras cannot be asked for
 // an IDR.
 func (l *liveSource) requestKeyframe() {
@@ -119,25 +138,31 @@ func (l *liveSource) close() {
 	}
 }
 
-// timestamp maps a frame to the viewer's RTP clock. Catch-up frames carry
-// the time they are sent (they are paced), at least a step apart; a live
-// frame after catch-up, after a camera reconnect (new epoch) or at the
-// start re-anchors on the wall clock since the session started; other live
-// frames follow the camera's PTS, so pacing and gaps are the camera's.
+// timestamp maps a frame to the viewer's RTP clock. Catch-up frames follow
+// each other one step apart; a live frame after catch-up, after a camera
+// reconnect (new epoch) or at the start re-anchors on the time it reached
+// the hub (the wall clock since the session started), so frames that
+// queued behind a paced catch-up keep the time they were captured and the
+// browser does not hold the live ones back by the queueing delay; other
+// live frames follow the camera's PTS, so pacing and gaps are the camera's.
 func (l *liveSource) timestamp(it cameras.Item) int64 {
 	f := it.Frame
-	now := l.clock.fromDuration(time.Since(l.origin))
 	step := l.clock.fromDuration(catchUpStep)
 	var ts int64
 	switch {
 	case it.CatchUp:
-		ts = now
 		if l.begun {
-			ts = max(now, l.lastOut+step)
+			ts = l.lastOut + step
+		} else {
+			ts = l.clock.fromDuration(time.Since(l.origin))
 		}
 		l.rebase = true
 	case l.rebase || !l.begun || f.Epoch != l.epoch:
-		ts = max(now, l.lastOut+step)
+		arrived := f.Arrived
+		if arrived.IsZero() {
+			arrived = time.Now()
+		}
+		ts = max(l.clock.fromDuration(arrived.Sub(l.origin)), l.lastOut+step)
 		l.inBase, l.outBase, l.epoch = f.PTS, ts, f.Epoch
 		l.rebase = false
 	default:

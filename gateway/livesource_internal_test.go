@@ -21,8 +21,8 @@ func hubWithGOP(n int) *cameras.Stream {
 }
 
 // The GOP a new viewer catches up with is paced: the keyframe at once, the
-// others catchUpSpeed times faster than the camera sent them, and their
-// timestamps (ms clock) say when they were sent.
+// others catchUpSpeed times faster than the camera sent them, with
+// timestamps one step (1 ms) apart.
 func TestCatchUpIsPaced(t *testing.T) {
 	const frames = 40
 	src := newLiveSource(hubWithGOP(frames), 128, rtpClock{ticksPerSecond: 1000}, time.Now())
@@ -30,27 +30,87 @@ func TestCatchUpIsPaced(t *testing.T) {
 	defer src.close()
 	ctx := context.Background()
 	var ts []uint32
+	var sent []time.Time
 	for i := range frames {
 		f, t0, err := src.next(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		sent = append(sent, time.Now())
 		if f.Key != (i == 0) {
 			t.Fatalf("frame %d: key = %v", i, f.Key)
 		}
 		ts = append(ts, t0)
 	}
 	// Frame i is due 40 ms × i / catchUpSpeed after the keyframe; timers
-	// never fire early, so its send-time timestamp is at least that.
-	step := 40 / catchUpSpeed
+	// never fire early, so it cannot have been sent sooner.
+	step := 40 * time.Millisecond / catchUpSpeed
 	for i := 1; i < frames; i++ {
-		if got, least := ts[i]-ts[0], uint32(i*step); got < least {
-			t.Fatalf("catch-up frame %d went %d ms after the keyframe, before it was due (%d ms)", i, got, least)
+		if got, least := sent[i].Sub(sent[0]), time.Duration(i)*step; got < least {
+			t.Fatalf("catch-up frame %d went %v after the keyframe, before it was due (%v)", i, got, least)
 		}
-		if ts[i] <= ts[i-1] {
-			t.Fatalf("timestamps not increasing at %d: %v", i, ts)
+		if ts[i] != ts[0]+uint32(i) {
+			t.Fatalf("catch-up timestamps %v, want 1 ms apart", ts)
 		}
 	}
+}
+
+// A jump in the camera's timestamps inside the cached GOP (or a huge one
+// that would overflow the conversion) delays the next replayed frame by at
+// most maxCatchUpGap.
+func TestCatchUpWaitIsBounded(t *testing.T) {
+	src := newLiveSource(nil, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	now := time.Now()
+	src.catchUpDue(&cameras.Frame{Key: true, PTS: 0}, now)
+	if due := src.catchUpDue(&cameras.Frame{PTS: 3600}, now); due.Sub(now) != 40*time.Millisecond/catchUpSpeed {
+		t.Fatalf("a 40 ms frame is due after %v, want %v", due.Sub(now), 40*time.Millisecond/catchUpSpeed)
+	}
+	for _, jump := range []int64{16 * 90000, 30 * 3600 * 90000, 1 << 62} {
+		src.catchUpDue(&cameras.Frame{Key: true, PTS: 0}, now)
+		if due := src.catchUpDue(&cameras.Frame{PTS: jump}, now); due.Sub(now) > maxCatchUpGap || due.Before(now) {
+			t.Fatalf("after a jump of %d ticks the frame is due in %v, want at most %v", jump, due.Sub(now), maxCatchUpGap)
+		}
+	}
+	// A camera whose clock went backwards: due at once.
+	src.catchUpDue(&cameras.Frame{Key: true, PTS: 900000}, now)
+	if due := src.catchUpDue(&cameras.Frame{PTS: 0}, now); !due.Equal(now) {
+		t.Fatalf("a frame with an earlier PTS is due in %v, want now", due.Sub(now))
+	}
+}
+
+// Live frames that queued behind a paced catch-up keep the time they reached
+// the hub as their timestamp, not the later time they were sent: otherwise
+// the browser would hold every later frame back by that delay.
+func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
+	const gop = 20
+	hub := hubWithGOP(gop)
+	origin := time.Now()
+	src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, origin)
+	src.start()
+	defer src.close()
+	ctx := context.Background()
+	if _, _, err := src.next(ctx); err != nil { // the keyframe
+		t.Fatal(err)
+	}
+	// The replay's timestamps end about 20 ms after the keyframe's; this
+	// live frame arrives later than that, while the replay is still paced.
+	time.Sleep(60 * time.Millisecond)
+	livePTS := int64(gop) * 3600
+	hub.WriteAU(livePTS, [][]byte{benchNALU(false, 1000)})
+	for range gop {
+		f, ts, err := src.next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.PTS != livePTS {
+			continue
+		}
+		if want := uint32(f.Arrived.Sub(origin) / time.Millisecond); ts != want {
+			t.Fatalf("live frame timestamp %d ms, want its arrival %d ms (sent %v after arriving)", ts, want, time.Since(f.Arrived))
+		}
+		return
+	}
+	t.Fatal("the live frame never came")
 }
 
 // While a replay fills three quarters of the viewer's queue or more, it is

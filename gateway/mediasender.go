@@ -79,6 +79,11 @@ func (s *mediaSender) run(ctx context.Context, src mediaSource) error {
 	for {
 		f, ts, err := src.next(ctx)
 		if err != nil {
+			// A playback session stays open after its last frame: let go
+			// of the frames the history holds, which nobody else shares.
+			s.mu.Lock()
+			s.history.forget()
+			s.mu.Unlock()
 			return err
 		}
 		s.write(f, ts)

@@ -10,8 +10,8 @@ import (
 
 // camgate answers RTCP NACKs (RFC 4585 generic NACK) itself instead of with
 // pion's NACK responder interceptor. pion's copies every packet it sends
-// into a history of 1024 per viewer (about 1.5 MB of memory per viewer and
-// two allocations per packet) and resends whatever it is asked, as often as
+// into a history of 1024 per viewer (1.85 MB of heap per viewer measured,
+// docs/performance.md, and two allocations per packet) and resends whatever it is asked, as often as
 // it is asked: under overload the viewers NACKed 18 times what was sent
 // and the resends deepened the overload. camgate's frames are never
 // modified once packetized, so its history holds references to their
@@ -74,6 +74,9 @@ func (h *sendHistory) record(seq uint16, timestamp uint32, f *cameras.Frame, ind
 		h.credit++
 	}
 }
+
+// forget drops the history: nothing sent before can be sent again.
+func (h *sendHistory) forget() { h.ring = nil }
 
 // retransmitCounts are the outcome of one NACK.
 type retransmitCounts struct {

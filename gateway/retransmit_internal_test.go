@@ -130,3 +130,17 @@ func TestSendHistoryEmpty(t *testing.T) {
 		t.Fatalf("resent %v (counts %+v) from an empty history", got, c)
 	}
 }
+
+// After forget (the sender stopped), nothing is resent and the frames are
+// no longer referenced.
+func TestSendHistoryForget(t *testing.T) {
+	var h sendHistory
+	h.record(7, 0, one, 0)
+	h.forget()
+	if h.ring != nil {
+		t.Fatal("the history still holds its packets")
+	}
+	if got, c := resentSeqs(&h, nackOf(7)); len(got) != 0 || c.expired != 1 {
+		t.Fatalf("resent %v (counts %+v) after forget", got, c)
+	}
+}

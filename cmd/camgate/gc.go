@@ -13,9 +13,10 @@ import (
 // 350 KB of RSS per viewer at 200 viewers, docs/performance.md).
 const defaultGCPercent = 50
 
-// tuneGC applies defaultGCPercent when GOGC is not set.
+// tuneGC applies defaultGCPercent when GOGC is not set (an empty GOGC is
+// not set either: Go's runtime ignores it too).
 func tuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 }
