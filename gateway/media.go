@@ -12,7 +12,6 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
@@ -48,10 +47,14 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register H.264: %w", err)
 	}
+	// No pion interceptors (an empty registry; without one pion adds its
+	// defaults). They are made for peers that also receive: the NACK
+	// generator, receiver reports, TWCC feedback and simulcast headers act
+	// on incoming media, which camgate never has; the stats interceptor
+	// records every packet for GetStats, which camgate never calls. The
+	// two a sender needs camgate does itself, with less work per packet:
+	// answering NACKs (retransmit.go) and sender reports (senderreport.go).
 	reg := &interceptor.Registry{}
-	if err := addSenderInterceptors(reg); err != nil {
-		return nil, err
-	}
 
 	se := webrtc.SettingEngine{}
 	se.LoggerFactory = pionLogger{log: log.With("component", "pion")}
@@ -135,24 +138,6 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 
 	ma.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return ma, nil
-}
-
-// addSenderInterceptors adds pion's per-packet stages for a send-only session:
-// RTCP sender reports only, which browsers use for round-trip time and
-// clock mapping. pion's default set is made for peers that also receive:
-// its NACK generator, receiver reports, TWCC feedback and simulcast
-// headers act on incoming media, which camgate never has; its stats
-// interceptor records every packet for GetStats, which camgate never
-// calls; and its NACK responder copies every packet (camgate answers NACKs
-// itself, retransmit.go). Each costs CPU per packet per viewer and memory
-// per viewer.
-func addSenderInterceptors(reg *interceptor.Registry) error {
-	reports, err := report.NewSenderInterceptor()
-	if err != nil {
-		return fmt.Errorf("RTCP sender reports: %w", err)
-	}
-	reg.Add(reports)
-	return nil
 }
 
 // UDPPort is the port that carries every session's media (with port 0 in

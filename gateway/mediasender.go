@@ -58,6 +58,10 @@ type mediaSender struct {
 	history  sendHistory
 	resendPk rtp.Packet
 
+	// reports are the viewer's RTCP sender reports (senderreport.go); nil:
+	// none (benchmarks).
+	reports *senderReports
+
 	framesSent  uint64
 	onFirstSent func()
 	// stats counts the frames and bytes sent (metrics.go); nil: not
@@ -93,6 +97,10 @@ func (s *mediaSender) run(ctx context.Context, src mediaSource) error {
 // write sends one frame, the marker bit on its last packet.
 func (s *mediaSender) write(f *cameras.Frame, ts uint32) {
 	s.mu.Lock()
+	var start time.Time
+	if s.reports != nil {
+		start = time.Now()
+	}
 	s.pkt.Timestamp = ts
 	last := len(f.Payloads) - 1
 	for i, p := range f.Payloads {
@@ -105,6 +113,8 @@ func (s *mediaSender) write(f *cameras.Frame, ts uint32) {
 		_ = s.track.WriteRTP(&s.pkt)
 	}
 	s.pkt.Payload = nil
+	s.reports.count(len(f.Payloads), f.Size)
+	s.reports.afterFrame(ts, start)
 	s.mu.Unlock()
 	s.framesSent++
 	s.stats.frameSent(f.Size)
@@ -126,6 +136,7 @@ func (s *mediaSender) retransmit(nack *rtcp.TransportLayerNack) {
 		_ = s.track.WriteRTP(&s.resendPk)
 	})
 	s.resendPk.Payload = nil
+	s.reports.count(c.sent, c.sentBytes)
 	s.mu.Unlock()
 	s.stats.retransmitted(c)
 }

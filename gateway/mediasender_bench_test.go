@@ -181,12 +181,11 @@ func benchWebRTCSettings() appsettings.WebRTC {
 	return cfg
 }
 
-// timedMediaAPI is newMediaAPI's pion setup for loopback (the same codec
-// and interceptors, one shared UDP mux) with rec, if not nil, as the
-// innermost interceptor. pionDefaults swaps camgate's interceptors for
-// pion's default set (NACK responder of 1024 packets, stats, TWCC,
-// reports), the set camgate used before it answered NACKs itself, for
-// comparison.
+// timedMediaAPI is newMediaAPI's pion setup for loopback (the same codec,
+// no other interceptor, one shared UDP mux) with rec, if not nil, as the
+// innermost interceptor. pionDefaults adds pion's default set (NACK
+// responder of 1024 packets, stats, TWCC, reports), which camgate used
+// before it answered NACKs and wrote sender reports itself, for comparison.
 func timedMediaAPI(tb testing.TB, rec *sendRecorder, pionDefaults bool) *webrtc.API {
 	tb.Helper()
 	m := &webrtc.MediaEngine{}
@@ -197,12 +196,10 @@ func timedMediaAPI(tb testing.TB, rec *sendRecorder, pionDefaults bool) *webrtc.
 	if rec != nil {
 		reg.Add(rec)
 	}
-	register := addSenderInterceptors
 	if pionDefaults {
-		register = func(reg *interceptor.Registry) error { return webrtc.RegisterDefaultInterceptors(m, reg) }
-	}
-	if err := register(reg); err != nil {
-		tb.Fatal(err)
+		if err := webrtc.RegisterDefaultInterceptors(m, reg); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	mux, err := ice.NewMultiUDPMuxFromPort(0, ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
 		ice.UDPMuxFromPortWithLoopback(), ice.UDPMuxFromPortWithIPFilter(loopbackOnly))

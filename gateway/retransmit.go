@@ -80,9 +80,10 @@ func (h *sendHistory) forget() { h.ring = nil }
 
 // retransmitCounts are the outcome of one NACK.
 type retransmitCounts struct {
-	sent    int // packets sent again
-	expired int // no longer in the history (or never sent)
-	refused int // over the budget
+	sent      int // packets sent again
+	sentBytes int // their payload bytes
+	expired   int // no longer in the history (or never sent)
+	refused   int // over the budget
 }
 
 // resend calls send for each packet of the NACK that is still in the
@@ -110,6 +111,7 @@ func (h *sendHistory) resend(nack *rtcp.TransportLayerNack, send func(*sentPacke
 				h.credit -= resendShare
 				send(p)
 				c.sent++
+				c.sentBytes += len(p.payload())
 			}
 		}
 	}

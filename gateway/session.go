@@ -40,6 +40,7 @@ type Session struct {
 	source     mediaSource    // what the session plays: live or recorded
 	right      oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
 	events     *commandEvents // camgate's own messages on the commands channel
+	clock      rtpClock       // the unit of the viewer's RTP timestamps
 	clientIP   netip.Addr
 	networks   []webrtc.NetworkType // what camgate gathers on (mediaAPI.networks)
 	iceServers []webrtc.ICEServer
@@ -406,6 +407,9 @@ func (s *Session) startMedia() {
 	src.start()
 	sender := newMediaSender(s.track)
 	sender.stats = s.metrics
+	if enc := s.sender.GetParameters().Encodings; len(enc) > 0 {
+		sender.reports = &senderReports{ssrc: uint32(enc[0].SSRC), clock: s.clock, write: s.pc.WriteRTCP}
+	}
 	s.media = sender
 	sender.onFirstSent = func() {
 		s.metrics.firstFrameSent(s.Created)

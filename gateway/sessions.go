@@ -151,6 +151,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		source:     src,
 		right:      right,
 		events:     events,
+		clock:      m.clock,
 		clientIP:   req.ClientIP,
 		networks:   m.api.networks,
 		iceServers: ice,
