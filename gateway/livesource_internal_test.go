@@ -113,12 +113,12 @@ func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
 	t.Fatal("the live frame never came")
 }
 
-// While a replay fills three quarters of the viewer's queue or more, it is
-// not paced: waiting would overflow the queue with the live frames
-// arriving behind it.
+// While live frames pile up behind a replay and fill three quarters of the
+// viewer's queue, the replay is not paced: waiting would overflow the queue.
 func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
-	const queue = 16
-	src := newLiveSource(hubWithGOP(queue), queue, rtpClock{ticksPerSecond: 1000}, time.Now())
+	const queue, gop = 16, 8
+	hub := hubWithGOP(gop)
+	src := newLiveSource(hub, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()
 	next := func() {
@@ -126,10 +126,11 @@ func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The keyframe, then three frames that leave 14, 13 and 12 queued.
-	for range 4 {
-		next()
+	next() // the keyframe; 7 replayed frames wait
+	for i := range 6 {
+		hub.WriteAU(int64(gop+i)*3600, [][]byte{benchNALU(false, 1000)})
 	}
+	next() // 12 of 16 left queued: sent at once
 	if src.pace != nil {
 		t.Fatal("the catch-up waited although the queue was three quarters full")
 	}
