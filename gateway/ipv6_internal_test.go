@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -320,4 +323,23 @@ func mediaAPIOnFreeTCPPort(t *testing.T, cfg appsettings.WebRTC) *mediaAPI {
 	}
 	t.Fatal(err)
 	return nil
+}
+
+// The start-up log says media is IPv4 only beyond this host when ::1 is the
+// only IPv6 address bound, and not when a routable one is.
+func TestMediaAddressesLogSaysIPv4Only(t *testing.T) {
+	cfg := appsettings.Defaults().WebRTC
+	for _, tc := range []struct {
+		addrs []net.Addr
+		want  bool
+	}{
+		{[]net.Addr{&net.UDPAddr{IP: net.ParseIP("192.0.2.2")}, &net.UDPAddr{IP: net.IPv6loopback}}, true},
+		{[]net.Addr{&net.UDPAddr{IP: net.ParseIP("192.0.2.2")}, &net.UDPAddr{IP: net.ParseIP("2001:db8::2")}}, false},
+	} {
+		var buf bytes.Buffer
+		logMediaAddresses(slog.New(slog.NewTextHandler(&buf, nil)), cfg, tc.addrs, true)
+		if got := strings.Contains(buf.String(), "media is IPv4 only"); got != tc.want {
+			t.Fatalf("addresses %v: says IPv4 only = %v, want %v:\n%s", tc.addrs, got, tc.want, buf.String())
+		}
+	}
 }

@@ -310,8 +310,16 @@ func logMediaAddresses(log *slog.Logger, cfg appsettings.WebRTC, addrs []net.Add
 		return
 	}
 	log.Info("WebRTC media sockets", "addresses", strings.Join(list, " "), "ipv6", ipv6)
-	if cfg.IPv6 && !ipv6 {
-		log.Info("WebRTC: media is IPv4 only: the host has no IPv6 address to offer (link-local addresses are never offered)")
+	// ::1 (bound with IncludeLoopback) serves only this host: say so when
+	// it is the only IPv6 address.
+	offered := false
+	for _, a := range addrs {
+		if u, ok := a.(*net.UDPAddr); ok && u.IP.To4() == nil && !u.IP.IsLoopback() {
+			offered = true
+		}
+	}
+	if cfg.IPv6 && !offered {
+		log.Info("WebRTC: media is IPv4 only beyond this host: it has no IPv6 address to offer but loopback (link-local addresses are never offered)")
 	}
 }
 
