@@ -26,7 +26,7 @@ func (v *validator) webRTCAddresses(w *WebRTC) {
 		v.addressFamily(indexPath("WebRTC.PublicIPs", i), s, netip.PrefixFrom(a, a.BitLen()), w.IPv6)
 	}
 	for i, s := range w.IPs {
-		p, ok := addressOrPrefix(s)
+		p, ok := ParsePrefix(s)
 		if !ok {
 			if a, err := netip.ParseAddr(s); err == nil && a.Zone() != "" {
 				v.fail(indexPath("WebRTC.IPs", i), "must not carry a zone (got "+quote(s)+")")
@@ -49,21 +49,4 @@ func (v *validator) addressFamily(path, s string, p netip.Prefix, ipv6 bool) {
 	case p.Bits() >= linkLocal6.Bits() && linkLocal6.Contains(p.Addr()):
 		v.fail(path, "must not be link-local (fe80::/10), which is never offered as a candidate (got "+quote(s)+")")
 	}
-}
-
-// addressOrPrefix reads an address (as a one-address prefix, IPv4-mapped
-// IPv6 taken as IPv4) or a CIDR range; an address with a zone is not read.
-func addressOrPrefix(s string) (netip.Prefix, bool) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), true
-		}
-		return p.Masked(), true
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" {
-		return netip.Prefix{}, false
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), true
 }

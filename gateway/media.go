@@ -341,15 +341,8 @@ func (m *mediaAPI) Close() {
 func parsePrefixes(list []string) []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range list {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			if p.Addr().Is4In6() && p.Bits() >= 96 {
-				p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-			}
-			out = append(out, p.Masked())
-			continue
-		}
-		if a, err := netip.ParseAddr(s); err == nil {
-			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		if p, ok := appsettings.ParsePrefix(s); ok {
+			out = append(out, p)
 		}
 	}
 	return out
