@@ -26,7 +26,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New(`want a duration such as "30s", got ` + jsonKind(b))
+		return errors.New(`want a duration such as "30s", got ` + JSONKind(b))
 	}
 	v, err := parseDuration(s)
 	if err != nil {
@@ -46,9 +46,10 @@ func parseDuration(s string) (Duration, error) {
 	return Duration(v), nil
 }
 
-// jsonKind names the JSON type of an encoded value by its first byte, for
-// UnmarshalJSON's error, which must not quote the value.
-func jsonKind(b []byte) string {
+// JSONKind names the JSON type of an encoded value by its first byte ("a
+// string", "an object", …), for decoding errors, which must not quote the
+// value. ptz's command decoder uses it too.
+func JSONKind(b []byte) string {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
 		return "nothing"

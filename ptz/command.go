@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // MaxRequestBytes is the largest request DecodeRequest accepts.
@@ -282,7 +284,7 @@ func (p params) str(name string, required bool) (string, bool, error) {
 	}
 	var s string
 	if json.Unmarshal(p[strings.ToLower(name)], &s) != nil {
-		return "", false, badParam(name, "must be a string, got "+jsonKind(p[strings.ToLower(name)]))
+		return "", false, badParam(name, "must be a string, got "+appsettings.JSONKind(p[strings.ToLower(name)]))
 	}
 	return s, true, nil
 }
@@ -303,7 +305,7 @@ func (p params) number(name string, required bool) (float64, bool, error) {
 		}
 		s = strings.TrimSpace(s)
 	} else if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
-		return 0, false, badParam(name, "must be a number, got "+jsonKind(raw))
+		return 0, false, badParam(name, "must be a number, got "+appsettings.JSONKind(raw))
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -334,7 +336,7 @@ func (p params) boolean(name string) (bool, error) {
 		}
 		return false, badParam(name, "must be true or false (got "+quote(s)+")")
 	}
-	return false, badParam(name, "must be true or false, got "+jsonKind(raw))
+	return false, badParam(name, "must be true or false, got "+appsettings.JSONKind(raw))
 }
 
 // inRange reads an optional number within lo…hi into *dst.
@@ -497,27 +499,6 @@ func fmtNum(f float64) string {
 		return strconv.FormatFloat(f, 'g', 4, 64)
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-// jsonKind names the JSON type of a value without quoting it.
-func jsonKind(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "a list"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // MarshalJSON writes the request in the wire form XProtect clients send,
