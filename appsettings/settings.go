@@ -71,7 +71,8 @@ type WebRTC struct {
 	// (ICE UDP mux). Default: 8189. 0 picks a free port at start-up.
 	UdpPort int
 	// TcpPort is the port for ICE over TCP, for clients that cannot use UDP.
-	// Default: 0 (off).
+	// camgate only accepts ICE-TCP connections; it never dials a client's
+	// TCP candidates. Default: 0 (off).
 	TcpPort int
 	// PublicIPs are the addresses to advertise in place of the host
 	// addresses when camgate sits behind a 1:1 NAT; each family maps on
@@ -113,6 +114,16 @@ type WebRTC struct {
 	// ViewerQueueFrames is the number of video frames a slow viewer may have
 	// waiting before it skips to the next keyframe. Default: 128.
 	ViewerQueueFrames int
+	// MaxRemoteCandidates is how many ICE candidates a client may give one
+	// session over its whole life: before and after the answer, over REST
+	// and WebSocket, and inside the answer SDP. camgate sends connectivity
+	// checks to each, so the cap bounds the traffic one session can aim at
+	// addresses the client names. A browser sends a handful per network
+	// interface. Default: 64 (candidates).
+	MaxRemoteCandidates int
+	// MaxCandidatesPerRequest is how many candidates one POST
+	// …/IceCandidates/{id} may carry. Default: 32 (candidates).
+	MaxCandidatesPerRequest int
 }
 
 // IceServer is one STUN or TURN server.
@@ -205,6 +216,11 @@ func Defaults() Settings {
 			AnswerTimeout:     Duration(30 * time.Second),
 			RtpClock:          "ms",
 			ViewerQueueFrames: 128,
+			// A browser gathers a few candidates per interface, family
+			// and protocol, plus one per STUN/TURN server: a few dozen
+			// at most.
+			MaxRemoteCandidates:     64,
+			MaxCandidatesPerRequest: 32,
 		},
 		Demo:      Demo{Enabled: false, Listen: "127.0.0.1:0"},
 		DataDir:   "data",

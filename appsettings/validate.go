@@ -86,6 +86,16 @@ func (v *validator) webRTC(w *WebRTC) {
 	if n := w.ViewerQueueFrames; n < 8 || n > 4096 {
 		v.fail("WebRTC.ViewerQueueFrames", "must be from 8 to 4096 (got "+strconv.Itoa(n)+")")
 	}
+	v.iceLimits(w)
+}
+
+// iceLimits checks the bounds on what a client can make camgate's ICE
+// agent do: candidates per session and per request.
+func (v *validator) iceLimits(w *WebRTC) {
+	v.intRange("WebRTC.MaxRemoteCandidates", w.MaxRemoteCandidates, 1, 500)
+	if n := w.MaxCandidatesPerRequest; n < 1 || n > max(w.MaxRemoteCandidates, 1) {
+		v.fail("WebRTC.MaxCandidatesPerRequest", "must be from 1 to WebRTC.MaxRemoteCandidates (got "+strconv.Itoa(n)+")")
+	}
 }
 
 func (v *validator) iceServer(path string, ice IceServer) {

@@ -92,3 +92,33 @@ func TestWebRTCIPv6Loads(t *testing.T) {
 		t.Error("an IPv6 range with WebRTC.IPv6 false loaded without an error")
 	}
 }
+
+func TestValidateICELimits(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*Settings)
+		errs   []string
+	}{
+		{"defaults", func(*Settings) {}, nil},
+		{"bounds", func(s *Settings) {
+			s.WebRTC.MaxRemoteCandidates = 0
+			s.WebRTC.MaxCandidatesPerRequest = 2
+		}, []string{
+			"WebRTC.MaxRemoteCandidates: must be from 1 to 500 (got 0)",
+			"WebRTC.MaxCandidatesPerRequest: must be from 1 to WebRTC.MaxRemoteCandidates (got 2)",
+		}},
+		{"per request above per session", func(s *Settings) {
+			s.WebRTC.MaxRemoteCandidates = 10
+			s.WebRTC.MaxCandidatesPerRequest = 11
+		}, []string{
+			"WebRTC.MaxCandidatesPerRequest: must be from 1 to WebRTC.MaxRemoteCandidates (got 11)",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSettings()
+			tc.mutate(&s)
+			checkErrors(t, s.Validate(), tc.errs)
+		})
+	}
+}

@@ -66,3 +66,11 @@ func asAPIError(err error) *apiError {
 func bodyOf(ae *apiError) errorBody {
 	return errorBody{Error: errorObject{HTTPCode: ae.Status, Details: []errorDetail{{ErrorText: ae.Text}}}}
 }
+
+// errLimit marks a refusal because a client reached a limit of the
+// settings; its text names the limit and the setting. It is a 400 over
+// REST and invalid params (-32602) over the WebSocket, whatever the code a
+// malformed input of the same request would get.
+type errLimit struct{ *apiError }
+
+func (e errLimit) Unwrap() error { return e.apiError }

@@ -135,9 +135,48 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	// checks, and its session should end within seconds, not half a minute.
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
 	se.SetSTUNGatherTimeout(time.Duration(cfg.GatherTimeout))
+	limitChecks(&se)
 
 	ma.api = webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 	return ma, nil
+}
+
+// maxBindingRequests bounds the connectivity checks pion sends on one
+// candidate pair that gets no answer: a pair is failed after
+// maxBindingRequests+1 checks (pion counts from 0), one per check interval
+// (200 ms), and never checked again. pion's default is 7 (8 checks).
+// Checks start only once the client's answer is applied, when a browser
+// already answers checks, and a late response (up to pion's 4 s request
+// timeout) still makes the pair succeed, so fewer retries cost a real
+// client nothing; they bound what a client can aim at an address it names:
+// checksPerPair datagrams per pair (docs/security.md).
+const (
+	maxBindingRequests = 4
+	checksPerPair      = maxBindingRequests + 1
+)
+
+// limitChecks bounds the traffic a session's ICE agent sends to addresses
+// the client names in its candidates. With the per-session candidate cap
+// (WebRTC.MaxRemoteCandidates) one session sends at most
+// MaxRemoteCandidates × checksPerPair × (camgate's local candidates of the
+// candidate's network) connectivity checks to addresses that never answer.
+func limitChecks(se *webrtc.SettingEngine) {
+	se.SetICEMaxBindingRequests(maxBindingRequests)
+	// Active ICE-TCP dials out to every passive TCP candidate a client
+	// names, a TCP connection (and a file descriptor) per candidate and
+	// local address. camgate is the passive side (WebRTC.TcpPort):
+	// browsers offer active TCP candidates and connect to it.
+	se.DisableActiveTCP(true)
+	se.SetRemoteIPFilter(remoteAddrAllowed)
+}
+
+// remoteAddrAllowed keeps out client candidates at addresses where no peer
+// can be, so camgate never sends checks to them: unspecified, multicast
+// and limited broadcast.
+func remoteAddrAllowed(ip net.IP) bool {
+	a, ok := netip.AddrFromSlice(ip)
+	a = a.Unmap()
+	return ok && !a.IsUnspecified() && !a.IsMulticast() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
 
 // UDPPort is the port that carries every session's media (with port 0 in

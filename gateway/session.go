@@ -47,12 +47,14 @@ type Session struct {
 	onClose    func(*Session)
 	grace      time.Duration   // how long the session outlives its token
 	ptz        *ptz.Controller // the camera's PTZ; nil when it has none
+	limits     candidateLimits
 
 	mu         sync.Mutex
 	offer      string   // JSON string of the offer {type, sdp}
 	answer     string   // JSON string of the answer, once received
 	candidates []string // server candidates as JSON strings, cumulative
 	pending    []webrtc.ICECandidateInit
+	remotes    int // client candidates taken, pending and answer SDP ones included
 	answered   bool
 	owner      *oauth.Principal // whose token the session runs on
 	expiry     *time.Timer      // closes the session grace after owner's token expires
@@ -195,16 +197,25 @@ func (s *Session) SetAnswer(answerJSON string) error {
 	if err != nil {
 		return err
 	}
+	inSDP := answerCandidates(desc)
 	s.mu.Lock()
 	if s.answered {
 		s.mu.Unlock()
 		return errorf(http.StatusConflict, "session %s already has an answer", s.ID)
 	}
+	if err := s.limits.admit(s.ID, s.remotes, inSDP, "the answerSDP"); err != nil {
+		had := s.remotes
+		s.mu.Unlock()
+		s.log.Warn("answer refused: its candidates pass WebRTC.MaxRemoteCandidates", "has", had, "more", inSDP)
+		return err
+	}
 	s.answered = true
+	s.remotes += inSDP
 	s.mu.Unlock()
 	if err := s.pc.SetRemoteDescription(desc); err != nil {
 		s.mu.Lock()
 		s.answered = false
+		s.remotes -= inSDP
 		s.mu.Unlock()
 		return errorf(http.StatusBadRequest, "answerSDP was rejected: %s", err)
 	}
@@ -247,15 +258,59 @@ func parseAnswer(answerJSON string) (webrtc.SessionDescription, error) {
 	return desc, nil
 }
 
-// maxPendingCandidates bounds the candidates kept before the answer. A
-// browser gathers a handful per interface; the bound only stops a client
-// from parking memory on an unanswered session.
-const maxPendingCandidates = 100
+// answerCandidates counts the distinct candidate lines of an answer (the
+// same candidate in several bundled sections is one), which pion adds when
+// the answer is set. desc parsed in parseAnswer.
+func answerCandidates(desc webrtc.SessionDescription) int {
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, a := range parsed.Attributes {
+		if a.IsICECandidate() && strings.TrimSpace(a.Value) != "" {
+			seen[strings.TrimSpace(a.Value)] = true
+		}
+	}
+	for _, m := range parsed.MediaDescriptions {
+		for _, a := range m.Attributes {
+			if a.IsICECandidate() && strings.TrimSpace(a.Value) != "" {
+				seen[strings.TrimSpace(a.Value)] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// candidateLimits bound the candidates a client gives a session: camgate
+// sends connectivity checks to every one (a few datagrams each, see
+// media.go), so without a cap one request could aim thousands of checks a
+// second at any address.
+type candidateLimits struct {
+	perSession int // WebRTC.MaxRemoteCandidates
+	perRequest int // WebRTC.MaxCandidatesPerRequest
+}
+
+// admit refuses n more candidates (brought by what) for a session that
+// has taken had when that would pass the session's cap.
+func (l candidateLimits) admit(id string, had, n int, what string) error {
+	if had+n <= l.perSession {
+		return nil
+	}
+	return errLimit{errorf(http.StatusBadRequest,
+		"session %s may take at most %d candidates over its life (WebRTC.MaxRemoteCandidates): it has %d and %s brings %d more; refused, the session keeps those it has",
+		id, l.perSession, had, what, n)}
+}
 
 // AddCandidates takes client candidates (JSON strings of
 // RTCIceCandidateInit). Before the answer they are buffered. Every string is
-// checked before any is used, so a bad request changes nothing.
+// checked before any is used, so a bad request changes nothing, and so does
+// one over a limit: the session keeps the candidates it has.
 func (s *Session) AddCandidates(raw []string) error {
+	if len(raw) > s.limits.perRequest {
+		s.log.Warn("candidates refused: over WebRTC.MaxCandidatesPerRequest", "count", len(raw))
+		return errLimit{errorf(http.StatusBadRequest, "candidates has %d entries; one request may carry at most %d (WebRTC.MaxCandidatesPerRequest)", len(raw), s.limits.perRequest)}
+	}
 	parsed := make([]webrtc.ICECandidateInit, 0, len(raw))
 	for i, r := range raw {
 		c, err := parseClientCandidate(r)
@@ -268,11 +323,14 @@ func (s *Session) AddCandidates(raw []string) error {
 		parsed = append(parsed, c)
 	}
 	s.mu.Lock()
+	if err := s.limits.admit(s.ID, s.remotes, len(parsed), "this request"); err != nil {
+		had := s.remotes
+		s.mu.Unlock()
+		s.log.Warn("candidates refused: over WebRTC.MaxRemoteCandidates", "has", had, "more", len(parsed))
+		return err
+	}
+	s.remotes += len(parsed)
 	if !s.answered || s.answer == "" {
-		if len(s.pending)+len(parsed) > maxPendingCandidates {
-			s.mu.Unlock()
-			return errorf(http.StatusBadRequest, "more than %d candidates before the answer; send the answer first", maxPendingCandidates)
-		}
 		s.pending = append(s.pending, parsed...)
 		s.mu.Unlock()
 		return nil

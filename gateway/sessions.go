@@ -161,6 +161,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		onClose:    m.remove,
 		grace:      m.grace,
 		ptz:        ptzController(m.ptz, cam.ID),
+		limits:     candidateLimits{perSession: m.cfg.MaxRemoteCandidates, perRequest: m.cfg.MaxCandidatesPerRequest},
 	}
 	s.setPrincipal(req.Principal)
 	s.metrics = m.metrics.forKind(kindOf(req.Playback != nil, req.WebSocket))

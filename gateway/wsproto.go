@@ -60,7 +60,8 @@ func newRPCError(code int, format string, args ...any) *rpcError {
 // rpcErrorOf maps an error of the shared session code (an *apiError with an
 // HTTP status) to a JSON-RPC code: the one place where that happens. A 400
 // becomes badRequest, which depends on what the client sent: -32602 for a
-// request's params, 400 for an answer.
+// request's params, 400 for an answer; a refusal over a limit (errLimit) is
+// -32602 always.
 func rpcErrorOf(err error, badRequest int) *rpcError {
 	var re *rpcError
 	if errors.As(err, &re) {
@@ -71,12 +72,14 @@ func rpcErrorOf(err error, badRequest int) *rpcError {
 		return &rpcError{Code: rpcInternalError, Message: "internal error"}
 	}
 	code := ae.Status
-	switch ae.Status {
-	case http.StatusBadRequest:
+	switch {
+	case errors.As(err, new(errLimit)):
+		code = rpcInvalidParams // a limit of the settings, whatever the request
+	case ae.Status == http.StatusBadRequest:
 		code = badRequest
-	case http.StatusServiceUnavailable:
+	case ae.Status == http.StatusServiceUnavailable:
 		code = rpcUnavailable
-	case http.StatusInternalServerError:
+	case ae.Status == http.StatusInternalServerError:
 		code = rpcInternalError
 	}
 	return &rpcError{Code: code, Message: ae.Text}
