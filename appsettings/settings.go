@@ -64,8 +64,9 @@ type HTTP struct {
 // WebRTC configures the WebRTC media path shared by every session.
 type WebRTC struct {
 	// IceServers are STUN/TURN servers camgate uses to gather its own
-	// candidates, in addition to those a client sends with its request. Each
-	// entry takes "url" or "urls" (a string or a list). Default: none.
+	// candidates, in addition to those a client sends with its request
+	// (clients may name these, see ClientIceServerHosts). Each entry takes
+	// "url" or "urls" (a string or a list). Default: none.
 	IceServers []IceServer
 	// UdpPort is the one UDP port that carries the media of every session
 	// (ICE UDP mux). Default: 8189. 0 picks a free port at start-up.
@@ -124,6 +125,18 @@ type WebRTC struct {
 	// MaxCandidatesPerRequest is how many candidates one POST
 	// …/IceCandidates/{id} may carry. Default: 32 (candidates).
 	MaxCandidatesPerRequest int
+	// MaxClientIceServers is how many STUN/TURN servers a client may name
+	// in the iceServers of a session request: at most this many entries,
+	// and this many URLs in all. camgate contacts each for the session's
+	// own gathering. 0 refuses any. Default: 4 (entries, and URLs).
+	MaxClientIceServers int
+	// ClientIceServerHosts are the STUN/TURN hosts a client may name in
+	// iceServers besides the servers of IceServers (whose host and port
+	// are always allowed): "host" allows the standard ports 3478 and 5349,
+	// "host:port" that port; "*" is any host (on the standard ports, "*:port"
+	// on that port), which lets every Live user make camgate contact any
+	// address it can reach. Default: none (only the servers of IceServers).
+	ClientIceServerHosts []string
 }
 
 // IceServer is one STUN or TURN server.
@@ -221,6 +234,8 @@ func Defaults() Settings {
 			// at most.
 			MaxRemoteCandidates:     64,
 			MaxCandidatesPerRequest: 32,
+			// The XProtect samples send at most a STUN and a TURN entry.
+			MaxClientIceServers: 4,
 		},
 		Demo:      Demo{Enabled: false, Listen: "127.0.0.1:0"},
 		DataDir:   "data",

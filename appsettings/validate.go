@@ -90,11 +90,18 @@ func (v *validator) webRTC(w *WebRTC) {
 }
 
 // iceLimits checks the bounds on what a client can make camgate's ICE
-// agent do: candidates per session and per request.
+// agent do: candidates per session and per request, and the STUN/TURN
+// servers a client may name.
 func (v *validator) iceLimits(w *WebRTC) {
 	v.intRange("WebRTC.MaxRemoteCandidates", w.MaxRemoteCandidates, 1, 500)
 	if n := w.MaxCandidatesPerRequest; n < 1 || n > max(w.MaxRemoteCandidates, 1) {
 		v.fail("WebRTC.MaxCandidatesPerRequest", "must be from 1 to WebRTC.MaxRemoteCandidates (got "+strconv.Itoa(n)+")")
+	}
+	v.intRange("WebRTC.MaxClientIceServers", w.MaxClientIceServers, 0, 32)
+	for i, h := range w.ClientIceServerHosts {
+		if _, err := ParseIceHost(h); err != nil {
+			v.fail(indexPath("WebRTC.ClientIceServerHosts", i), err.Error())
+		}
 	}
 }
 

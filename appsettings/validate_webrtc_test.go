@@ -100,18 +100,42 @@ func TestValidateICELimits(t *testing.T) {
 		errs   []string
 	}{
 		{"defaults", func(*Settings) {}, nil},
+		{"hosts of every form", func(s *Settings) {
+			s.WebRTC.ClientIceServerHosts = []string{"stun.example.net", "Turn.Example.NET.:443", "192.0.2.7", "192.0.2.7:19302",
+				"2001:db8::7", "[2001:db8::7]:3478", "*", "*:19302"}
+		}, nil},
 		{"bounds", func(s *Settings) {
 			s.WebRTC.MaxRemoteCandidates = 0
 			s.WebRTC.MaxCandidatesPerRequest = 2
+			s.WebRTC.MaxClientIceServers = -1
 		}, []string{
 			"WebRTC.MaxRemoteCandidates: must be from 1 to 500 (got 0)",
 			"WebRTC.MaxCandidatesPerRequest: must be from 1 to WebRTC.MaxRemoteCandidates (got 2)",
+			"WebRTC.MaxClientIceServers: must be from 0 to 32 (got -1)",
 		}},
 		{"per request above per session", func(s *Settings) {
 			s.WebRTC.MaxRemoteCandidates = 10
 			s.WebRTC.MaxCandidatesPerRequest = 11
+			s.WebRTC.MaxClientIceServers = 33
 		}, []string{
 			"WebRTC.MaxCandidatesPerRequest: must be from 1 to WebRTC.MaxRemoteCandidates (got 11)",
+			"WebRTC.MaxClientIceServers: must be from 0 to 32 (got 33)",
+		}},
+		{"bad hosts", func(s *Settings) {
+			s.WebRTC.ClientIceServerHosts = []string{"", "stun:stun.example.net", "stun.example.net:0", "http://x/",
+				"2001:db8::7:99999x", "[2001:db8::7", "0.0.0.0", "224.0.0.1:3478", "fe80::1%eth0", "a..b", "host:port"}
+		}, []string{
+			`WebRTC.ClientIceServerHosts[0]: must not be empty`,
+			`WebRTC.ClientIceServerHosts[1]: must be a host or host:port without the scheme (got "stun:stun.example.net")`,
+			`WebRTC.ClientIceServerHosts[2]: port must be a number from 1 to 65535 (got "stun.example.net:0")`,
+			`WebRTC.ClientIceServerHosts[3]: must be a host or host:port, without scheme, path, query or user (got "http://x/")`,
+			`WebRTC.ClientIceServerHosts[4]: must be a host or host:port; write an IPv6 address with a port as [address]:port (got "2001:db8::7:99999x")`,
+			`WebRTC.ClientIceServerHosts[5]: must be a host or host:port (got "[2001:db8::7")`,
+			`WebRTC.ClientIceServerHosts[6]: must not be an unspecified or multicast address (got "0.0.0.0")`,
+			`WebRTC.ClientIceServerHosts[7]: must not be an unspecified or multicast address (got "224.0.0.1:3478")`,
+			`WebRTC.ClientIceServerHosts[8]: must not carry a zone (got "fe80::1%eth0")`,
+			`WebRTC.ClientIceServerHosts[9]: must be a host name, an IP address or * (got "a..b")`,
+			`WebRTC.ClientIceServerHosts[10]: port must be a number from 1 to 65535 (got "host:port")`,
 		}},
 	}
 	for _, tc := range cases {
@@ -120,5 +144,35 @@ func TestValidateICELimits(t *testing.T) {
 			tc.mutate(&s)
 			checkErrors(t, s.Validate(), tc.errs)
 		})
+	}
+}
+
+func TestParseIceHost(t *testing.T) {
+	for in, want := range map[string]IceHost{
+		"Stun.Example.NET.":      {Host: "stun.example.net"},
+		"turn.example.net:443":   {Host: "turn.example.net", Port: 443},
+		"::ffff:192.0.2.1":       {Host: "192.0.2.1"},
+		"[2001:DB8::7]:5349":     {Host: "2001:db8::7", Port: 5349},
+		"*":                      {Host: "*"},
+		"*:19302":                {Host: "*", Port: 19302},
+		" 192.0.2.9 ":            {Host: "192.0.2.9"},
+		"[2001:db8::1]":          {Host: "2001:db8::1"},
+		"stun_1.example.net:100": {Host: "stun_1.example.net", Port: 100},
+	} {
+		got, err := ParseIceHost(in)
+		if err != nil || got != want {
+			t.Errorf("ParseIceHost(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	h, _ := ParseIceHost("stun.example.net")
+	if !h.Allows("stun.example.net", 3478) || !h.Allows("stun.example.net", 5349) || h.Allows("stun.example.net", 22) || h.Allows("other.example.net", 3478) {
+		t.Error("a bare host must allow itself on the standard ports only")
+	}
+	h, _ = ParseIceHost("*:19302")
+	if !h.Allows("anything.example", 19302) || h.Allows("anything.example", 3478) {
+		t.Error("*:19302 must allow any host on 19302 only")
+	}
+	if NormalizeIceHost("[::FFFF:10.0.0.1]") != "10.0.0.1" || NormalizeIceHost("A.Example.") != "a.example" {
+		t.Error("NormalizeIceHost")
 	}
 }

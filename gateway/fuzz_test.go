@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // Fuzz targets for the parsers of network input, seeded from the case
@@ -35,10 +37,12 @@ func FuzzSessionRequest(f *testing.F) {
 			t.Fatalf("device() = %q is not trimmed", d)
 		}
 		_ = req.PlaybackTimeNode.isLive()
-		// The ICE servers go through the same check as in create.
-		m := &sessionManager{}
-		if _, err := m.iceServers(req.IceServers); err != nil {
-			checkBadRequest(t, err)
+		// The ICE servers go through the same check as in create, with
+		// the default policy and with any host allowed.
+		for _, m := range []*sessionManager{{cfg: appsettings.Defaults().WebRTC}, permissiveManager()} {
+			if _, err := m.iceServers(req.IceServers); err != nil {
+				checkBadRequest(t, err)
+			}
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // ChecksPerPair is how many connectivity checks camgate sends on one
@@ -46,6 +48,92 @@ func TestCandidateLimitsAdmit(t *testing.T) {
 	assertMentions(t, err.Error(), []string{"WebRTC.MaxRemoteCandidates", "at most 6", "has 4", "3 more"})
 	if re := rpcErrorOf(err, rpcMalformedCandidate); re.Code != rpcInvalidParams {
 		t.Fatalf("over the WebSocket: code %d, want %d (invalid params)", re.Code, rpcInvalidParams)
+	}
+}
+
+// permissiveManager accepts any STUN/TURN host a client names, so that the
+// tests of request decoding exercise every later check too.
+func permissiveManager() *sessionManager {
+	cfg := appsettings.Defaults().WebRTC
+	cfg.ClientIceServerHosts = []string{"*"}
+	return &sessionManager{cfg: cfg}
+}
+
+func TestClientICEServerLimits(t *testing.T) {
+	configured := appsettings.Defaults().WebRTC
+	configured.IceServers = []appsettings.IceServer{{Urls: []string{"stun:stun.example.net", "turns:turn.example.net:443"}, Username: "u", Credential: "c"}}
+	listed := appsettings.Defaults().WebRTC
+	listed.ClientIceServerHosts = []string{"stun.example.org", "10.0.0.9:19302", "[2001:db8::9]:3478", "*:1234"}
+	none := appsettings.Defaults().WebRTC
+	none.MaxClientIceServers = 0
+	many := func(n int) []iceServerJSON {
+		out := make([]iceServerJSON, n)
+		for i := range out {
+			out[i] = iceServerJSON{URLs: []string{fmt.Sprintf("stun:127.0.0.1:%d", 10000+i)}}
+		}
+		return out
+	}
+	cases := []struct {
+		name    string
+		cfg     appsettings.WebRTC
+		req     []iceServerJSON
+		errText []string // nil: allowed
+	}{
+		{"none asked, none configured", appsettings.Defaults().WebRTC, nil, nil},
+		{"an empty list with MaxClientIceServers 0", none, []iceServerJSON{}, nil},
+		{"any entry with MaxClientIceServers 0", none, []iceServerJSON{{}}, []string{"1 entries", "at most 0", "WebRTC.MaxClientIceServers"}},
+		{"default: no host may be named", appsettings.Defaults().WebRTC, []iceServerJSON{urls("stun:stun.example.net")},
+			[]string{"iceServers[0]", "stun.example.net:3478", "WebRTC.IceServers (none configured)", "WebRTC.ClientIceServerHosts (none listed)"}},
+		{"too many entries", permissiveManager().cfg, many(5), []string{"5 entries", "at most 4", "WebRTC.MaxClientIceServers"}},
+		{"too many URLs in all", permissiveManager().cfg, []iceServerJSON{urls("stun:a.example", "stun:b.example", "stun:c.example"), urls("stun:d.example", "stun:e.example")},
+			[]string{"more than 4 URLs", "WebRTC.MaxClientIceServers"}},
+		{"a configured server, default port spelt out", configured, []iceServerJSON{urls("stun:STUN.example.net.:3478")}, nil},
+		{"a configured server on another port", configured, []iceServerJSON{urls("stun:stun.example.net:3479")},
+			[]string{"stun.example.net:3479", "WebRTC.IceServers (not this one)"}},
+		{"a configured TURN server", configured, []iceServerJSON{{URLs: []string{"turn:turn.example.net:443?transport=tcp"}, Username: "x", Credential: "y"}}, nil},
+		{"a listed host on a standard port", listed, []iceServerJSON{urls("stuns:stun.example.org")}, nil},
+		{"a listed host on another port", listed, []iceServerJSON{urls("stun:stun.example.org:19302")},
+			[]string{"stun.example.org:19302", "WebRTC.ClientIceServerHosts (not this one on this port)"}},
+		{"a listed host:port", listed, []iceServerJSON{urls("stun:10.0.0.9:19302")}, nil},
+		{"a listed IPv6 host:port", listed, []iceServerJSON{urls("stun:[2001:DB8:0::9]:3478")}, nil},
+		{"any host on a listed wildcard port", listed, []iceServerJSON{urls("stun:192.0.2.1:1234")}, nil},
+		{"an unlisted host", listed, []iceServerJSON{urls("stun:10.0.0.10:19302")}, []string{"10.0.0.10:19302", "WebRTC.ClientIceServerHosts"}},
+		{"*: any host on the standard ports", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3"), {URLs: []string{"turns:x.example"}, Username: "u", Credential: "p"}}, nil},
+		{"*: not another port", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3:22")}, []string{"10.1.2.3:22"}},
+		{"a port out of range", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3:70000")}, []string{"iceServers[0]", "port 70000"}},
+		{"a multicast address", permissiveManager().cfg, []iceServerJSON{urls("stun:224.0.0.1")}, []string{"iceServers[0]", "usable IP address"}},
+		{"an unspecified address", permissiveManager().cfg, []iceServerJSON{urls("stun:0.0.0.0")}, []string{"iceServers[0]", "usable IP address"}},
+		{"a typo is reported before a host that is not allowed", appsettings.Defaults().WebRTC,
+			[]iceServerJSON{urls("stun:ok.example"), urls("http://stun.example:3478")}, []string{"iceServers[1]", "http://stun.example:3478"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &sessionManager{cfg: tc.cfg}
+			ice, err := m.iceServers(tc.req)
+			if tc.errText == nil {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				n := 0
+				for _, s := range tc.req {
+					n += len(s.URLs)
+				}
+				if n > 0 && len(ice) == 0 {
+					t.Fatalf("allowed, but no server kept: %+v", ice)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("allowed %+v", ice)
+			}
+			checkBadRequest(t, err)
+			assertMentions(t, err.Error(), tc.errText)
+		})
+	}
+	// A refusal over a limit is invalid params over the WebSocket.
+	_, err := (&sessionManager{cfg: appsettings.Defaults().WebRTC}).iceServers([]iceServerJSON{urls("stun:x.example")})
+	if re := rpcErrorOf(err, rpcInvalidParams); re.Code != rpcInvalidParams || !strings.Contains(re.Message, "WebRTC.ClientIceServerHosts") {
+		t.Fatalf("over the WebSocket: %+v", re)
 	}
 }
 

@@ -18,8 +18,8 @@ import (
 
 // Issue 12: a client must not be able to aim camgate's ICE traffic at
 // addresses of its choosing beyond a small, fixed budget per session. The
-// tests point candidates at listeners on loopback and count what reaches
-// them.
+// tests point candidates and STUN/TURN servers at listeners on loopback and
+// count what reaches them.
 
 // udpSinks are UDP listeners on distinct loopback addresses that count the
 // datagrams they receive.
@@ -376,6 +376,109 @@ func newTCPSinks(t *testing.T, n int) *tcpSinks {
 		}()
 	}
 	return s
+}
+
+// iceServerFlood is the probe's request: many STUN entries at the UDP
+// sinks and TURN entries at the TCP sinks.
+func iceServerFlood(udp *udpSinks, tcp *tcpSinks) []map[string]any {
+	var out []map[string]any
+	for _, a := range udp.addrs {
+		out = append(out, map[string]any{"urls": "stun:" + a.String()})
+	}
+	for _, a := range tcp.addrs {
+		out = append(out, map[string]any{"urls": "turn:" + a.String() + "?transport=tcp", "username": "u", "credential": "p"})
+	}
+	return out
+}
+
+// noContact asserts that nothing reached the sinks. The refusal comes
+// before any socket is opened; the pause only gives a wrongly accepted
+// request's gathering (which the session request waits for) time to show.
+func noContact(t *testing.T, udp *udpSinks, tcp *tcpSinks) {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond)
+	for i, c := range udp.snapshot() {
+		if c != 0 {
+			t.Errorf("UDP sink %d got %d datagrams, want none", i, c)
+		}
+	}
+	if n := tcp.accepted.Load(); n != 0 {
+		t.Errorf("the TCP sinks accepted %d connections, want none", n)
+	}
+}
+
+// A session request naming many STUN/TURN servers, or one host that is not
+// allowed, is refused with a 400 naming the setting, and camgate contacts
+// none of them; the configured server and a listed host are allowed.
+func TestClientICEServersAreLimitedREST(t *testing.T) {
+	t.Parallel()
+	configured := stunServer(t)
+	listed := stunServer(t)
+	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
+		s.WebRTC.IceServers = []appsettings.IceServer{{Urls: []string{configured}}}
+		s.WebRTC.ClientIceServerHosts = []string{strings.TrimPrefix(listed, "stun:")}
+	}})
+	udp, tcp := newUDPSinks(t, 8), newTCPSinks(t, 8)
+	session := func(ice any) (int, string) {
+		st, body := env.do(http.MethodPost, "/REST/v1/WebRTC/Session", map[string]any{"deviceId": testCameraID, "iceServers": ice})
+		if st == http.StatusOK {
+			return st, ""
+		}
+		return st, errorText(t, body)
+	}
+
+	st, text := session(iceServerFlood(udp, tcp))
+	noContact(t, udp, tcp)
+	if st != http.StatusBadRequest {
+		t.Fatalf("16 STUN/TURN servers: %d %s, want 400", st, text)
+	}
+	mentions(t, "flood", text, "16 entries", "at most 4", "WebRTC.MaxClientIceServers")
+	st, text = session([]map[string]any{{"urls": []string{"stun:" + udp.addrs[0].String(), "stun:" + udp.addrs[1].String(), "stun:" + udp.addrs[2].String(), "stun:" + udp.addrs[3].String(), "stun:" + udp.addrs[4].String()}}})
+	if st != http.StatusBadRequest {
+		t.Fatalf("one entry with 5 URLs: %d %s, want 400", st, text)
+	}
+	mentions(t, "URLs in one entry", text, "more than 4 URLs", "WebRTC.MaxClientIceServers")
+	st, text = session([]map[string]any{{"url": "stun:" + udp.addrs[0].String()}, {"url": "turn:" + tcp.addrs[0].String() + "?transport=tcp", "username": "u", "credential": "p"}})
+	if st != http.StatusBadRequest {
+		t.Fatalf("two hosts that are not allowed: %d %s, want 400", st, text)
+	}
+	mentions(t, "disallowed host", text, "iceServers[0]", udp.addrs[0].String(), "WebRTC.ClientIceServerHosts")
+	noContact(t, udp, tcp)
+
+	if st, text := session([]map[string]any{{"url": configured}}); st != http.StatusOK {
+		t.Fatalf("the configured STUN server: %d %s", st, text)
+	}
+	if st, text := session([]map[string]any{{"urls": listed}}); st != http.StatusOK {
+		t.Fatalf("a STUN server in WebRTC.ClientIceServerHosts: %d %s", st, text)
+	}
+	if st, text := session([]any{}); st != http.StatusOK {
+		t.Fatalf("an empty list: %d %s", st, text)
+	}
+}
+
+// The same over the WebSocket's connect: invalid params (-32602) naming the
+// setting, no contact; the configured server is allowed.
+func TestClientICEServersAreLimitedWebSocket(t *testing.T) {
+	t.Parallel()
+	configured := stunServer(t)
+	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
+		s.WebRTC.IceServers = []appsettings.IceServer{{Urls: []string{configured}}}
+	}})
+	udp, tcp := newUDPSinks(t, 8), newTCPSinks(t, 8)
+	c := env.mustDialWS()
+	c.register(env.token)
+	connect := func(id string, ice any) string {
+		return `{"jsonrpc":"2.0","method":"connect","id":` + id + `,"params":` + mustJSON(map[string]any{"peer": testCameraID, "iceServers": ice}) + `}`
+	}
+	c.sendRaw(connect("2", iceServerFlood(udp, tcp)))
+	reply := c.next(10 * time.Second)
+	noContact(t, udp, tcp)
+	mentions(t, "flood", c.checkError(reply, "2", -32602).Message, "16 entries", "WebRTC.MaxClientIceServers")
+	c.sendRaw(connect("3", []map[string]any{{"urls": "stun:" + udp.addrs[0].String()}}))
+	mentions(t, "disallowed host", c.expectError("3", -32602).Message, udp.addrs[0].String(), "WebRTC.ClientIceServerHosts", "WebRTC.IceServers")
+	noContact(t, udp, tcp)
+	session := c.connect("4", map[string]any{"peer": testCameraID, "iceServers": []map[string]any{{"urls": configured}}})
+	c.expectInvite(session)
 }
 
 // With ICE-TCP on, a client's passive TCP candidate does not make camgate

@@ -8,16 +8,21 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // The XProtect sample's exact sequence over one socket: register (id 1) →
 // connect (id 2, streamID, includeAudio, iceServers with urls as a string)
 // → invite → the answer as the invite's result → trickles both ways; the
-// peer receives decodable H.264.
+// peer receives decodable H.264. The STUN server the client names is the
+// configured one, which clients may always name.
 func TestWebSocketFlowDeliversDecodableH264(t *testing.T) {
-	env := newTestEnv(t, envOptions{inBandParams: false})
-	env.waitStreaming()
 	stunURL := stunServer(t)
+	env := newTestEnv(t, envOptions{inBandParams: false, mutate: func(s *appsettings.Settings) {
+		s.WebRTC.IceServers = []appsettings.IceServer{{Urls: []string{stunURL}}}
+	}})
+	env.waitStreaming()
 	c := env.mustDialWS()
 	c.register(env.token)
 	x := c.play("2", testCameraID, map[string]any{
