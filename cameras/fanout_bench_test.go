@@ -59,7 +59,7 @@ func BenchmarkStreamWriteAU(b *testing.B) {
 			s.WriteAU(0, key)
 			drainReaders(readers, done)
 			p := benchNALU(false, benchPFrameBytes)
-			pkts := len(s.pack.mustPacketize(b, p))
+			pkts := len(mustBuild(b, p).Payloads)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -80,15 +80,15 @@ func BenchmarkStreamWriteAU(b *testing.B) {
 	}
 }
 
-// mustPacketize packetizes an AU with a separate encoder (the stream's own
-// keeps its sequence state) and returns the payloads.
-func (p *packetizer) mustPacketize(b *testing.B, nalu []byte) [][]byte {
+// mustBuild builds a one-NAL-unit AU with a builder of its own (the
+// stream's keeps its parameter sets) and returns the frame.
+func mustBuild(b *testing.B, nalu []byte) *Frame {
 	b.Helper()
-	pl, _ := newPacketizer(MaxPayloadSize).packetize([][]byte{nalu})
-	if len(pl) == 0 {
+	f := NewFrameBuilder(testSPS, testPPS).Build([][]byte{nalu})
+	if f == nil || len(f.Payloads) == 0 {
 		b.Fatal("the benchmark frame does not packetize")
 	}
-	return pl
+	return f
 }
 
 // BenchmarkReaderQueue is one viewer's share of the fan-out for one frame:

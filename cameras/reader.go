@@ -17,11 +17,16 @@ type Item struct {
 	// one that asked for a keyframe) can decode at once. A sender sends them
 	// faster than real time so that the viewer reaches the live edge quickly.
 	CatchUp bool
+	// AfterDrop marks the first frame queued after the reader dropped
+	// frames because its queue was full (a keyframe, see Reader): the
+	// recorder ends its run there, so no recording spans the hole.
+	AfterDrop bool
 }
 
 // Reader is one consumer of a Stream (a viewer or the recorder). The stream's
 // ingest goroutine pushes into a bounded ring and never waits: when the ring
-// is full the reader drops frames until the next keyframe and counts them.
+// is full the reader drops frames until the next keyframe, counts them, and
+// marks that keyframe (Item.AfterDrop).
 type Reader struct {
 	stream *Stream
 
@@ -67,6 +72,7 @@ func (r *Reader) push(it Item) bool {
 		r.dropped.Add(1)
 		return false
 	}
+	it.AfterDrop = r.dropping
 	r.waitKey, r.dropping = false, false
 	r.ring[(r.head+r.count)%len(r.ring)] = it
 	r.count++

@@ -15,8 +15,8 @@ const (
 )
 
 // Stream is the hub of one camera stream: the source publishes access units
-// into it, it packetizes each once, keeps the current GOP, and fans frames out
-// to its readers without ever waiting for one.
+// into it, it builds each into a Frame once (FrameBuilder), keeps the current
+// GOP, and fans frames out to its readers without ever waiting for one.
 type Stream struct {
 	CameraID string
 	StreamID string
@@ -27,8 +27,7 @@ type Stream struct {
 	gopBytes int
 	gopValid bool
 	epoch    uint64
-	params   paramSets
-	pack     *packetizer
+	build    *FrameBuilder
 
 	framesIn  atomic.Uint64
 	bytesIn   atomic.Uint64
@@ -42,7 +41,7 @@ func NewStream(cameraID, streamID string) *Stream {
 		CameraID: cameraID,
 		StreamID: streamID,
 		readers:  map[*Reader]struct{}{},
-		pack:     newPacketizer(MaxPayloadSize),
+		build:    NewFrameBuilder(nil, nil),
 	}
 }
 
@@ -53,7 +52,7 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.epoch++
-	s.params = paramSets{sps: sps, pps: pps}
+	s.build.Reset(sps, pps)
 	s.gop = nil
 	s.gopBytes = 0
 	s.gopValid = false
@@ -63,19 +62,14 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 // ingest goroutine calls it.
 func (s *Stream) WriteAU(pts int64, au [][]byte) {
 	s.mu.Lock()
-	au, key := s.params.normalize(au)
-	if len(au) == 0 || (!key && !s.gopValid) {
+	f := s.build.Build(au)
+	if f == nil || (!f.Key && !s.gopValid) {
 		// Nothing decodable yet in this epoch (no IDR, or no SPS/PPS).
 		s.mu.Unlock()
 		return
 	}
-	f := &Frame{Epoch: s.epoch, PTS: pts, Key: key, AU: au, Arrived: time.Now()}
-	f.Payloads, f.Size = s.pack.packetize(au)
-	if len(f.Payloads) == 0 {
-		s.mu.Unlock()
-		return
-	}
-	if key {
+	f.Epoch, f.PTS, f.Arrived = s.epoch, pts, time.Now()
+	if f.Key {
 		s.gop = append(s.gop[:0:0], f)
 		s.gopBytes = f.Size
 		s.gopValid = true

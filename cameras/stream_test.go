@@ -92,6 +92,10 @@ func TestSlowReaderDropsToNextKeyframe(t *testing.T) {
 		if pts[i] != want[i] {
 			t.Fatalf("frames = %v, want %v", pts, want)
 		}
+		// Only the keyframe after the hole is marked.
+		if items[i].AfterDrop != (want[i] == 20) {
+			t.Fatalf("frame %d: AfterDrop = %v", want[i], items[i].AfterDrop)
+		}
 	}
 	if r.Dropped() != 16 {
 		t.Fatalf("dropped = %d, want 16 (frames 4..19)", r.Dropped())
