@@ -27,9 +27,9 @@
 //		send(f.Frame.Payloads, f.RTPTimestamp(1000)) // ms since the requested time
 //	}
 //
-// Frames have the shape of live frames (*cameras.Frame: NAL units without
-// start codes, SPS and PPS before every IDR, RTP payloads of at most
-// cameras.MaxPayloadSize bytes), so one sender can play either. Errors that
+// Frames are built like live frames, by cameras.FrameBuilder (*cameras.Frame:
+// NAL units without start codes, SPS and PPS before every IDR, RTP payloads
+// of at most cameras.MaxPayloadSize bytes), so one sender can play either. Errors that
 // a client causes are typed: *RequestError (a bad parameter, HTTP 400) and
 // *RangeError (nothing recorded there, with the available range in its
 // text).

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
@@ -18,8 +19,14 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
-	"github.com/camgate/camgate/playback/internal/clocktest"
 )
+
+// Time in these tests: whatever records or plays with exact wall times runs
+// in a testing/synctest bubble, where time is virtual and moves only when
+// every goroutine of the bubble waits. The store, its recorders and players
+// use the time package directly; there is no clock to inject. Tests that
+// use real sockets (an RTSP camera) or child processes record outside a
+// bubble and play what was recorded inside one.
 
 const (
 	testCam    = "11111111-2222-3333-4444-555555555555"
@@ -31,6 +38,27 @@ const (
 
 // t0 is the wall time at which the fake camera's first frame arrives.
 var t0 = time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// sleepUntil moves a bubble's virtual clock to at (a bubble starts at
+// midnight UTC 2000-01-01). Outside a bubble it would wait for real, so it
+// fails the test when asked to wait more than a day.
+func sleepUntil(t testing.TB, at time.Time) {
+	t.Helper()
+	d := time.Until(at)
+	if d > 24*time.Hour {
+		t.Fatalf("waiting %v for %v: not in a synctest bubble", d, at)
+	}
+	time.Sleep(d)
+}
+
+// jumpTo is sleepUntil for a fresh bubble, whose clock stands in 2000.
+func jumpTo(t testing.TB, at time.Time) {
+	t.Helper()
+	if now := time.Now(); now.Year() != 2000 || !now.Before(at) {
+		t.Fatalf("the clock says %v: not a fresh synctest bubble", now)
+	}
+	time.Sleep(time.Until(at))
+}
 
 var (
 	clipOnce sync.Once
@@ -59,9 +87,9 @@ func testRecording(mut func(*appsettings.Recording)) appsettings.Recording {
 	return r
 }
 
-func openStore(t testing.TB, dir string, clock Clock, rec appsettings.Recording) *Store {
+func openStore(t testing.TB, dir string, rec appsettings.Recording) *Store {
 	t.Helper()
-	s, err := NewStore(context.Background(), Options{Dir: dir, Recording: rec, Clock: clock, CleanupInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	s, err := NewStore(context.Background(), Options{Dir: dir, Recording: rec, CleanupInterval: -1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,15 +97,14 @@ func openStore(t testing.TB, dir string, clock Clock, rec appsettings.Recording)
 	return s
 }
 
-// feeder plays the demo clip into a stream hub as a camera would, on a
-// Manual clock: frame k of an epoch arrives at the clock's time, and the
-// clock moves on by one frame only once the recorder has handled it, so
+// feeder plays the demo clip into a stream hub as a camera would, in a
+// synctest bubble: frame k of an epoch arrives at the bubble's time, and
+// time moves on by one frame only once the recorder has handled it, so
 // every recorded wall time is exact.
 type feeder struct {
 	t      testing.TB
 	clip   *demo.Clip
 	stream *cameras.Stream
-	clock  *clocktest.Clock
 	rec    *Recorder
 	k      int   // frame of the epoch
 	pts    int64 // PTS of the next frame
@@ -103,8 +130,11 @@ func (f *feeder) frames(n int) {
 		}
 		f.stream.WriteAU(f.pts, au)
 		f.sent++
-		f.waitHandled()
-		f.clock.Advance(frameDur)
+		synctest.Wait() // the recorder has dealt with the frame and waits for the next
+		if got := f.rec.handled.Load(); got != f.sent {
+			f.t.Fatalf("recorder handled %d of %d frames", got, f.sent)
+		}
+		time.Sleep(frameDur)
 		f.k++
 		if f.ptsStep != 0 {
 			f.pts += f.ptsStep
@@ -114,38 +144,26 @@ func (f *feeder) frames(n int) {
 	}
 }
 
-// waitHandled waits (in real time) until the recorder's writer has dealt
-// with every frame sent.
-func (f *feeder) waitHandled() {
-	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.rec.handled.Load() < f.sent {
-		if time.Now().After(deadline) {
-			f.t.Fatalf("recorder handled %d of %d frames", f.rec.handled.Load(), f.sent)
-		}
-		time.Sleep(20 * time.Microsecond)
-	}
-}
-
 // played is the outcome of playing until the end.
 type played struct {
 	frames []PlayFrame
-	walls  []time.Time // the clock when Next returned each frame
-	opened time.Time   // the clock when Open returned
+	walls  []time.Time // the time when Next returned each frame
+	opened time.Time   // the time when Open returned
 	events []Event
 	player *Player
 }
 
-// playAll opens a player on an Auto clock and takes frames until io.EOF
-// (or limit frames).
-func playAll(t testing.TB, s *Store, clock *clocktest.Clock, req PlayRequest, limit int) played {
+// playAll opens a player and takes frames until io.EOF (or limit frames).
+// In a synctest bubble, where nothing else runs, the player's waits take
+// no real time and the times it records are exact.
+func playAll(t testing.TB, s *Store, req PlayRequest, limit int) played {
 	t.Helper()
 	ctx := context.Background()
 	p, err := s.Open(ctx, req)
 	if err != nil {
 		t.Fatalf("Open(%+v): %v", req, err)
 	}
-	out := played{opened: clock.Now(), player: p}
+	out := played{opened: time.Now(), player: p}
 	for limit <= 0 || len(out.frames) < limit {
 		f, err := p.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -155,7 +173,7 @@ func playAll(t testing.TB, s *Store, clock *clocktest.Clock, req PlayRequest, li
 			t.Fatalf("Next: %v", err)
 		}
 		out.frames = append(out.frames, f)
-		out.walls = append(out.walls, clock.Now())
+		out.walls = append(out.walls, time.Now())
 	}
 	p.Close()
 	for e := range p.Events() {

@@ -22,8 +22,6 @@ type Options struct {
 	// age limit. The id is the camera folder's name (the camera id in lower
 	// case). nil keeps Recording.Retain for every camera.
 	Retain func(cameraID string) time.Duration
-	// Clock is the time source. Default: the system clock.
-	Clock Clock
 	// Logger receives the store's messages (component=playback). Default:
 	// slog.Default().
 	Logger *slog.Logger
@@ -78,9 +76,6 @@ func (o Options) withDefaults() Options {
 	if o.Retain == nil {
 		retain := time.Duration(r.Retain)
 		o.Retain = func(string) time.Duration { return retain }
-	}
-	if o.Clock == nil {
-		o.Clock = systemClock{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

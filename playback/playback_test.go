@@ -6,11 +6,11 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/playback/internal/clocktest"
 	"github.com/camgate/camgate/playback/internal/index"
 	"github.com/camgate/camgate/playback/internal/segfile"
 )
@@ -32,13 +32,13 @@ var (
 	runBEnd   = t0.Add(170 * time.Second)
 )
 
-// recordFixture records the fixture with a real stream hub and recorder on
-// a Manual clock, and returns the store (on an Auto clock from then on).
-func recordFixture(t testing.TB, rec appsettings.Recording) (*Store, *clocktest.Clock, string) {
+// recordFixture records the fixture into dir with a real stream hub and
+// recorder, and returns the store. It runs in a fresh synctest bubble: the
+// camera's first frame arrives at t0.
+func recordFixture(t testing.TB, dir string, rec appsettings.Recording) *Store {
 	t.Helper()
-	dir := t.TempDir()
-	clock := clocktest.New(clocktest.Manual, t0)
-	s := openStore(t, dir, clock, rec)
+	jumpTo(t, t0)
+	s := openStore(t, dir, rec)
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)
 	if err != nil {
@@ -47,16 +47,13 @@ func recordFixture(t testing.TB, rec appsettings.Recording) (*Store, *clocktest.
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
-	f := &feeder{t: t, clip: loadClip(t), stream: stream, clock: clock, rec: r}
+	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
 	f.beginEpoch()
 	f.frames(runAFrames)
 	// The camera goes away. After two seconds of silence the recorder
 	// closes the run's segment.
-	for range int(outage / time.Second) {
-		clock.Advance(time.Second)
-		time.Sleep(time.Millisecond)
-	}
-	waitNoOpen(t, s)
+	time.Sleep(outage)
+	checkNoOpen(t, s)
 	f.beginEpoch()
 	f.frames(runBFrames)
 	r.Close()
@@ -64,35 +61,41 @@ func recordFixture(t testing.TB, rec appsettings.Recording) (*Store, *clocktest.
 	if st.FramesIn != runAFrames+runBFrames || st.FramesWritten != runAFrames+runBFrames || st.Dropped != 0 || st.Runs != 2 {
 		t.Fatalf("recorder stats %+v", st)
 	}
-	clock.SetMode(clocktest.Auto)
-	return s, clock, dir
+	return s
 }
 
-// waitNoOpen waits (real time) until the camera has no open segment.
-func waitNoOpen(t testing.TB, s *Store) {
+// fixtureDir records the fixture (in a bubble of its own) into a folder of
+// the test and returns the folder, for tests that open their own stores.
+func fixtureDir(t *testing.T) string {
 	t.Helper()
+	dir := t.TempDir()
+	synctest.Test(t, func(t *testing.T) {
+		recordFixture(t, dir, testRecording(nil)).Close()
+	})
+	return dir
+}
+
+// checkNoOpen checks, once the bubble's other goroutines wait, that the
+// camera has no open segment.
+func checkNoOpen(t testing.TB, s *Store) {
+	t.Helper()
+	synctest.Wait()
 	c, err := s.camera(context.Background(), testCam, false)
 	if err != nil || c == nil {
 		t.Fatalf("camera: %v", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		open, err := c.db.WithState(context.Background(), index.StateOpen)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(open) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("segment %s still open", open[0].Path)
-		}
-		time.Sleep(time.Millisecond)
+	open, err := c.db.WithState(context.Background(), index.StateOpen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 0 {
+		t.Fatalf("segment %s still open", open[0].Path)
 	}
 }
 
 func TestRecordedLayoutAndIndex(t *testing.T) {
-	s, _, _ := recordFixture(t, testRecording(nil))
+	dir := fixtureDir(t)
+	s := openStore(t, dir, testRecording(nil))
 	ctx := context.Background()
 	c, _ := s.camera(ctx, testCam, false)
 	segs, err := c.db.All(ctx)
@@ -192,12 +195,19 @@ func checkFragments(t *testing.T, camDir, rel string) {
 }
 
 func TestPlayback(t *testing.T) {
-	s, clock, _ := recordFixture(t, testRecording(nil))
+	dir := fixtureDir(t)
 	c := loadClip(t)
+	// Each case plays in a bubble of its own, with a store of the fixture
+	// (and settings changed by mut).
+	play := func(name string, mut func(*appsettings.Recording), f func(t *testing.T, s *Store)) {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) { f(t, openStore(t, dir, testRecording(mut))) })
+		})
+	}
 
-	t.Run("inside a span at 1x, through the gap", func(t *testing.T) {
+	play("inside a span at 1x, through the gap", nil, func(t *testing.T, s *Store) {
 		T := t0.Add(30500 * time.Millisecond)
-		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 1}, 0)
+		got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 1}, 0)
 		wantFrames := (75-28)*25 + runBFrames
 		if len(got.frames) != wantFrames {
 			t.Fatalf("%d frames, want %d", len(got.frames), wantFrames)
@@ -257,9 +267,9 @@ func TestPlayback(t *testing.T) {
 		}
 	})
 
-	t.Run("inside the gap at 4x without skipping", func(t *testing.T) {
+	play("inside the gap at 4x without skipping", nil, func(t *testing.T, s *Store) {
 		T := t0.Add(100 * time.Second)
-		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 4}, 0)
+		got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 4}, 0)
 		first := got.frames[0]
 		if !first.Frame.Key || first.Time != runBStart || first.Offset != 20*time.Second {
 			t.Fatalf("first frame %v offset %v, want the first keyframe after the gap", first.Time, first.Offset)
@@ -292,9 +302,9 @@ func TestPlayback(t *testing.T) {
 		}
 	})
 
-	t.Run("inside the gap with skipGaps", func(t *testing.T) {
+	play("inside the gap with skipGaps", nil, func(t *testing.T, s *Store) {
 		T := t0.Add(100 * time.Second)
-		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 1, SkipGaps: true}, 50)
+		got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 1, SkipGaps: true}, 50)
 		if got.frames[0].Time != runBStart || got.walls[0] != got.opened || got.frames[0].Offset != 20*time.Second {
 			t.Fatalf("first frame %v after %v, want the next recording at once", got.frames[0].Time, got.walls[0].Sub(got.opened))
 		}
@@ -315,9 +325,9 @@ func TestPlayback(t *testing.T) {
 		if skip {
 			name = "32x with skipGaps"
 		}
-		t.Run(name, func(t *testing.T) {
+		play(name, nil, func(t *testing.T, s *Store) {
 			T := t0.Add(10 * time.Second)
-			got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 32, SkipGaps: skip}, 0)
+			got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 32, SkipGaps: skip}, 0)
 			// Keyframes only: 8, 12, … 72 s, then 120 … 168 s.
 			if len(got.frames) != 17+13 {
 				t.Fatalf("%d frames, want 30 keyframes", len(got.frames))
@@ -349,7 +359,7 @@ func TestPlayback(t *testing.T) {
 		})
 	}
 
-	t.Run("before the oldest recording", func(t *testing.T) {
+	play("before the oldest recording", nil, func(t *testing.T, s *Store) {
 		T := t0.Add(-10 * time.Second)
 		_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: T, Speed: 1})
 		var re *RangeError
@@ -361,7 +371,7 @@ func TestPlayback(t *testing.T) {
 				t.Errorf("%q lacks %q", err, want)
 			}
 		}
-		got := playAll(t, s, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 2, SkipGaps: true}, 3)
+		got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 2, SkipGaps: true}, 3)
 		if got.frames[0].Time != t0 || got.frames[0].Offset != 10*time.Second || got.walls[0] != got.opened {
 			t.Errorf("with skipGaps: first frame %v offset %v", got.frames[0].Time, got.frames[0].Offset)
 		}
@@ -372,7 +382,7 @@ func TestPlayback(t *testing.T) {
 		}, 2)
 	})
 
-	t.Run("after the newest recording", func(t *testing.T) {
+	play("after the newest recording", nil, func(t *testing.T, s *Store) {
 		for _, skip := range []bool{false, true} {
 			_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: runBEnd, Speed: 1, SkipGaps: skip})
 			var re *RangeError
@@ -382,7 +392,7 @@ func TestPlayback(t *testing.T) {
 		}
 	})
 
-	t.Run("bad requests", func(t *testing.T) {
+	play("bad requests", nil, func(t *testing.T, s *Store) {
 		for _, speed := range []float64{0, -1, 32.5, math.NaN(), math.Inf(1)} {
 			_, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: t0, Speed: speed})
 			var re *RequestError
@@ -403,7 +413,7 @@ func TestPlayback(t *testing.T) {
 		}
 	})
 
-	t.Run("spans", func(t *testing.T) {
+	play("spans", nil, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		got, err := s.Spans(ctx, strings.ToLower(testCam), t0.Add(-time.Hour), t0.Add(time.Hour))
 		if err != nil {
@@ -429,11 +439,10 @@ func TestPlayback(t *testing.T) {
 			t.Errorf("Range = %v %v %v %v", lo, hi, ok, err)
 		}
 	})
-	t.Run("4x with every frame", func(t *testing.T) {
-		// A store with a frame budget above 100 fps sends every frame at 4x.
-		rich := reopen(t, s, clock, func(r *appsettings.Recording) { r.PlaybackMaxFrameRate = 200 })
+	// A store with a frame budget above 100 fps sends every frame at 4x.
+	play("4x with every frame", func(r *appsettings.Recording) { r.PlaybackMaxFrameRate = 200 }, func(t *testing.T, rich *Store) {
 		T := t0.Add(61 * time.Second)
-		got := playAll(t, rich, clock, PlayRequest{CameraID: testCam, Start: T, Speed: 4, SkipGaps: true}, 0)
+		got := playAll(t, rich, PlayRequest{CameraID: testCam, Start: T, Speed: 4, SkipGaps: true}, 0)
 		if len(got.frames) != (75-60)*25+runBFrames {
 			t.Fatalf("%d frames, want %d", len(got.frames), (75-60)*25+runBFrames)
 		}
@@ -445,22 +454,20 @@ func TestPlayback(t *testing.T) {
 		if got.walls[375] != got.walls[374] {
 			t.Errorf("skipGaps: the first frame after the gap came %v late", got.walls[375].Sub(got.walls[374]))
 		}
-		rich.Close()
 	})
 
-	t.Run("bitrate budget and keyframe thinning", func(t *testing.T) {
-		// ~700 kbit/s × 3 is above a budget of 1000 kbit/s: keyframes only,
-		// even at 3x; at 32x with 2 keyframes per second, one IDR per 16 s.
-		lean := openStore(t, s.Dir(), clock, testRecording(func(r *appsettings.Recording) {
-			r.PlaybackMaxBitrate = 1000
-			r.PlaybackMaxFrameRate = 1000
-			r.PlaybackKeyframeRate = 2
-		}))
-		got := playAll(t, lean, clock, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 3}, 0)
+	// ~700 kbit/s × 3 is above a budget of 1000 kbit/s: keyframes only, even
+	// at 3x; at 32x with 2 keyframes per second, one IDR per 16 s.
+	play("bitrate budget and keyframe thinning", func(r *appsettings.Recording) {
+		r.PlaybackMaxBitrate = 1000
+		r.PlaybackMaxFrameRate = 1000
+		r.PlaybackKeyframeRate = 2
+	}, func(t *testing.T, lean *Store) {
+		got := playAll(t, lean, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 3}, 0)
 		if len(got.frames) != 17+13 || !got.player.Stats().KeyframesOnly {
 			t.Errorf("3x over the bitrate budget: %d frames, want 30 keyframes", len(got.frames))
 		}
-		got = playAll(t, lean, clock, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 32}, 0)
+		got = playAll(t, lean, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 32}, 0)
 		var times []time.Duration
 		for _, f := range got.frames {
 			times = append(times, f.Time.Sub(t0))
@@ -499,54 +506,44 @@ func checkEvents(t *testing.T, got, want []Event, speed float64) {
 	}
 }
 
-// reopen closes s and opens the same folder with other settings.
-func reopen(t *testing.T, s *Store, clock Clock, mut func(*appsettings.Recording)) *Store {
-	t.Helper()
-	dir := s.Dir()
-	s.Close()
-	return openStore(t, dir, clock, testRecording(mut))
-}
-
 func TestPlayerCloseAndCancel(t *testing.T) {
-	s, _, _ := recordFixture(t, testRecording(nil))
-	// A Manual clock makes Next wait for the due time.
-	manual := clocktest.New(clocktest.Manual, runBEnd.Add(time.Hour))
-	s.clock = manual
-	p, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: t0.Add(100 * time.Second), Speed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	if _, err := p.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Next in the gap = %v, want the context's error", err)
-	}
-	// The frame is kept: once due, it comes.
-	go func() {
-		time.Sleep(10 * time.Millisecond)
-		manual.Advance(20 * time.Second)
-	}()
-	f, err := p.Next(context.Background())
-	if err != nil || f.Time != runBStart {
-		t.Fatalf("Next after the wait = %v, %v", f.Time, err)
-	}
-	done := make(chan error)
-	go func() {
-		_, err := p.Next(context.Background())
-		done <- err
-	}()
-	time.Sleep(10 * time.Millisecond)
-	p.Close()
-	if err := <-done; !errors.Is(err, ErrClosed) {
-		t.Fatalf("Next during Close = %v, want ErrClosed", err)
-	}
-	var types []EventType
-	for e := range p.Events() {
-		types = append(types, e.Type)
-	}
-	if strings.Join(eventNames(types), ",") != "start,gap,resume" {
-		t.Errorf("events %v", types)
-	}
+	dir := fixtureDir(t)
+	synctest.Test(t, func(t *testing.T) {
+		s := openStore(t, dir, testRecording(nil))
+		// T is in the gap: the first frame is due 20 s after Open.
+		p, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: t0.Add(100 * time.Second), Speed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opened := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if _, err := p.Next(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Next in the gap = %v, want the context's error", err)
+		}
+		// The frame is kept: once due, it comes.
+		f, err := p.Next(context.Background())
+		if err != nil || f.Time != runBStart || time.Since(opened) != 20*time.Second {
+			t.Fatalf("Next after the wait = %v, %v, %v after Open", f.Time, err, time.Since(opened))
+		}
+		done := make(chan error)
+		go func() {
+			_, err := p.Next(context.Background())
+			done <- err
+		}()
+		synctest.Wait() // Next waits for the next frame's due time
+		p.Close()
+		if err := <-done; !errors.Is(err, ErrClosed) {
+			t.Fatalf("Next during Close = %v, want ErrClosed", err)
+		}
+		var types []EventType
+		for e := range p.Events() {
+			types = append(types, e.Type)
+		}
+		if strings.Join(eventNames(types), ",") != "start,gap,resume" {
+			t.Errorf("events %v", types)
+		}
+	})
 }
 
 func eventNames(ts []EventType) []string {

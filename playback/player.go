@@ -6,17 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/playback/internal/index"
-	"github.com/camgate/camgate/playback/internal/segfile"
 )
 
 // MaxSpeed is the fastest playback speed (XProtect's limit).
@@ -129,18 +124,20 @@ type PlayerStats struct {
 }
 
 // Player plays a camera's recordings from a time, at a speed, with a gap
-// mode. Next paces itself on the store's clock; one goroutine calls Next,
+// mode. Next paces itself on the system clock; one goroutine calls Next,
 // any goroutine may call Close.
 type Player struct {
 	store *Store
 	cam   *camera
 	req   PlayRequest
 	t0    int64 // requested time, ns
-	clock Clock
 
 	maxFPS  float64
 	maxKbps float64
 	keyStep int64 // media ns between keyframes when decimating
+
+	build *cameras.FrameBuilder // shapes recorded samples as live frames
+	timer *time.Timer           // reused: pacing allocates no timer per frame
 
 	events chan Event
 	done   chan struct{}
@@ -167,37 +164,6 @@ type Player struct {
 }
 
 type gapInfo struct{ from, until int64 }
-
-// sample is one recorded frame read from a segment.
-type sample struct {
-	t        int64 // recorded time, ns
-	dur      int64 // ns
-	key      bool
-	payload  []byte // AVCC
-	sps, pps []byte
-}
-
-// cursor reads one segment.
-type cursor struct {
-	seg      index.Segment
-	file     *os.File
-	init     *segfile.Init
-	off      int64
-	frag     *segfile.Fragment
-	idx      int
-	ticks    int64 // decode time of frag.Samples[idx], from the segment start
-	decimate bool
-	kfs      []index.Keyframe
-	kfi      int
-	recheck  bool // the segment was seen closed; read once more before leaving it
-}
-
-func (c *cursor) close() {
-	if c != nil && c.file != nil {
-		c.file.Close()
-		c.file = nil
-	}
-}
 
 // Open starts playback: it finds the keyframe at or before req.Start (or,
 // when req.Start is in a gap, the first keyframe after it), reads the
@@ -239,7 +205,7 @@ func (s *Store) Open(ctx context.Context, req PlayRequest) (*Player, error) {
 		cam:     c,
 		req:     req,
 		t0:      t,
-		clock:   s.clock,
+		build:   cameras.NewFrameBuilder(nil, nil),
 		maxFPS:  float64(s.rec.PlaybackMaxFrameRate),
 		maxKbps: float64(s.rec.PlaybackMaxBitrate),
 		keyStep: int64(req.Speed * float64(time.Second) / float64(s.rec.PlaybackKeyframeRate)),
@@ -301,7 +267,7 @@ func (s *Store) Open(ctx context.Context, req PlayRequest) (*Player, error) {
 		return nil, err
 	}
 	p.peeked = &first
-	p.opened = p.clock.Now()
+	p.opened = time.Now()
 	p.emit(Event{Type: EventStart, Time: nsTime(first.t), Offset: time.Duration(first.t - t)})
 	return p, nil
 }
@@ -397,7 +363,7 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 			// due (next − T)/S after the request.
 			p.anchor(p.opened, p.t0)
 		} else {
-			p.anchor(p.clock.Now(), s.t)
+			p.anchor(time.Now(), s.t)
 		}
 	}
 	if gap := p.gap; gap != nil {
@@ -411,14 +377,14 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 		p.gap = nil
 		p.resumePending = true
 		if p.req.SkipGaps {
-			p.anchor(p.clock.Now(), s.t)
+			p.anchor(time.Now(), s.t)
 		}
 	}
 	due := p.due(s.t)
 	if err := p.waitUntil(ctx, due); err != nil {
 		return PlayFrame{}, err
 	}
-	if now := p.clock.Now(); now.Sub(due) > maxLag {
+	if now := time.Now(); now.Sub(due) > maxLag {
 		// Fell behind (slow disk): start a new schedule here rather than
 		// send a burst.
 		p.anchor(now, s.t)
@@ -428,16 +394,17 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 		p.emit(Event{Type: EventResume, Time: nsTime(s.t), Offset: time.Duration(s.t - p.t0)})
 	}
 	p.peeked = nil
-	f := p.frame(s)
+	offset := time.Duration(s.t - p.t0)
+	s.frame.PTS = nsToTicksSigned(int64(offset))
 	p.lastEnd = s.t + s.dur
 	if p.cur != nil && p.cur.decimate {
 		p.nextKeyT = s.t + p.keyStep
 	}
 	p.frames.Add(1)
-	if s.key {
+	if s.frame.Key {
 		p.keyframes.Add(1)
 	}
-	return f, nil
+	return PlayFrame{Frame: s.frame, Time: nsTime(s.t), Offset: offset}, nil
 }
 
 // anchor starts a schedule: media time m is due at wall.
@@ -448,42 +415,32 @@ func (p *Player) due(m int64) time.Time {
 	return p.wall0.Add(time.Duration(float64(m-p.m0) / p.req.Speed))
 }
 
-// waitUntil sleeps on the store's clock until t, ctx ends or the player is
-// closed.
+// waitUntil sleeps until t, ctx ends or the player is closed.
 func (p *Player) waitUntil(ctx context.Context, t time.Time) error {
-	d := t.Sub(p.clock.Now())
+	d := time.Until(t)
 	if d <= 0 {
 		return nil
 	}
-	select {
-	case <-p.clock.After(d):
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.done:
-		return ErrClosed
-	}
+	return p.sleep(ctx, d)
 }
 
-// frame turns a sample into a live-shaped frame.
-func (p *Player) frame(s sample) PlayFrame {
-	var au h264.AVCC
-	if err := au.Unmarshal(s.payload); err != nil {
-		au = nil
+// sleep waits for d on the player's timer, or until ctx ends or the player
+// is closed.
+func (p *Player) sleep(ctx context.Context, d time.Duration) error {
+	if p.timer == nil {
+		p.timer = time.NewTimer(d)
+	} else {
+		p.timer.Reset(d)
 	}
-	if s.key && (len(au) == 0 || h264.NALUType(au[0][0]&0x1f) != h264.NALUTypeSPS) && s.sps != nil && s.pps != nil {
-		// Recorded IDRs carry SPS and PPS; a file from elsewhere may not.
-		au = append([][]byte{s.sps, s.pps}, au...)
-	}
-	offset := time.Duration(s.t - p.t0)
-	payloads, size := packetize(au, cameras.MaxPayloadSize)
-	return PlayFrame{
-		Frame: &cameras.Frame{
-			Epoch: 1, PTS: nsToTicksSigned(int64(offset)), Key: s.key,
-			AU: au, Payloads: payloads, Size: size,
-		},
-		Time:   nsTime(s.t),
-		Offset: offset,
+	select {
+	case <-p.timer.C:
+		return nil
+	case <-ctx.Done():
+		p.timer.Stop()
+		return ctx.Err()
+	case <-p.done:
+		p.timer.Stop()
+		return ErrClosed
 	}
 }
 
@@ -492,213 +449,4 @@ func nsToTicksSigned(ns int64) int64 {
 		return -(-ns * 9 / 100000)
 	}
 	return ns * 9 / 100000
-}
-
-// openCursor opens a segment for reading, at keyframe kf or (nil) at its
-// first fragment.
-func (p *Player) openCursor(ctx context.Context, seg index.Segment, kf *index.Keyframe) error {
-	c := &cursor{seg: seg}
-	f, err := os.Open(filepath.Join(p.cam.dir, filepath.FromSlash(seg.Path)))
-	if err != nil {
-		return fmt.Errorf("playback: segment %s: %w", seg.Path, err)
-	}
-	c.file = f
-	if c.init, err = segfile.ReadInit(f); err != nil {
-		f.Close()
-		return fmt.Errorf("playback: segment %s: %w", seg.Path, err)
-	}
-	c.off = c.init.End
-	from := seg.Start
-	if kf != nil {
-		c.off, from = kf.Offset, kf.T
-	}
-	c.decimate = p.decimate(seg)
-	p.keyOnly.Store(c.decimate)
-	if c.decimate {
-		if c.kfs, err = p.cam.db.Keyframes(ctx, seg, from); err != nil {
-			f.Close()
-			return fmt.Errorf("playback: %w", err)
-		}
-	}
-	p.cur = c
-	return nil
-}
-
-// decimate decides whether a segment is played as keyframes only: above 2×,
-// when speed × frame rate or speed × bitrate exceeds the budget.
-func (p *Player) decimate(seg index.Segment) bool {
-	if p.req.Speed <= 2 {
-		return false
-	}
-	secs := float64(seg.End-seg.Start) / float64(time.Second)
-	if secs < 0.5 || seg.Frames < 2 {
-		return p.lastDec // too little to measure yet
-	}
-	fps := float64(seg.Frames) / secs
-	kbps := float64(seg.Bytes) * 8 / 1000 / secs
-	p.lastDec = p.req.Speed*fps > p.maxFPS || p.req.Speed*kbps > p.maxKbps
-	return p.lastDec
-}
-
-// nextSample returns the next recorded frame to play, crossing segments
-// (and noting gaps), following the live edge at speeds up to 1, and
-// skipping non-keyframes while decimating. io.EOF means nothing is left.
-func (p *Player) nextSample(ctx context.Context) (sample, error) {
-	for p.cur != nil {
-		c := p.cur
-		if c.decimate {
-			s, ok, err := p.nextKeySample(ctx, c)
-			if err != nil || ok {
-				return s, err
-			}
-		} else {
-			if c.frag != nil && c.idx < len(c.frag.Samples) {
-				fs := c.frag.Samples[c.idx]
-				s := sample{
-					t: c.seg.Start + ticksToNs(c.ticks), dur: ticksToNs(int64(fs.Duration)),
-					key: !fs.IsNonSyncSample, payload: fs.Payload, sps: c.init.SPS, pps: c.init.PPS,
-				}
-				c.ticks += int64(fs.Duration)
-				c.idx++
-				return s, nil
-			}
-			f, err := segfile.ReadFragment(c.file, c.off, -1, true)
-			if err == nil {
-				c.frag, c.idx, c.ticks, c.off = f, 0, int64(f.BaseTime), c.off+f.Size
-				continue
-			}
-			if errors.Is(err, segfile.ErrCorrupt) {
-				p.store.log.Warn("playback: damaged fragment; skipping the rest of the segment", "camera", p.cam.id,
-					"path", c.seg.Path, "error", err)
-			} else if !errors.Is(err, io.EOF) && !errors.Is(err, segfile.ErrIncomplete) {
-				return sample{}, fmt.Errorf("playback: read %s: %w", c.seg.Path, err)
-			} else if more, err := p.waitForData(ctx, c); err != nil {
-				return sample{}, err
-			} else if more {
-				continue
-			}
-		}
-		if err := p.advance(ctx); err != nil {
-			return sample{}, err
-		}
-	}
-	return sample{}, io.EOF
-}
-
-// nextKeySample returns the next keyframe of the segment that is due for a
-// decimated stream; ok is false when the segment has none left.
-func (p *Player) nextKeySample(ctx context.Context, c *cursor) (sample, bool, error) {
-	for {
-		for c.kfi < len(c.kfs) {
-			k := c.kfs[c.kfi]
-			c.kfi++
-			if k.T < p.nextKeyT {
-				continue
-			}
-			f, err := segfile.ReadFragment(c.file, k.Offset, -1, true)
-			if err != nil {
-				if errors.Is(err, segfile.ErrCorrupt) || errors.Is(err, segfile.ErrIncomplete) || errors.Is(err, io.EOF) {
-					continue
-				}
-				return sample{}, false, fmt.Errorf("playback: read %s: %w", c.seg.Path, err)
-			}
-			fs := f.Samples[0]
-			if fs.IsNonSyncSample {
-				continue
-			}
-			return sample{
-				t: c.seg.Start + ticksToNs(int64(f.BaseTime)), dur: ticksToNs(int64(fs.Duration)),
-				key: true, payload: fs.Payload, sps: c.init.SPS, pps: c.init.PPS,
-			}, true, nil
-		}
-		// The keyframes known when the segment was opened are used up. An
-		// open segment may have more by now.
-		if c.seg.State != index.StateOpen && c.recheck {
-			return sample{}, false, nil
-		}
-		seg, ok, err := p.cam.db.Segment(ctx, c.seg.ID)
-		if err != nil {
-			return sample{}, false, fmt.Errorf("playback: %w", err)
-		}
-		if !ok {
-			return sample{}, false, nil
-		}
-		from := c.seg.Start
-		if len(c.kfs) > 0 {
-			from = c.kfs[len(c.kfs)-1].T + 1
-		}
-		c.seg, c.recheck = seg, true
-		more, err := p.cam.db.Keyframes(ctx, seg, from)
-		if err != nil {
-			return sample{}, false, fmt.Errorf("playback: %w", err)
-		}
-		if len(more) == 0 {
-			return sample{}, false, nil
-		}
-		c.kfs, c.kfi = more, 0
-	}
-}
-
-// waitForData is called at the end of the data of a segment. It reports
-// whether reading the segment again may give more: once after the segment
-// was closed (its last fragments), and, for an open segment at speeds up
-// to 1, after waiting for the recorder to write more (the live edge).
-func (p *Player) waitForData(ctx context.Context, c *cursor) (bool, error) {
-	seg, ok, err := p.cam.db.Segment(ctx, c.seg.ID)
-	if err != nil {
-		return false, fmt.Errorf("playback: %w", err)
-	}
-	if !ok {
-		return false, nil // deleted by retention meanwhile
-	}
-	c.seg = seg
-	if seg.State != index.StateOpen {
-		if c.recheck {
-			return false, nil
-		}
-		c.recheck = true
-		return true, nil
-	}
-	if p.req.Speed > 1 {
-		return false, nil // ends at the live edge
-	}
-	select {
-	case <-p.clock.After(tailPoll):
-		return true, nil
-	case <-ctx.Done():
-		return false, ctx.Err()
-	case <-p.done:
-		return false, ErrClosed
-	}
-}
-
-// advance moves to the segment after the current one, noting a gap.
-func (p *Player) advance(ctx context.Context) error {
-	prev := p.cur
-	p.cur = nil
-	prev.close()
-	after := prev.seg
-	for {
-		next, ok, err := p.cam.db.SegmentAfter(ctx, after.Start)
-		if err != nil {
-			return fmt.Errorf("playback: %w", err)
-		}
-		if !ok {
-			return nil
-		}
-		if next.Start-prev.seg.End > int64(GapTolerance) && p.gap == nil {
-			p.gap = &gapInfo{from: prev.seg.End, until: next.Start}
-		} else if p.gap != nil {
-			p.gap.until = next.Start
-		}
-		err = p.openCursor(ctx, next, nil)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, segfile.ErrCorrupt) && !errors.Is(err, segfile.ErrIncomplete) {
-			return err
-		}
-		p.store.log.Warn("playback: segment unreadable; skipped", "camera", p.cam.id, "path", next.Path, "error", err)
-		after = next
-	}
 }

@@ -68,7 +68,7 @@ func (s *Store) Cleanup(ctx context.Context) (CleanupResult, error) {
 			cams = append(cams, c)
 		}
 	}
-	now := s.clock.Now()
+	now := time.Now()
 	for _, c := range cams {
 		retain := s.opts.Retain(c.id)
 		if retain <= 0 {

@@ -31,7 +31,6 @@ type Store struct {
 	rec    appsettings.Recording
 	dir    string
 	log    *slog.Logger
-	clock  Clock
 	unlock func()
 
 	mu        sync.Mutex
@@ -72,7 +71,6 @@ func NewStore(ctx context.Context, opts Options) (*Store, error) {
 		rec:       opts.Recording,
 		dir:       opts.Dir,
 		log:       opts.Logger.With("component", "playback"),
-		clock:     opts.Clock,
 		unlock:    unlock,
 		cams:      map[string]*camera{},
 		recorders: map[string]*Recorder{},

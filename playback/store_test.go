@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/playback/internal/clocktest"
 	"github.com/camgate/camgate/playback/internal/index"
 )
 
@@ -35,7 +35,7 @@ func ffprobe(t *testing.T) string {
 
 func TestExport(t *testing.T) {
 	probe := ffprobe(t)
-	s, _, _ := recordFixture(t, testRecording(nil))
+	s := openStore(t, fixtureDir(t), testRecording(nil))
 	ctx := context.Background()
 
 	// From 30 s for 100 s: the keyframe at 28 s, across the gap, to 130 s.
@@ -116,7 +116,13 @@ func isRangeError(err error) bool {
 }
 
 func TestRetention(t *testing.T) {
-	s, clock, _ := recordFixture(t, testRecording(nil))
+	synctest.Test(t, testRetention)
+}
+
+// testRetention runs in a bubble: retention's age is measured on the
+// bubble's clock.
+func testRetention(t *testing.T) {
+	s := recordFixture(t, t.TempDir(), testRecording(nil))
 	ctx := context.Background()
 	c, _ := s.camera(ctx, testCam, false)
 	all, _ := c.db.All(ctx)
@@ -136,7 +142,7 @@ func TestRetention(t *testing.T) {
 		}
 		return time.Hour + time.Minute + 40*time.Second
 	}
-	s.clock = clocktest.New(clocktest.Manual, runBEnd.Add(time.Hour))
+	sleepUntil(t, runBEnd.Add(time.Hour))
 	res, err := s.Cleanup(ctx)
 	if err != nil || res.ByAge != 1 || res.ByQuota != 0 || res.Bytes != all[0].Bytes {
 		t.Fatalf("Cleanup = %+v, %v; want the first segment", res, err)
@@ -178,8 +184,7 @@ func TestRetention(t *testing.T) {
 
 	// The open segment is never deleted, whatever the quota.
 	stream := cameras.NewStream(testCam, testStream)
-	rclock := clocktest.New(clocktest.Manual, runBEnd.Add(2*time.Hour))
-	s.clock = rclock
+	sleepUntil(t, runBEnd.Add(2*time.Hour))
 	r, err := s.NewRecorder(stream)
 	if err != nil {
 		t.Fatal(err)
@@ -187,11 +192,11 @@ func TestRetention(t *testing.T) {
 	if err := r.Start(); err != nil {
 		t.Fatal(err)
 	}
-	f := &feeder{t: t, clip: loadClip(t), stream: stream, clock: rclock, rec: r}
+	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
 	f.beginEpoch()
 	f.frames(3 * 25)
 	// Everything written is older than this retention (the clock stands
-	// still so that the run stays open).
+	// still so that the run stays open: nothing sleeps from here on).
 	s.opts.Retain = func(string) time.Duration { return time.Nanosecond }
 	if _, err := s.Cleanup(ctx); err != nil {
 		t.Fatal(err)
@@ -201,11 +206,11 @@ func TestRetention(t *testing.T) {
 		t.Fatalf("left %+v, want only the open segment", left)
 	}
 	r.Close()
-	_ = clock
 }
 
 func TestReindexAgreesWithIndex(t *testing.T) {
-	s, _, dir := recordFixture(t, testRecording(nil))
+	dir := fixtureDir(t)
+	s := openStore(t, dir, testRecording(nil))
 	ctx := context.Background()
 	c, _ := s.camera(ctx, testCam, false)
 	before, _ := c.db.All(ctx)
@@ -225,7 +230,7 @@ func TestReindexAgreesWithIndex(t *testing.T) {
 	if res.Cameras != 1 || res.Segments != 3 || res.Keyframes != 32 || res.Repaired+res.Removed+res.Unreadable != 0 {
 		t.Errorf("Reindex = %+v", res)
 	}
-	s2 := openStore(t, dir, clocktest.New(clocktest.Auto, runBEnd), testRecording(nil))
+	s2 := openStore(t, dir, testRecording(nil))
 	c2, _ := s2.camera(ctx, testCam, false)
 	after, _ := c2.db.All(ctx)
 	afterKfs, _ := c2.db.AllKeyframes(ctx)
@@ -255,7 +260,7 @@ func TestReindexAgreesWithIndex(t *testing.T) {
 }
 
 func TestNewRecorderTwice(t *testing.T) {
-	s := openStore(t, t.TempDir(), clocktest.New(clocktest.Manual, t0), testRecording(func(r *appsettings.Recording) {}))
+	s := openStore(t, t.TempDir(), testRecording(func(r *appsettings.Recording) {}))
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)
 	if err != nil {
