@@ -25,7 +25,8 @@ type Stream struct {
 	readers  map[*Reader]struct{}
 	gop      []*Frame
 	gopBytes int
-	gopValid bool
+	gopValid bool // gop holds the current GOP from its keyframe
+	keyed    bool // the epoch has had a keyframe: its frames are decodable
 	epoch    uint64
 	build    *FrameBuilder
 
@@ -56,6 +57,7 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 	s.gop = nil
 	s.gopBytes = 0
 	s.gopValid = false
+	s.keyed = false
 }
 
 // WriteAU publishes one access unit with its 90 kHz PTS. Only the source's
@@ -63,7 +65,7 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 func (s *Stream) WriteAU(pts int64, au [][]byte) {
 	s.mu.Lock()
 	f := s.build.Build(au)
-	if f == nil || (!f.Key && !s.gopValid) {
+	if f == nil || (!f.Key && !s.keyed) {
 		// Nothing decodable yet in this epoch (no IDR, or no SPS/PPS).
 		s.mu.Unlock()
 		return
@@ -72,13 +74,15 @@ func (s *Stream) WriteAU(pts int64, au [][]byte) {
 	if f.Key {
 		s.gop = append(s.gop[:0:0], f)
 		s.gopBytes = f.Size
-		s.gopValid = true
+		s.gopValid, s.keyed = true, true
 		s.keyframes.Add(1)
 	} else if s.gopValid {
 		if len(s.gop) < maxGOPFrames && s.gopBytes+f.Size <= maxGOPBytes {
 			s.gop = append(s.gop, f)
 			s.gopBytes += f.Size
 		} else {
+			// Readers attached keep getting the GOP's frames; only a new
+			// one waits for the next keyframe.
 			s.gop = nil
 			s.gopBytes = 0
 			s.gopValid = false

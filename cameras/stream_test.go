@@ -246,3 +246,27 @@ func TestLongGOPFitsTheReaderQueue(t *testing.T) {
 		}
 	}
 }
+
+// Past the GOP cache's bounds a new viewer waits for the next keyframe, but
+// the viewers already watching (and the recorder) keep every frame.
+func TestGOPCacheOverflowKeepsTheLiveStream(t *testing.T) {
+	s := NewStream("cam", "stream")
+	s.BeginEpoch(testSPS, testPPS)
+	const gop = maxGOPFrames + 10
+	r := s.AddReader(gop + 64)
+	defer r.Close()
+	feed(s, 0, gop, gop) // the cache overflows at frame maxGOPFrames
+	if items := drain(t, r); len(items) != gop || r.Dropped() != 0 {
+		t.Fatalf("a viewer got %d of %d frames (%d dropped) of a GOP longer than the cache", len(items), gop, r.Dropped())
+	}
+	late := s.AddReader(16)
+	defer late.Close()
+	feed(s, gop, 1, 1000) // one more P frame
+	if n := len(drain(t, late)); n != 0 {
+		t.Fatalf("a viewer joining after the overflow got %d frames it cannot decode", n)
+	}
+	feed(s, gop+1, 1, 1)
+	if items := drain(t, late); len(items) != 1 || !items[0].Frame.Key {
+		t.Fatalf("a viewer joining after the overflow did not start at the next keyframe: %d items", len(items))
+	}
+}
