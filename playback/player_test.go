@@ -3,6 +3,10 @@ package playback
 import (
 	"testing"
 	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/camgate/camgate/cameras"
 )
 
 func TestRTPTimestamp(t *testing.T) {
@@ -27,5 +31,37 @@ func TestRTPTimestamp(t *testing.T) {
 		if got := (PlayFrame{Offset: tc.offset}).RTPTimestamp(tc.rate); got != tc.want {
 			t.Errorf("RTPTimestamp(%v at %d Hz) = %d, want %d", tc.offset, tc.rate, got, tc.want)
 		}
+	}
+}
+
+// A recorded IDR without its parameter sets (a file from elsewhere) gets
+// the segment's, as a live IDR gets the SDP's; a damaged sample builds
+// nothing and is skipped.
+func TestBuildFrameFromSample(t *testing.T) {
+	var sps, pps []byte
+	var rest [][]byte
+	for _, n := range clipAU(loadClip(t), 0) {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeSPS:
+			sps = n
+		case h264.NALUTypePPS:
+			pps = n
+		default:
+			rest = append(rest, n)
+		}
+	}
+	p := &Player{build: cameras.NewFrameBuilder(nil, nil)}
+	p.build.Reset(sps, pps) // as openCursor does with the segment's init
+	payload, err := h264.AVCC(rest).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := p.buildFrame(payload)
+	if f == nil || !f.Key || !sameAU(f.AU, append([][]byte{sps, pps}, rest...)) {
+		t.Fatalf("IDR without parameter sets built as %+v", f)
+	}
+	checkFrameShape(t, f)
+	if f := p.buildFrame([]byte{0, 0, 0, 9, 0x41}); f != nil {
+		t.Errorf("a damaged sample built %+v", f)
 	}
 }
