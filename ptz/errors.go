@@ -3,6 +3,7 @@ package ptz
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -184,3 +185,11 @@ func short(s string, n int) string {
 
 // quote quotes a piece of input for a message, shortened.
 func quote(s string) string { return strconv.Quote(short(s, 40)) }
+
+func itoa(n int) string { return fmtNum(float64(n)) }
+
+// fmtDur writes a wait for a message: "0.4s", "4.2s".
+func fmtDur(d time.Duration) string {
+	s := math.Ceil(d.Seconds()*10) / 10
+	return fmtNum(s) + "s"
+}
