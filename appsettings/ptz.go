@@ -82,19 +82,20 @@ type PtzGeometry struct {
 	ZoomRatio float64
 }
 
-// Defaults of a camera's Ptz when its Driver is set; Validate fills zero
-// values with them.
-const (
-	defaultPtzSpeed          = 0.5
-	defaultPtzNudgeLength    = Duration(400 * time.Millisecond)
-	defaultPtzLeaseTimeout   = Duration(5 * time.Second)
-	defaultPtzRatePerSession = 10
-	defaultPtzRatePerCamera  = 10
-	defaultPtzStopMode       = "both"
-)
-
-func defaultPtzGeometry() PtzGeometry {
-	return PtzGeometry{PanDegrees: 360, TiltDegrees: 180, HorizontalFov: 60, VerticalFov: 36, ZoomRatio: 10}
+// PtzDefaults is a camera's Ptz with every key at its default, Driver
+// aside: Validate fills the zero keys of a camera whose Driver is set from
+// it, and package ptz gives a zero field of a controller's configuration
+// the same value, so each default is written here only.
+func PtzDefaults() Ptz {
+	return Ptz{
+		Speed:          0.5,
+		NudgeLength:    Duration(400 * time.Millisecond),
+		LeaseTimeout:   Duration(5 * time.Second),
+		RatePerSession: 10,
+		RatePerCamera:  10,
+		Quirks:         PtzQuirks{StopMode: "both"},
+		Geometry:       PtzGeometry{PanDegrees: 360, TiltDegrees: 180, HorizontalFov: 60, VerticalFov: 36, ZoomRatio: 10},
+	}
 }
 
 // redacted is a copy of p without the password, with its own slices.

@@ -27,25 +27,26 @@ func (v *validator) cameraPtz(path string, p *Ptz) {
 		}
 		return
 	}
+	d := PtzDefaults()
 	if p.Speed == 0 {
-		p.Speed = defaultPtzSpeed
+		p.Speed = d.Speed
 	}
 	if p.NudgeLength == 0 {
-		p.NudgeLength = defaultPtzNudgeLength
+		p.NudgeLength = d.NudgeLength
 	}
 	if p.LeaseTimeout == 0 {
-		p.LeaseTimeout = defaultPtzLeaseTimeout
+		p.LeaseTimeout = d.LeaseTimeout
 	}
 	if p.RatePerSession == 0 {
-		p.RatePerSession = defaultPtzRatePerSession
+		p.RatePerSession = d.RatePerSession
 	}
 	if p.RatePerCamera == 0 {
-		p.RatePerCamera = defaultPtzRatePerCamera
+		p.RatePerCamera = d.RatePerCamera
 	}
 	if p.Quirks.StopMode == "" {
-		p.Quirks.StopMode = defaultPtzStopMode
+		p.Quirks.StopMode = d.Quirks.StopMode
 	}
-	g, dg := &p.Geometry, defaultPtzGeometry()
+	g, dg := &p.Geometry, d.Geometry
 	for _, f := range []struct{ v, d *float64 }{{&g.PanDegrees, &dg.PanDegrees}, {&g.TiltDegrees, &dg.TiltDegrees},
 		{&g.HorizontalFov, &dg.HorizontalFov}, {&g.VerticalFov, &dg.VerticalFov}, {&g.ZoomRatio, &dg.ZoomRatio}} {
 		if *f.v == 0 {

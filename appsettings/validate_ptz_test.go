@@ -18,7 +18,7 @@ func ptzSettings() Settings {
 		Speed: 0.5, NudgeLength: Duration(400 * time.Millisecond), LeaseTimeout: Duration(5 * time.Second),
 		RatePerSession: 10, RatePerCamera: 10,
 		Quirks:   PtzQuirks{StopMode: "both"},
-		Geometry: defaultPtzGeometry(),
+		Geometry: PtzDefaults().Geometry,
 	}
 	s.Cameras[1].Ptz = Ptz{Driver: "simulated", Speed: 1, NudgeLength: Duration(time.Second),
 		LeaseTimeout: Duration(time.Minute), RatePerSession: 1000, RatePerCamera: 1,
@@ -46,7 +46,7 @@ func TestPtzDefaults(t *testing.T) {
 	}
 	want := Ptz{Driver: "onvif", Url: "https://cam.example.com:8443/onvif/device_service",
 		Speed: 0.5, NudgeLength: Duration(400 * time.Millisecond), LeaseTimeout: Duration(5 * time.Second),
-		RatePerSession: 10, RatePerCamera: 10, Quirks: PtzQuirks{StopMode: "both"}, Geometry: defaultPtzGeometry()}
+		RatePerSession: 10, RatePerCamera: 10, Quirks: PtzQuirks{StopMode: "both"}, Geometry: PtzDefaults().Geometry}
 	if !reflect.DeepEqual(s.Cameras[0].Ptz, want) {
 		t.Errorf("got  %+v\nwant %+v", s.Cameras[0].Ptz, want)
 	}

@@ -136,7 +136,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	if err := reg.Start(context.Background()); err != nil {
 		t.Fatalf("start cameras: %v", err)
 	}
-	ptzReg := ptz.NewRegistry(s, log)
+	ptzReg := newPTZRegistry(t, s, log)
 	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))
 	if err != nil {
 		t.Fatalf("recording store: %v", err)

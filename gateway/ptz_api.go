@@ -6,12 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/ptz"
 )
@@ -40,22 +38,6 @@ func ptzController(reg *ptz.Registry, cameraID string) *ptz.Controller {
 		return nil
 	}
 	return c
-}
-
-// ptzSettingsByCamera maps lower-case camera ids to their Ptz settings: the
-// demo camera's (simulated) while the demo is on, and every camera with a
-// driver. The REST answer tells the page the driver and geometry from it.
-func ptzSettingsByCamera(s appsettings.Settings) map[string]appsettings.Ptz {
-	out := map[string]appsettings.Ptz{}
-	if s.Demo.Enabled {
-		out[strings.ToLower(appsettings.DemoCameraID)] = ptz.DemoPtz()
-	}
-	for _, c := range s.Cameras {
-		if c.Ptz.Driver != "" {
-			out[strings.ToLower(c.Id)] = c.Ptz
-		}
-	}
-	return out
 }
 
 // ptzRightsError says why p may not send a request of method m to a
@@ -98,21 +80,10 @@ type ptzGeometryJSON struct {
 	ZoomRatio     float64 `json:"zoomRatio"`
 }
 
-// geometryOf is a camera's geometry with the controller's defaults for
-// what the settings leave out.
-func geometryOf(p appsettings.Ptz) ptzGeometryJSON {
-	g, d := ptz.ConfigFromSettings("", p).Geometry, ptz.DefaultGeometry()
-	pick := func(v, def float64) float64 {
-		if v > 0 {
-			return v
-		}
-		return def
-	}
-	return ptzGeometryJSON{
-		PanDegrees: pick(g.PanDegrees, d.PanDegrees), TiltDegrees: pick(g.TiltDegrees, d.TiltDegrees),
-		HorizontalFov: pick(g.HorizontalFov, d.HorizontalFov), VerticalFov: pick(g.VerticalFov, d.VerticalFov),
-		ZoomRatio: pick(g.ZoomRatio, d.ZoomRatio),
-	}
+// geometryJSON is a controller's geometry for the page.
+func geometryJSON(g ptz.Geometry) ptzGeometryJSON {
+	return ptzGeometryJSON{PanDegrees: g.PanDegrees, TiltDegrees: g.TiltDegrees,
+		HorizontalFov: g.HorizontalFov, VerticalFov: g.VerticalFov, ZoomRatio: g.ZoomRatio}
 }
 
 // ptzInfoJSON answers GET …/cameras/{id}/ptz.
@@ -163,11 +134,11 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 		writeError(c, errorf(http.StatusNotFound, "camera %s has no PTZ control", camID))
 		return
 	}
-	set := g.ptzSettings[strings.ToLower(camID)]
+	cfg := ctrl.Config()
 	out := ptzInfoJSON{
-		CameraID: camID, Driver: strings.ToLower(set.Driver),
+		CameraID: camID, Driver: cfg.Driver,
 		MayControl:   ptzRightsError(p, ptz.MethodMove, camID, time.Now()) == nil,
-		Capabilities: ctrl.Capabilities(), Geometry: geometryOf(set),
+		Capabilities: ctrl.Capabilities(), Geometry: geometryJSON(cfg.Geometry),
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), restPTZTimeout)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/ptz"
+	"github.com/camgate/camgate/ptz/onvif"
 	"github.com/camgate/camgate/ptz/onviftest"
+	"github.com/camgate/camgate/ptz/simulated"
 )
 
 // PTZ through the gateway: a pion client's commands channel and REST reach
@@ -38,6 +41,37 @@ const (
 func withPilot(t *testing.T, s *appsettings.Settings) {
 	s.Auth.Roles = append(s.Auth.Roles, appsettings.Role{Name: "pilots", Live: []string{"*"}, Ptz: []string{"*"}})
 	s.Auth.Users = append(s.Auth.Users, appsettings.User{Username: pilotUser, PasswordHash: testPasswordHash(t), Roles: []string{"pilots"}})
+}
+
+// newPTZRegistry builds the PTZ controllers of the cameras whose settings
+// name a driver, as cmd/camgate does.
+func newPTZRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger) *ptz.Registry {
+	t.Helper()
+	var cams []ptz.Camera
+	for _, c := range s.Cameras {
+		cfg := ptz.ConfigFromSettings(c.Id, c.Ptz)
+		var drv ptz.Driver
+		switch cfg.Driver {
+		case "":
+			continue
+		case "onvif":
+			d, err := onvif.New(onvif.ConfigFromSettings(c.Ptz), log)
+			if err != nil {
+				t.Fatalf("onvif driver of %s: %v", c.Id, err)
+			}
+			drv = d
+		case "simulated":
+			drv = simulated.New(simulated.Config{Geometry: cfg.Geometry})
+		default:
+			t.Fatalf("camera %s: unknown PTZ driver %q", c.Id, cfg.Driver)
+		}
+		cams = append(cams, ptz.Camera{Config: cfg, Driver: drv})
+	}
+	reg, err := ptz.NewRegistry(cams, log)
+	if err != nil {
+		t.Fatalf("ptz registry: %v", err)
+	}
+	return reg
 }
 
 // onvifEnv is a gateway whose test camera has an ONVIF PTZ pointing at a
@@ -537,7 +571,9 @@ func TestPTZWithoutPTZ(t *testing.T) {
 
 func TestPTZSimulatedCameraMoves(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
-		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated"}
+		// A wide lens: the page gets the controller's geometry, the rest
+		// of it the defaults.
+		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated", Geometry: appsettings.PtzGeometry{HorizontalFov: 90}}
 		withPilot(t, s)
 	}})
 	env.token = env.signIn(pilotUser, testPassword)
@@ -545,7 +581,8 @@ func TestPTZSimulatedCameraMoves(t *testing.T) {
 		t.Fatalf("camera list: %d %s", st, out)
 	}
 	if st, out := env.do(http.MethodGet, "/rest/v1/cameras/"+testCameraID+"/ptz", nil); st != http.StatusOK ||
-		!strings.Contains(string(out), `"driver":"simulated"`) || !strings.Contains(string(out), `"pan":0`) {
+		!strings.Contains(string(out), `"driver":"simulated"`) || !strings.Contains(string(out), `"pan":0`) ||
+		!strings.Contains(string(out), `"horizontalFov":90,"verticalFov":36,"zoomRatio":10`) {
 		t.Fatalf("GET …/ptz: %d %s", st, out)
 	}
 	c := env.play(liveBody)

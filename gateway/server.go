@@ -37,10 +37,8 @@ type Gateway struct {
 	handler http.Handler
 	// metrics serves /metrics, /healthz and /readyz (metrics*.go).
 	metrics *gatewayMetrics
-	// ptz is nil when no camera has PTZ; ptzSettings are the cameras' Ptz
-	// settings by lower-case id (ptz_api.go).
-	ptz         *ptz.Registry
-	ptzSettings map[string]appsettings.Ptz
+	// ptz is nil when no camera has PTZ.
+	ptz *ptz.Registry
 	// store is the recording store (nil: no playback, no recordings API).
 	store *playback.Store
 
@@ -58,9 +56,9 @@ type Options struct {
 	Auth Authenticator
 	// Web is the static console served at "/". Nil serves nothing there.
 	Web fs.FS
-	// PTZ holds the PTZ controllers, built from the same settings
-	// (ptz.NewRegistry); commands on the data channel and the REST PTZ
-	// endpoints go to them. Nil: no camera has PTZ. The caller closes it
+	// PTZ holds the PTZ controllers (ptz.NewRegistry, built by the
+	// caller); commands on the data channel and the REST PTZ endpoints go
+	// to them, and GET …/ptz shows each controller's Config. Nil: no camera has PTZ. The caller closes it
 	// after the gateway.
 	PTZ *ptz.Registry
 	// Store is the recording store (playback.NewStore) that playback
@@ -87,7 +85,7 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, clients: clients, done: make(chan struct{})}
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
-	g.ptz, g.ptzSettings = o.PTZ, ptzSettingsByCamera(o.Settings)
+	g.ptz = o.PTZ
 	g.sessions.ptz = o.PTZ
 	g.store, g.sessions.store = o.Store, o.Store
 	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)

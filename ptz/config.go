@@ -2,15 +2,24 @@ package ptz
 
 import (
 	"math"
+	"strings"
 	"time"
 
-	"github.com/camgate/camgate/ptz/driver"
+	"github.com/camgate/camgate/appsettings"
 )
 
-// Config configures a Controller. Zero fields take the documented default.
+// Config configures a Controller. A zero field takes its default: the
+// fields that are settings (Speed, NudgeLength, LeaseTimeout, the rates,
+// Geometry) the default of that setting (appsettings.PtzDefaults, where
+// each is written once), the others the default stated here.
+// Controller.Config returns the configuration with every default applied.
 type Config struct {
-	// CameraID names the camera in logs.
+	// CameraID names the camera in logs and in the Registry.
 	CameraID string
+	// Driver names the camera's driver as clients see it ("onvif",
+	// "simulated"): the console moves the picture itself for a simulated
+	// camera, which has no head to turn. Default "" (not said).
+	Driver string
 	// Speed is the velocity of a ptzMove nudge, as a fraction of the
 	// camera's maximum (0…1]. Default 0.5.
 	Speed float64
@@ -42,42 +51,82 @@ type Config struct {
 	// requests. Default 250ms.
 	StatusMaxAge time.Duration
 	// Geometry is the camera's optics, for ptzCenter and degrees in
-	// ptzStatus. Default DefaultGeometry().
+	// ptzStatus. A zero (or not finite) field takes DefaultGeometry's.
 	Geometry Geometry
 }
 
-// DefaultGeometry is a typical 10× PTZ dome with a 16:9 picture.
-func DefaultGeometry() Geometry { return driver.DefaultGeometry() }
+// The defaults of the Config fields that are not settings.
+const (
+	defaultQueueLength  = 8
+	defaultCallTimeout  = 10 * time.Second
+	defaultStopAttempts = 3
+	defaultStopBackoff  = 200 * time.Millisecond
+	defaultStatusMaxAge = 250 * time.Millisecond
+)
 
+// ConfigFromSettings is the controller configuration of a camera's Ptz
+// settings. Validated settings have every key set; a zero key takes the
+// controller's default, which is the same.
+func ConfigFromSettings(cameraID string, p appsettings.Ptz) Config {
+	return Config{
+		CameraID:       cameraID,
+		Driver:         strings.ToLower(p.Driver),
+		Speed:          p.Speed,
+		NudgeLength:    time.Duration(p.NudgeLength),
+		LeaseTimeout:   time.Duration(p.LeaseTimeout),
+		RatePerSession: p.RatePerSession,
+		RatePerCamera:  p.RatePerCamera,
+		Geometry:       geometryOf(p.Geometry),
+	}
+}
+
+func geometryOf(g appsettings.PtzGeometry) Geometry {
+	return Geometry{PanDegrees: g.PanDegrees, TiltDegrees: g.TiltDegrees, HorizontalFov: g.HorizontalFov,
+		VerticalFov: g.VerticalFov, ZoomRatio: g.ZoomRatio}
+}
+
+// DefaultGeometry is the geometry of a camera whose settings give none: a
+// typical 10× PTZ dome with a 16:9 picture (appsettings.PtzDefaults).
+func DefaultGeometry() Geometry { return geometryOf(appsettings.PtzDefaults().Geometry) }
+
+// WithDefaults returns g with each field that is not a positive finite
+// number replaced by DefaultGeometry's.
+func (g Geometry) WithDefaults() Geometry {
+	d := DefaultGeometry()
+	for _, f := range []struct{ v, d *float64 }{{&g.PanDegrees, &d.PanDegrees}, {&g.TiltDegrees, &d.TiltDegrees},
+		{&g.HorizontalFov, &d.HorizontalFov}, {&g.VerticalFov, &d.VerticalFov}, {&g.ZoomRatio, &d.ZoomRatio}} {
+		if !(*f.v > 0) || math.IsInf(*f.v, 0) {
+			*f.v = *f.d
+		}
+	}
+	return g
+}
+
+// withDefaults fills the zero (or out-of-range) fields of c.
 func (c Config) withDefaults() Config {
-	def := func(d *time.Duration, v time.Duration) {
+	def := ConfigFromSettings(c.CameraID, appsettings.PtzDefaults())
+	dur := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	defInt := func(n *int, v int) {
+	count := func(n *int, v int) {
 		if *n <= 0 {
 			*n = v
 		}
 	}
-	if c.Speed <= 0 || c.Speed > 1 || math.IsNaN(c.Speed) {
-		c.Speed = 0.5
+	if !(c.Speed > 0 && c.Speed <= 1) {
+		c.Speed = def.Speed
 	}
-	def(&c.NudgeLength, 400*time.Millisecond)
-	def(&c.LeaseTimeout, 5*time.Second)
-	defInt(&c.RatePerSession, 10)
-	defInt(&c.RatePerCamera, 10)
-	defInt(&c.QueueLength, 8)
-	def(&c.CallTimeout, 10*time.Second)
-	defInt(&c.StopAttempts, 3)
-	def(&c.StopBackoff, 200*time.Millisecond)
-	def(&c.StatusMaxAge, 250*time.Millisecond)
-	g, d := &c.Geometry, driver.DefaultGeometry()
-	for _, f := range []struct{ v, d *float64 }{{&g.PanDegrees, &d.PanDegrees}, {&g.TiltDegrees, &d.TiltDegrees},
-		{&g.HorizontalFov, &d.HorizontalFov}, {&g.VerticalFov, &d.VerticalFov}, {&g.ZoomRatio, &d.ZoomRatio}} {
-		if *f.v <= 0 || math.IsNaN(*f.v) || math.IsInf(*f.v, 0) {
-			*f.v = *f.d
-		}
-	}
+	dur(&c.NudgeLength, def.NudgeLength)
+	dur(&c.LeaseTimeout, def.LeaseTimeout)
+	count(&c.RatePerSession, def.RatePerSession)
+	count(&c.RatePerCamera, def.RatePerCamera)
+	count(&c.QueueLength, defaultQueueLength)
+	dur(&c.CallTimeout, defaultCallTimeout)
+	count(&c.StopAttempts, defaultStopAttempts)
+	dur(&c.StopBackoff, defaultStopBackoff)
+	dur(&c.StatusMaxAge, defaultStatusMaxAge)
+	c.Geometry = c.Geometry.WithDefaults()
 	return c
 }

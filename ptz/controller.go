@@ -86,6 +86,11 @@ func NewController(cfg Config, drv Driver, log *slog.Logger) *Controller {
 	return c
 }
 
+// Config returns the controller's configuration with every default
+// applied: what it actually uses (the REST API shows its nudge and
+// geometry to the console).
+func (c *Controller) Config() Config { return c.cfg }
+
 // Do carries out a request for a session and returns its result, or a
 // *Error. It waits for the camera (up to the driver's call timeout) except
 // for what needs no camera call; ctx bounds the wait, not the operation.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/ptz"
-	"github.com/camgate/camgate/ptz/driver"
 )
 
 // The controller tests run in a synctest bubble: time is virtual, so
@@ -413,7 +412,7 @@ func TestStopRetries(t *testing.T) {
 func TestUnsupportedCommandsAreRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
-		f.features = &driver.Features{Move: true, Stop: true, Status: true, Aux: []int{1}}
+		f.features = &ptz.Features{Move: true, Stop: true, Status: true, Aux: []int{1}}
 		c := start(t, testConfig(), f)
 		for _, r := range []ptz.Request{move("home"), move("zoomIn"), req("setAux", `{"auxNumber":2,"on":true}`),
 			req("ptzPresets", ""), req("ptzCenter", `{"x":0.1,"y":0.1}`), req("ptzAbsolute", `{"zoom":1}`)} {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/camgate/camgate/ptz/driver"
 )
 
 // Code is the code of an error reply. The values follow JSON-RPC 2.0: the
@@ -143,18 +141,18 @@ func AsError(op string, err error) *Error {
 		e.Code, e.Message = CodeTimeout, op+": the camera did not answer in time"
 	case errors.Is(err, context.Canceled):
 		e.Code, e.Message = CodeUnavailable, op+": cancelled"
-	case errors.Is(err, driver.ErrNotSupported):
+	case errors.Is(err, ErrNotSupported):
 		e.Code, e.Message = CodeUnsupported, op+": the camera does not support this"
-	case errors.Is(err, driver.ErrNotFound):
+	case errors.Is(err, ErrNotFound):
 		e.Code, e.Message = CodeNotFound, op+": no such preset"
-	case errors.Is(err, driver.ErrCameraAuth):
+	case errors.Is(err, ErrCameraAuth):
 		e.Code, e.Message = CodeCameraAuth, op+": the camera refused camgate's credentials (check the user name, password and the camera's clock)"
-	case errors.Is(err, driver.ErrCameraFault):
+	case errors.Is(err, ErrCameraFault):
 		e.Code, e.Message = CodeCameraFault, op+": the camera reported an error"
 	default:
 		e.Code, e.Message = CodeUnavailable, op+": the camera could not be reached"
 	}
-	var f driver.Fault
+	var f Fault
 	if errors.As(err, &f) {
 		e.Fault = short(f.FaultCode(), 80)
 		if e.Fault != "" {

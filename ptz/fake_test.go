@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/ptz"
-	"github.com/camgate/camgate/ptz/driver"
 )
 
 // call is one driver call as the fake saw it.
@@ -33,15 +32,15 @@ type fakeDriver struct {
 	errs     map[string]error
 	gates    map[string]chan struct{} // a call waits until its gate closes or its ctx ends
 	refresh  time.Duration
-	features *driver.Features
-	presets  []driver.Preset
+	features *ptz.Features
+	presets  []ptz.Preset
 	zoom     float64
 	closed   bool
 }
 
 func newFake() *fakeDriver {
 	return &fakeDriver{errs: map[string]error{}, gates: map[string]chan struct{}{},
-		presets: []driver.Preset{{Token: "1", Name: "Gate"}, {Token: "2", Name: "Yard"}}}
+		presets: []ptz.Preset{{Token: "1", Name: "Gate"}, {Token: "2", Name: "Yard"}}}
 }
 
 func (f *fakeDriver) record(ctx context.Context, op, arg string) error {
@@ -106,9 +105,9 @@ func (f *fakeDriver) reset() {
 	f.calls = nil
 }
 
-func vel(v driver.Velocity) string { return fmt.Sprintf("%g,%g,%g", v.Pan, v.Tilt, v.Zoom) }
+func vel(v ptz.Velocity) string { return fmt.Sprintf("%g,%g,%g", v.Pan, v.Tilt, v.Zoom) }
 
-func vec(v driver.Vector) string {
+func vec(v ptz.Vector) string {
 	s := func(p *float64) string {
 		if p == nil {
 			return "-"
@@ -125,24 +124,24 @@ func (f *fakeDriver) Close() error {
 	return nil
 }
 func (f *fakeDriver) Connect(ctx context.Context) error { return f.record(ctx, "Connect", "") }
-func (f *fakeDriver) Move(ctx context.Context, v driver.Velocity) error {
+func (f *fakeDriver) Move(ctx context.Context, v ptz.Velocity) error {
 	return f.record(ctx, "Move", vel(v))
 }
 func (f *fakeDriver) Stop(ctx context.Context) error { return f.record(ctx, "Stop", "") }
-func (f *fakeDriver) RelativeMove(ctx context.Context, t driver.Vector) error {
+func (f *fakeDriver) RelativeMove(ctx context.Context, t ptz.Vector) error {
 	return f.record(ctx, "RelativeMove", vec(t))
 }
-func (f *fakeDriver) AbsoluteMove(ctx context.Context, p driver.Vector) error {
+func (f *fakeDriver) AbsoluteMove(ctx context.Context, p ptz.Vector) error {
 	return f.record(ctx, "AbsoluteMove", vec(p))
 }
 func (f *fakeDriver) GotoHome(ctx context.Context) error { return f.record(ctx, "GotoHome", "") }
-func (f *fakeDriver) Presets(ctx context.Context) ([]driver.Preset, error) {
+func (f *fakeDriver) Presets(ctx context.Context) ([]ptz.Preset, error) {
 	if err := f.record(ctx, "Presets", ""); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]driver.Preset(nil), f.presets...), nil
+	return append([]ptz.Preset(nil), f.presets...), nil
 }
 func (f *fakeDriver) GotoPreset(ctx context.Context, token string) error {
 	return f.record(ctx, "GotoPreset", token)
@@ -162,23 +161,23 @@ func (f *fakeDriver) RemovePreset(ctx context.Context, token string) error {
 func (f *fakeDriver) SetAux(ctx context.Context, n int, on bool) error {
 	return f.record(ctx, "SetAux", fmt.Sprintf("%d,%v", n, on))
 }
-func (f *fakeDriver) Status(ctx context.Context) (driver.Status, error) {
+func (f *fakeDriver) Status(ctx context.Context) (ptz.Status, error) {
 	if err := f.record(ctx, "Status", ""); err != nil {
-		return driver.Status{}, err
+		return ptz.Status{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	pan, tilt, zoom := 0.5, -0.25, f.zoom
-	return driver.Status{Pan: &pan, Tilt: &tilt, Zoom: &zoom, MoveStatus: driver.MoveUnknown}, nil
+	return ptz.Status{Pan: &pan, Tilt: &tilt, Zoom: &zoom, MoveStatus: ptz.MoveUnknown}, nil
 }
 func (f *fakeDriver) RefreshInterval() time.Duration { return f.refresh }
-func (f *fakeDriver) Features() driver.Features {
+func (f *fakeDriver) Features() ptz.Features {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.features != nil {
 		return *f.features
 	}
-	return driver.Features{Move: true, Zoom: true, Stop: true, Home: true, Presets: true, Relative: true,
+	return ptz.Features{Move: true, Zoom: true, Stop: true, Home: true, Presets: true, Relative: true,
 		Absolute: true, Status: true, Aux: []int{1, 2, 3, 4}}
 }
 
@@ -187,7 +186,7 @@ type fault struct{ code string }
 
 func (f fault) Error() string     { return "fault " + f.code }
 func (f fault) FaultCode() string { return f.code }
-func (f fault) Unwrap() error     { return driver.ErrCameraFault }
+func (f fault) Unwrap() error     { return ptz.ErrCameraFault }
 
 // req builds a request from JSON params, or panics.
 func req(method string, params string) ptz.Request {

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-
-	"github.com/camgate/camgate/ptz/driver"
 )
 
 // Motion: continuous moves (ptzMove) are latest-wins: the controller keeps
@@ -122,7 +120,7 @@ func (c *Controller) stopCamera(ctx context.Context, reason string) error {
 		cctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
 		err = c.stopOnce(cctx)
 		cancel()
-		if err == nil || attempt >= c.cfg.StopAttempts || ctx.Err() != nil || errors.Is(err, driver.ErrNotSupported) {
+		if err == nil || attempt >= c.cfg.StopAttempts || ctx.Err() != nil || errors.Is(err, ErrNotSupported) {
 			break
 		}
 		t := time.NewTimer(c.cfg.StopBackoff)

@@ -7,50 +7,36 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/ptz"
-	"github.com/camgate/camgate/ptz/onviftest"
 )
 
-func TestRegistryFromSettings(t *testing.T) {
-	cam := onviftest.New(onviftest.Options{Username: "admin", Password: "pw"})
-	defer cam.Close()
-	const onvifID = "11111111-2222-3333-4444-555555555555"
-	const simID = "22222222-3333-4444-5555-666666666666"
-	s := appsettings.Defaults()
-	s.Demo.Enabled = true
-	s.Cameras = []appsettings.Camera{
-		{Id: onvifID, Streams: []appsettings.Stream{{Id: "11111111-2222-3333-4444-000000000001", Url: "rtsp://192.0.2.10/x"}},
-			Ptz: appsettings.Ptz{Driver: "onvif", Url: cam.URL, Username: "admin", Password: "pw"}},
-		{Id: simID, Streams: []appsettings.Stream{{Id: "22222222-3333-4444-5555-000000000001", Url: "rtsp://192.0.2.11/x"}},
-			Ptz: appsettings.Ptz{Driver: "simulated"}},
-		{Id: "33333333-4444-5555-6666-777777777777", Streams: []appsettings.Stream{{Id: "33333333-4444-5555-6666-000000000001", Url: "rtsp://192.0.2.12/x"}}},
-	}
-	if err := s.Validate(); err != nil {
+func TestRegistry(t *testing.T) {
+	a, b := newFake(), newFake()
+	r, err := ptz.NewRegistry([]ptz.Camera{
+		{Config: ptz.Config{CameraID: "Cam-A", NudgeLength: time.Second}, Driver: a},
+		{Config: ptz.Config{CameraID: "cam-b"}, Driver: b},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := ptz.NewRegistry(s, slog.New(slog.DiscardHandler))
-	if got := r.CameraIDs(); !slices.Equal(got, []string{appsettings.DemoCameraID, onvifID, simID}) {
+	if got := r.CameraIDs(); !slices.Equal(got, []string{"Cam-A", "cam-b"}) {
 		t.Errorf("cameras %v", got)
 	}
-	if _, ok := r.Get("33333333-4444-5555-6666-777777777777"); ok {
-		t.Error("a camera without Ptz has a controller")
+	if _, ok := r.Get("cam-c"); ok {
+		t.Error("a camera without PTZ has a controller")
 	}
-	demo, ok := r.Get(appsettings.DemoCameraID)
+	ca, ok := r.Get("CAM-a") // any case
 	if !ok {
-		t.Fatal("no demo controller")
+		t.Fatal("no controller for cam-a")
+	}
+	// Each controller has its own configuration, defaults applied.
+	if cfg := ca.Config(); cfg.CameraID != "Cam-A" || cfg.NudgeLength != time.Second || cfg.LeaseTimeout != 5*time.Second {
+		t.Errorf("cam-a config %+v", cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := demo.Do(ctx, "s", move("left")); err != nil {
+	if _, err := ca.Do(ctx, "s", move("left")); err != nil {
 		t.Fatal(err)
-	}
-	c, _ := r.Get("11111111-2222-3333-4444-555555555555")
-	if _, err := c.Do(ctx, "s", move("upLeft")); err != nil {
-		t.Fatal(err)
-	}
-	if caps := c.Capabilities(); caps.NudgeMs != 400 || caps.LeaseTimeoutMs != 5000 {
-		t.Errorf("capabilities %+v", caps)
 	}
 	if err := r.StopAll(ctx, "test"); err != nil {
 		t.Fatal(err)
@@ -59,26 +45,55 @@ func TestRegistryFromSettings(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The ONVIF camera got the start-up stop, the move, and stops; and
-	// every move carried Timeout PT1S (twice the 400ms nudge, whole seconds).
-	for _, k := range cam.Calls() {
-		if k.IsMove() && k.Timeout != "PT1S" {
-			t.Errorf("move with Timeout %q", k.Timeout)
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	for name, f := range map[string]*fakeDriver{"a": a, "b": b} {
+		f.mu.Lock()
+		closed := f.closed
+		f.mu.Unlock()
+		if !closed {
+			t.Errorf("driver %s not closed", name)
 		}
 	}
-	if cam.Moving() {
-		t.Error("still moving after Close")
-	}
-	if _, err := demo.Do(ctx, "s", move("left")); err == nil {
+	if _, err := ca.Do(ctx, "s", move("left")); err == nil {
 		t.Error("a closed controller took a command")
 	}
 }
 
-func TestOnvifConfigFromSettings(t *testing.T) {
-	p := appsettings.Ptz{Driver: "onvif", Url: "http://192.0.2.10/onvif/device_service", NudgeLength: appsettings.Duration(1200 * time.Millisecond),
-		Quirks: appsettings.PtzQuirks{StopMode: "zeroVelocity", InvertTilt: true}}
-	c := ptz.OnvifConfig(p)
-	if c.MoveTimeout != 3*time.Second || c.Quirks.StopMode != "zeroVelocity" || !c.Quirks.InvertTilt {
-		t.Errorf("%+v", c)
+// A camera listed twice (in any case), without an id or without a driver
+// starts nothing, and the registry closes the drivers it was given.
+func TestRegistryRefusesBadCameras(t *testing.T) {
+	for name, ids := range map[string][]string{
+		"twice":     {"cam", "CAM"},
+		"no id":     {"cam", ""},
+		"no driver": {"cam", "nil"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var cams []ptz.Camera
+			var fakes []*fakeDriver
+			for _, id := range ids {
+				if id == "nil" {
+					cams = append(cams, ptz.Camera{Config: ptz.Config{CameraID: id}})
+					continue
+				}
+				f := newFake()
+				fakes = append(fakes, f)
+				cams = append(cams, ptz.Camera{Config: ptz.Config{CameraID: id}, Driver: f})
+			}
+			r, err := ptz.NewRegistry(cams, nil)
+			if err == nil || r != nil {
+				t.Fatalf("NewRegistry(%q) = %v, %v; want an error", ids, r, err)
+			}
+			t.Log(err)
+			for i, f := range fakes {
+				f.mu.Lock()
+				closed, calls := f.closed, len(f.calls)
+				f.mu.Unlock()
+				if !closed || calls != 0 {
+					t.Errorf("driver %d: closed %v, %d calls; want closed and never called", i, closed, calls)
+				}
+			}
+		})
 	}
 }

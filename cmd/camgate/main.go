@@ -33,7 +33,6 @@ import (
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
-	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/web"
 )
 
@@ -104,7 +103,11 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 	// PTZ controllers connect to their cameras and stop them in the
 	// background. Deferred before the gateway closes, so they close after
 	// it: sessions release their control first, then every camera stops.
-	ptzRegistry := ptz.NewRegistry(settings, log)
+	ptzRegistry, err := newPTZRegistry(settings, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	defer func() {
 		if err := ptzRegistry.Close(); err != nil {
 			log.Warn("ptz: a camera may not have stopped at shutdown", "component", "ptz", "error", err)

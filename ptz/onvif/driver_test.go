@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camgate/camgate/ptz/driver"
+	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/ptz/onvif"
 	"github.com/camgate/camgate/ptz/onviftest"
 )
@@ -50,7 +50,7 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, func(c *onvif.Config) { c.Password = "wrong" })
 	err := d.Connect(context.Background())
-	if !errors.Is(err, driver.ErrCameraAuth) {
+	if !errors.Is(err, ptz.ErrCameraAuth) {
 		t.Fatalf("error %v, want an auth error", err)
 	}
 	var f *onvif.Fault
@@ -94,9 +94,9 @@ func TestNoStop(t *testing.T) {
 	ctx := context.Background()
 	must(t, d.Connect(ctx))
 	cam.Reset()
-	must(t, d.Move(ctx, driver.Velocity{Pan: 0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: 0.5}))
 	must(t, d.Stop(ctx)) // zero velocity works, Stop faults: stopped
-	must(t, d.Move(ctx, driver.Velocity{Pan: 0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: 0.5}))
 	must(t, d.Stop(ctx)) // Stop is not tried again
 	if got := ops(cam); got != "ContinuousMove ContinuousMove Stop!ter:ActionNotSupported ContinuousMove ContinuousMove" {
 		t.Errorf("calls %q", got)
@@ -149,9 +149,9 @@ func TestDiagonal(t *testing.T) {
 	ctx := context.Background()
 	must(t, d.Connect(ctx))
 	cam.Reset()
-	must(t, d.Move(ctx, driver.Velocity{Pan: -0.5, Tilt: 0.5}))
-	must(t, d.Move(ctx, driver.Velocity{Pan: 0.5, Tilt: -0.5}))
-	must(t, d.Move(ctx, driver.Velocity{Pan: 0.2, Tilt: -0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: -0.5, Tilt: 0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: 0.5, Tilt: -0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: 0.2, Tilt: -0.5}))
 	calls := cam.Calls()
 	if got := ops(cam); got != "ContinuousMove!ter:InvalidArgVal ContinuousMove ContinuousMove ContinuousMove" {
 		t.Fatalf("calls %q", got)
@@ -168,7 +168,7 @@ func TestDiagonal(t *testing.T) {
 	d = newDriver(t, cam, func(c *onvif.Config) { c.Quirks.NoDiagonal = true })
 	must(t, d.Connect(ctx))
 	cam.Reset()
-	must(t, d.Move(ctx, driver.Velocity{Pan: -0.5, Tilt: -0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: -0.5, Tilt: -0.5}))
 	if got := ops(cam); got != "ContinuousMove" || *cam.Calls()[0].Tilt != 0 {
 		t.Errorf("NoDiagonal: calls %q", got)
 	}
@@ -182,8 +182,8 @@ func TestNoTimeoutAndInversion(t *testing.T) {
 	ctx := context.Background()
 	must(t, d.Connect(ctx))
 	cam.Reset()
-	must(t, d.Move(ctx, driver.Velocity{Pan: 0.5, Tilt: 0.25}))
-	must(t, d.RelativeMove(ctx, driver.Vector{Pan: f(0.1)}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: 0.5, Tilt: 0.25}))
+	must(t, d.RelativeMove(ctx, ptz.Vector{Pan: f(0.1)}))
 	st, err := d.Status(ctx)
 	must(t, err)
 	c := cam.Calls()
@@ -196,7 +196,7 @@ func TestNoTimeoutAndInversion(t *testing.T) {
 	if !strings.Contains(c[1].Body, `<tt:PanTilt x="-0.1" y="0">`) {
 		t.Errorf("translation not inverted: %s", c[1].Body)
 	}
-	if *st.Pan != -0.5 || *st.Tilt != 0.25 || *st.Zoom != 0.1 || st.MoveStatus != driver.MoveMoving {
+	if *st.Pan != -0.5 || *st.Tilt != 0.25 || *st.Zoom != 0.1 || st.MoveStatus != ptz.MoveMoving {
 		t.Errorf("status %v %v %v %s (inversions undone)", *st.Pan, *st.Tilt, *st.Zoom, st.MoveStatus)
 	}
 	if d.RefreshInterval() != 0 {
@@ -227,7 +227,7 @@ func TestFeaturesFromTheNode(t *testing.T) {
 		t.Errorf("features %+v", f)
 	}
 	err := d.GotoHome(context.Background())
-	if !errors.Is(err, driver.ErrNotSupported) {
+	if !errors.Is(err, ptz.ErrNotSupported) {
 		t.Errorf("home: %v", err)
 	}
 	// A home preset stands in for the home position.
@@ -250,7 +250,7 @@ func TestAux(t *testing.T) {
 	must(t, d.SetAux(ctx, 2, false)) // tt:IRLamp|Off
 	must(t, d.SetAux(ctx, 3, true))  // tt:Washer|On
 	must(t, d.SetAux(ctx, 3, false)) // one-shot: nothing to send
-	if err := d.SetAux(ctx, 4, true); !errors.Is(err, driver.ErrNotSupported) {
+	if err := d.SetAux(ctx, 4, true); !errors.Is(err, ptz.ErrNotSupported) {
 		t.Errorf("aux 4: %v", err)
 	}
 	var data []string
@@ -279,7 +279,7 @@ func TestPresetNotFound(t *testing.T) {
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
 	err := d.GotoPreset(context.Background(), "nope")
-	if !errors.Is(err, driver.ErrNotFound) || !errors.Is(err, driver.ErrCameraFault) {
+	if !errors.Is(err, ptz.ErrNotFound) || !errors.Is(err, ptz.ErrCameraFault) {
 		t.Errorf("error %v", err)
 	}
 }

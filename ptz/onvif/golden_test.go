@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camgate/camgate/ptz/driver"
+	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/ptz/onvif"
 	"github.com/camgate/camgate/ptz/onviftest"
 )
@@ -64,11 +64,11 @@ func TestGoldenRequests(t *testing.T) {
 	d := newDriver(t, cam, nil)
 	ctx := context.Background()
 	must(t, d.Connect(ctx))
-	must(t, d.Move(ctx, driver.Velocity{Pan: -0.5}))
-	must(t, d.Move(ctx, driver.Velocity{Zoom: 0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Pan: -0.5}))
+	must(t, d.Move(ctx, ptz.Velocity{Zoom: 0.5}))
 	must(t, d.Stop(ctx))
-	must(t, d.RelativeMove(ctx, driver.Vector{Pan: f(0.1), Zoom: f(-0.2)}))
-	must(t, d.AbsoluteMove(ctx, driver.Vector{Pan: f(0.5), Tilt: f(-0.5), Zoom: f(0.25)}))
+	must(t, d.RelativeMove(ctx, ptz.Vector{Pan: f(0.1), Zoom: f(-0.2)}))
+	must(t, d.AbsoluteMove(ctx, ptz.Vector{Pan: f(0.5), Tilt: f(-0.5), Zoom: f(0.25)}))
 	must(t, d.GotoHome(ctx))
 	_, err := d.Presets(ctx)
 	must(t, err)

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camgate/camgate/ptz/driver"
+	"github.com/camgate/camgate/ptz"
 )
 
 // maxResponseBytes bounds what camgate reads of a camera's answer.
@@ -61,13 +61,13 @@ func (f *Fault) has(local string) bool {
 // ActionNotSupported is "not supported"; NoToken/NoEntity is "not found".
 func (f *Fault) Is(target error) bool {
 	switch target {
-	case driver.ErrCameraFault:
+	case ptz.ErrCameraFault:
 		return true
-	case driver.ErrCameraAuth:
+	case ptz.ErrCameraAuth:
 		return f.auth()
-	case driver.ErrNotSupported:
+	case ptz.ErrNotSupported:
 		return f.has("ActionNotSupported")
-	case driver.ErrNotFound:
+	case ptz.ErrNotFound:
 		return f.has("NoToken") || f.has("NoEntity")
 	}
 	return false

@@ -17,14 +17,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camgate/camgate/ptz/driver"
+	"github.com/camgate/camgate/ptz"
 )
 
 // Config configures a simulated camera. Zero fields take the defaults.
 type Config struct {
-	// Geometry is the camera's optics and ranges. Default
-	// driver.DefaultGeometry().
-	Geometry driver.Geometry
+	// Geometry is the camera's optics and ranges. A zero field takes
+	// ptz.DefaultGeometry's.
+	Geometry ptz.Geometry
 	// PanSpeed and TiltSpeed are degrees per second at full velocity.
 	// Defaults 60 and 40.
 	PanSpeed, TiltSpeed float64
@@ -43,7 +43,7 @@ type Camera struct {
 	mu      sync.Mutex
 	at      time.Time // when the position was last brought up to date
 	pos     position
-	vel     driver.Velocity
+	vel     ptz.Velocity
 	target  *position // where a preset, home, absolute or relative move goes
 	presets []preset
 	nextTok int
@@ -61,14 +61,7 @@ type preset struct {
 // New returns a camera at pan 0, tilt 0, zoom 0 with a preset "Home" at
 // that position.
 func New(cfg Config) *Camera {
-	d := driver.DefaultGeometry()
-	g := &cfg.Geometry
-	for _, f := range []struct{ v, d *float64 }{{&g.PanDegrees, &d.PanDegrees}, {&g.TiltDegrees, &d.TiltDegrees},
-		{&g.HorizontalFov, &d.HorizontalFov}, {&g.VerticalFov, &d.VerticalFov}, {&g.ZoomRatio, &d.ZoomRatio}} {
-		if !(*f.v > 0) {
-			*f.v = *f.d
-		}
-	}
+	cfg.Geometry = cfg.Geometry.WithDefaults()
 	if !(cfg.PanSpeed > 0) {
 		cfg.PanSpeed = 60
 	}
@@ -125,7 +118,7 @@ func (c *Camera) goTo(p position) {
 	p.pan = clamp(p.pan, -c.panMax(), c.panMax())
 	p.tilt = clamp(p.tilt, -c.tiltMax(), c.tiltMax())
 	p.zoom = clamp(p.zoom, 0, 1)
-	c.vel = driver.Velocity{}
+	c.vel = ptz.Velocity{}
 	c.target = &p
 }
 
@@ -138,13 +131,13 @@ func (c *Camera) lock() {
 func (c *Camera) Close() error { return nil }
 
 // Features says the camera can do everything, with aux outputs 1–4.
-func (c *Camera) Features() driver.Features {
-	return driver.Features{Move: true, Zoom: true, Stop: true, Home: true, Presets: true,
+func (c *Camera) Features() ptz.Features {
+	return ptz.Features{Move: true, Zoom: true, Stop: true, Home: true, Presets: true,
 		Relative: true, Absolute: true, Status: true, Aux: []int{1, 2, 3, 4}}
 }
 
 // Move starts a continuous move (each axis −1…1 of full speed).
-func (c *Camera) Move(_ context.Context, v driver.Velocity) error {
+func (c *Camera) Move(_ context.Context, v ptz.Velocity) error {
 	if err := checkVelocity(v); err != nil {
 		return err
 	}
@@ -155,10 +148,10 @@ func (c *Camera) Move(_ context.Context, v driver.Velocity) error {
 	return nil
 }
 
-func checkVelocity(v driver.Velocity) error {
+func checkVelocity(v ptz.Velocity) error {
 	for _, f := range []float64{v.Pan, v.Tilt, v.Zoom} {
 		if !(f >= -1 && f <= 1) {
-			return fmt.Errorf("%w: velocity out of range", driver.ErrCameraFault)
+			return fmt.Errorf("%w: velocity out of range", ptz.ErrCameraFault)
 		}
 	}
 	return nil
@@ -168,13 +161,13 @@ func checkVelocity(v driver.Velocity) error {
 func (c *Camera) Stop(context.Context) error {
 	c.lock()
 	defer c.mu.Unlock()
-	c.vel = driver.Velocity{}
+	c.vel = ptz.Velocity{}
 	c.target = nil
 	return nil
 }
 
 // RelativeMove moves by a normalized translation.
-func (c *Camera) RelativeMove(_ context.Context, t driver.Vector) error {
+func (c *Camera) RelativeMove(_ context.Context, t ptz.Vector) error {
 	c.lock()
 	defer c.mu.Unlock()
 	p := c.pos
@@ -192,7 +185,7 @@ func (c *Camera) RelativeMove(_ context.Context, t driver.Vector) error {
 }
 
 // AbsoluteMove moves to a normalized position.
-func (c *Camera) AbsoluteMove(_ context.Context, v driver.Vector) error {
+func (c *Camera) AbsoluteMove(_ context.Context, v ptz.Vector) error {
 	c.lock()
 	defer c.mu.Unlock()
 	p := c.pos
@@ -218,12 +211,12 @@ func (c *Camera) GotoHome(context.Context) error {
 }
 
 // Presets lists the presets in the order they were made.
-func (c *Camera) Presets(context.Context) ([]driver.Preset, error) {
+func (c *Camera) Presets(context.Context) ([]ptz.Preset, error) {
 	c.lock()
 	defer c.mu.Unlock()
-	out := make([]driver.Preset, len(c.presets))
+	out := make([]ptz.Preset, len(c.presets))
 	for i, p := range c.presets {
-		out[i] = driver.Preset{Token: p.token, Name: p.name}
+		out[i] = ptz.Preset{Token: p.token, Name: p.name}
 	}
 	return out, nil
 }
@@ -238,7 +231,7 @@ func (c *Camera) GotoPreset(_ context.Context, token string) error {
 	defer c.mu.Unlock()
 	i := c.find(token)
 	if i < 0 {
-		return fmt.Errorf("%w: preset %q", driver.ErrNotFound, token)
+		return fmt.Errorf("%w: preset %q", ptz.ErrNotFound, token)
 	}
 	c.goTo(c.presets[i].pos)
 	return nil
@@ -252,13 +245,13 @@ func (c *Camera) SetPreset(_ context.Context, name, token string) (string, error
 	if token != "" {
 		i := c.find(token)
 		if i < 0 {
-			return "", fmt.Errorf("%w: preset %q", driver.ErrNotFound, token)
+			return "", fmt.Errorf("%w: preset %q", ptz.ErrNotFound, token)
 		}
 		c.presets[i].name, c.presets[i].pos = name, c.pos
 		return token, nil
 	}
 	if len(c.presets) >= c.cfg.MaxPresets {
-		return "", fmt.Errorf("%w: too many presets", driver.ErrCameraFault)
+		return "", fmt.Errorf("%w: too many presets", ptz.ErrCameraFault)
 	}
 	tok := strconv.Itoa(c.nextTok)
 	c.nextTok++
@@ -272,7 +265,7 @@ func (c *Camera) RemovePreset(_ context.Context, token string) error {
 	defer c.mu.Unlock()
 	i := c.find(token)
 	if i < 0 {
-		return fmt.Errorf("%w: preset %q", driver.ErrNotFound, token)
+		return fmt.Errorf("%w: preset %q", ptz.ErrNotFound, token)
 	}
 	c.presets = slices.Delete(c.presets, i, i+1)
 	return nil
@@ -281,7 +274,7 @@ func (c *Camera) RemovePreset(_ context.Context, token string) error {
 // SetAux switches aux output 1–4.
 func (c *Camera) SetAux(_ context.Context, n int, on bool) error {
 	if n < 1 || n > 4 {
-		return fmt.Errorf("%w: aux %d", driver.ErrNotSupported, n)
+		return fmt.Errorf("%w: aux %d", ptz.ErrNotSupported, n)
 	}
 	c.lock()
 	defer c.mu.Unlock()
@@ -292,14 +285,14 @@ func (c *Camera) SetAux(_ context.Context, n int, on bool) error {
 // Status reports the normalized position, whether the camera moves, and
 // the aux outputs. It is safe to call from any goroutine (the page may poll
 // it besides the controller).
-func (c *Camera) Status(context.Context) (driver.Status, error) {
+func (c *Camera) Status(context.Context) (ptz.Status, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.advance()
 	pan, tilt, zoom := c.pos.pan/c.panMax(), c.pos.tilt/c.tiltMax(), c.pos.zoom
-	st := driver.Status{Pan: &pan, Tilt: &tilt, Zoom: &zoom, MoveStatus: driver.MoveIdle, Aux: map[int]bool{}}
+	st := ptz.Status{Pan: &pan, Tilt: &tilt, Zoom: &zoom, MoveStatus: ptz.MoveIdle, Aux: map[int]bool{}}
 	if c.target != nil || c.movingNow() {
-		st.MoveStatus = driver.MoveMoving
+		st.MoveStatus = ptz.MoveMoving
 	}
 	for k, v := range c.aux {
 		st.Aux[k] = v
@@ -325,7 +318,7 @@ func (c *Camera) Degrees() (pan, tilt, zoom float64) {
 
 // Velocity is the continuous velocity the camera runs at (zero when still
 // or on a preset/absolute/relative move).
-func (c *Camera) Velocity() driver.Velocity {
+func (c *Camera) Velocity() ptz.Velocity {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.vel

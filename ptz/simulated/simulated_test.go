@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/ptz"
-	"github.com/camgate/camgate/ptz/driver"
 	"github.com/camgate/camgate/ptz/simulated"
 )
 
@@ -30,7 +29,7 @@ func f(v float64) *float64 { return &v }
 func TestContinuousMotion(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := simulated.New(simulated.Config{})
-		must(t, c.Move(ctx, driver.Velocity{Pan: 1, Tilt: -0.5, Zoom: 1}))
+		must(t, c.Move(ctx, ptz.Velocity{Pan: 1, Tilt: -0.5, Zoom: 1}))
 		time.Sleep(time.Second)
 		pan, tilt, zoom := c.Degrees()
 		near(t, "pan", pan, 60)    // 60°/s at full speed
@@ -39,14 +38,14 @@ func TestContinuousMotion(t *testing.T) {
 		st, _ := c.Status(ctx)
 		near(t, "normalized pan", *st.Pan, 60.0/180)
 		near(t, "normalized tilt", *st.Tilt, -20.0/90)
-		if st.MoveStatus != driver.MoveMoving {
+		if st.MoveStatus != ptz.MoveMoving {
 			t.Errorf("move status %s", st.MoveStatus)
 		}
 		must(t, c.Stop(ctx))
 		time.Sleep(time.Second)
 		pan2, _, _ := c.Degrees()
 		near(t, "pan after stop", pan2, 60)
-		if st, _ := c.Status(ctx); st.MoveStatus != driver.MoveIdle {
+		if st, _ := c.Status(ctx); st.MoveStatus != ptz.MoveIdle {
 			t.Errorf("after stop: %s", st.MoveStatus)
 		}
 	})
@@ -55,16 +54,16 @@ func TestContinuousMotion(t *testing.T) {
 func TestRangesAreClamped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := simulated.New(simulated.Config{})
-		must(t, c.Move(ctx, driver.Velocity{Pan: -1, Tilt: 1, Zoom: -1}))
+		must(t, c.Move(ctx, ptz.Velocity{Pan: -1, Tilt: 1, Zoom: -1}))
 		time.Sleep(time.Minute)
 		pan, tilt, zoom := c.Degrees()
 		near(t, "pan", pan, -180)
 		near(t, "tilt", tilt, 90)
 		near(t, "zoom", zoom, 0)
-		if st, _ := c.Status(ctx); st.MoveStatus != driver.MoveIdle {
+		if st, _ := c.Status(ctx); st.MoveStatus != ptz.MoveIdle {
 			t.Errorf("held at the limits: %s, want idle", st.MoveStatus)
 		}
-		if err := c.Move(ctx, driver.Velocity{Pan: 2}); err == nil {
+		if err := c.Move(ctx, ptz.Velocity{Pan: 2}); err == nil {
 			t.Error("velocity 2 accepted")
 		}
 	})
@@ -73,7 +72,7 @@ func TestRangesAreClamped(t *testing.T) {
 func TestMovesToATargetAtFullSpeed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := simulated.New(simulated.Config{})
-		must(t, c.AbsoluteMove(ctx, driver.Vector{Pan: f(0.5), Zoom: f(0.5)})) // 90°, zoom 0.5
+		must(t, c.AbsoluteMove(ctx, ptz.Vector{Pan: f(0.5), Zoom: f(0.5)})) // 90°, zoom 0.5
 		time.Sleep(time.Second)
 		pan, _, zoom := c.Degrees()
 		near(t, "pan after 1s", pan, 60)
@@ -82,10 +81,10 @@ func TestMovesToATargetAtFullSpeed(t *testing.T) {
 		pan, _, zoom = c.Degrees()
 		near(t, "pan after 2s", pan, 90)
 		near(t, "zoom after 2s", zoom, 0.5)
-		if st, _ := c.Status(ctx); st.MoveStatus != driver.MoveIdle {
+		if st, _ := c.Status(ctx); st.MoveStatus != ptz.MoveIdle {
 			t.Errorf("arrived but %s", st.MoveStatus)
 		}
-		must(t, c.RelativeMove(ctx, driver.Vector{Pan: f(-0.25), Tilt: f(0.5)})) // −45°, +45°
+		must(t, c.RelativeMove(ctx, ptz.Vector{Pan: f(-0.25), Tilt: f(0.5)})) // −45°, +45°
 		time.Sleep(5 * time.Second)
 		pan, tilt, _ := c.Degrees()
 		near(t, "pan", pan, 45)
@@ -102,7 +101,7 @@ func TestMovesToATargetAtFullSpeed(t *testing.T) {
 func TestPresetsAndAux(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := simulated.New(simulated.Config{MaxPresets: 2})
-		must(t, c.AbsoluteMove(ctx, driver.Vector{Pan: f(-0.25), Tilt: f(-0.5)}))
+		must(t, c.AbsoluteMove(ctx, ptz.Vector{Pan: f(-0.25), Tilt: f(-0.5)}))
 		time.Sleep(10 * time.Second)
 		tok, err := c.SetPreset(ctx, "Door", "")
 		must(t, err)
@@ -117,7 +116,7 @@ func TestPresetsAndAux(t *testing.T) {
 		near(t, "pan", pan, -45)
 		near(t, "tilt", tilt, -45)
 		ps, _ := c.Presets(ctx)
-		if len(ps) != 2 || ps[1] != (driver.Preset{Token: tok, Name: "Door"}) {
+		if len(ps) != 2 || ps[1] != (ptz.Preset{Token: tok, Name: "Door"}) {
 			t.Errorf("presets %+v", ps)
 		}
 		must(t, c.RemovePreset(ctx, tok))

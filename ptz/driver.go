@@ -1,26 +1,23 @@
-// Package driver holds what a PTZ driver implements and the values it
-// exchanges with the controller: a small Driver interface and optional
-// capabilities found by interface assertion (Mover, Stopper, RelativeMover,
-// AbsoluteMover, Homer, Presetter, Aux, StatusReporter, Connecter,
-// Refresher, FeatureReporter).
-//
-// It is a package of its own so that the drivers (ptz/onvif,
-// ptz/simulated) and the controller (ptz) can import it without importing
-// each other. Package ptz re-exports every name here, so users of ptz need
-// not import it.
-//
-// All values are normalized, in the operator's frame (+pan = right,
-// +tilt = up, +zoom = in): velocities −1…1, pan/tilt positions and
-// translations −1…1, zoom positions 0…1 and zoom translations −1…1. A
-// driver maps them onto its camera (ONVIF generic spaces, inversion
-// quirks, degrees for the simulated camera).
-package driver
+package ptz
 
 import (
 	"context"
 	"errors"
 	"time"
 )
+
+// A driver speaks to one kind of camera (ptz/onvif, ptz/simulated). It
+// implements the small Driver interface and the optional capabilities the
+// controller finds by interface assertion (Mover, Stopper, RelativeMover,
+// AbsoluteMover, Homer, Presetter, Aux, StatusReporter, Connecter,
+// Refresher, FeatureReporter). Drivers import this package; it imports
+// none of them: cmd/camgate builds the driver a camera's settings name.
+//
+// All values are normalized, in the operator's frame (+pan = right,
+// +tilt = up, +zoom = in): velocities −1…1, pan/tilt positions and
+// translations −1…1, zoom positions 0…1 and zoom translations −1…1. A
+// driver maps them onto its camera (ONVIF generic spaces, inversion
+// quirks, degrees for the simulated camera).
 
 // Driver is a PTZ camera driver. Every method is called from one goroutine
 // (the controller's), never concurrently, so a driver needs no locking of
@@ -176,27 +173,4 @@ var (
 // (an ONVIF subcode such as "ter:InvalidArgVal"), shown to the operator.
 type Fault interface {
 	FaultCode() string
-}
-
-// Geometry describes the camera's optics and ranges, in degrees. The
-// controller uses it for click-to-center (ptzCenter) and status in degrees;
-// the simulated camera moves in it.
-type Geometry struct {
-	// PanDegrees is the pan angle that the normalized range −1…1 spans
-	// (360: a pan position or translation of 1 is 180°).
-	PanDegrees float64
-	// TiltDegrees is the tilt angle that −1…1 spans (180: 1 is 90°).
-	TiltDegrees float64
-	// HorizontalFov and VerticalFov are the fields of view at the widest
-	// zoom (zoom 0).
-	HorizontalFov float64
-	VerticalFov   float64
-	// ZoomRatio is the optical magnification at zoom 1 (10 for a 10×
-	// lens); zoom z gives magnification 1 + z·(ZoomRatio−1).
-	ZoomRatio float64
-}
-
-// DefaultGeometry is a typical 10× PTZ dome with a 16:9 picture.
-func DefaultGeometry() Geometry {
-	return Geometry{PanDegrees: 360, TiltDegrees: 180, HorizontalFov: 60, VerticalFov: 36, ZoomRatio: 10}
 }

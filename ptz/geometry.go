@@ -1,6 +1,24 @@
-package driver
+package ptz
 
 import "math"
+
+// Geometry describes the camera's optics and ranges, in degrees. The
+// controller uses it for click-to-center (ptzCenter) and status in degrees;
+// the simulated camera moves in it.
+type Geometry struct {
+	// PanDegrees is the pan angle that the normalized range −1…1 spans
+	// (360: a pan position or translation of 1 is 180°).
+	PanDegrees float64
+	// TiltDegrees is the tilt angle that −1…1 spans (180: 1 is 90°).
+	TiltDegrees float64
+	// HorizontalFov and VerticalFov are the fields of view at the widest
+	// zoom (zoom 0).
+	HorizontalFov float64
+	VerticalFov   float64
+	// ZoomRatio is the optical magnification at zoom 1 (10 for a 10×
+	// lens); zoom z gives magnification 1 + z·(ZoomRatio−1).
+	ZoomRatio float64
+}
 
 // Magnification is the optical magnification at normalized zoom z (0…1):
 // 1 + z·(ZoomRatio−1), linear in focal length as most lenses map their

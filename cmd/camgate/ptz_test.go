@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/ptz"
+	"github.com/camgate/camgate/ptz/onviftest"
+)
+
+// camgate gives every camera whose settings name a driver a controller on
+// that driver, and the demo camera a simulated one.
+func TestPTZRegistryFromSettings(t *testing.T) {
+	cam := onviftest.New(onviftest.Options{Username: "admin", Password: "pw"})
+	defer cam.Close()
+	const onvifID = "11111111-2222-3333-4444-555555555555"
+	const simID = "22222222-3333-4444-5555-666666666666"
+	s := appsettings.Defaults()
+	s.Demo.Enabled = true
+	s.Cameras = []appsettings.Camera{
+		{Id: onvifID, Streams: []appsettings.Stream{{Id: "11111111-2222-3333-4444-000000000001", Url: "rtsp://192.0.2.10/x"}},
+			Ptz: appsettings.Ptz{Driver: "onvif", Url: cam.URL, Username: "admin", Password: "pw"}},
+		{Id: simID, Streams: []appsettings.Stream{{Id: "22222222-3333-4444-5555-000000000001", Url: "rtsp://192.0.2.11/x"}},
+			Ptz: appsettings.Ptz{Driver: "simulated", Geometry: appsettings.PtzGeometry{HorizontalFov: 90}}},
+		{Id: "33333333-4444-5555-6666-777777777777", Streams: []appsettings.Stream{{Id: "33333333-4444-5555-6666-000000000001", Url: "rtsp://192.0.2.12/x"}}},
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newPTZRegistry(s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.CameraIDs(); !slices.Equal(got, []string{appsettings.DemoCameraID, onvifID, simID}) {
+		t.Errorf("cameras %v", got)
+	}
+	if _, ok := r.Get("33333333-4444-5555-6666-777777777777"); ok {
+		t.Error("a camera without Ptz has a controller")
+	}
+	demo, ok := r.Get(appsettings.DemoCameraID)
+	if !ok {
+		t.Fatal("no demo controller")
+	}
+	if cfg := demo.Config(); cfg.Driver != "simulated" || cfg.Geometry != ptz.DefaultGeometry() {
+		t.Errorf("demo config %+v", cfg)
+	}
+	if sim, _ := r.Get(simID); sim.Config().Driver != "simulated" || sim.Config().Geometry.HorizontalFov != 90 {
+		t.Errorf("simulated camera's config %+v", sim.Config())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := demo.Do(ctx, "s", move(t, "left")); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := r.Get("11111111-2222-3333-4444-555555555555")
+	if c.Config().Driver != "onvif" {
+		t.Errorf("ONVIF camera's config %+v", c.Config())
+	}
+	if _, err := c.Do(ctx, "s", move(t, "upLeft")); err != nil {
+		t.Fatal(err)
+	}
+	if caps := c.Capabilities(); caps.NudgeMs != 400 || caps.LeaseTimeoutMs != 5000 {
+		t.Errorf("capabilities %+v", caps)
+	}
+	if err := r.StopAll(ctx, "test"); err != nil {
+		t.Fatal(err)
+	}
+	r.Release("s")
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The ONVIF camera got the start-up stop, the move, and stops; and
+	// every move carried Timeout PT1S (twice the 400ms nudge, whole seconds).
+	for _, k := range cam.Calls() {
+		if k.IsMove() && k.Timeout != "PT1S" {
+			t.Errorf("move with Timeout %q", k.Timeout)
+		}
+	}
+	if cam.Moving() {
+		t.Error("still moving after Close")
+	}
+	if _, err := demo.Do(ctx, "s", move(t, "left")); err == nil {
+		t.Error("a closed controller took a command")
+	}
+}
+
+func move(t *testing.T, dir string) ptz.Request {
+	t.Helper()
+	r, err := ptz.NewRequest("ptzMove", []byte(`{"direction":"`+dir+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
