@@ -97,9 +97,11 @@ type WebRTC struct {
 	// A host without a usable IPv6 address stays IPv4 only. Default: true.
 	IPv6 bool
 	// MDNS decides what camgate does with browsers' mDNS ".local" host
-	// candidates: "query" resolves them on the local network, "disabled"
-	// ignores them (peer-reflexive candidates still connect).
-	// Default: "query".
+	// candidates: "disabled" ignores them (camgate tries the address the
+	// signaling request came from in their place, and peer-reflexive
+	// candidates still connect); "query" also resolves them on the local
+	// network, at the cost of about 4 sockets per session (pion opens
+	// multicast sockets for every peer connection). Default: "disabled".
 	MDNS string
 	// GatherTimeout bounds how long camgate waits for its own ICE gathering
 	// (STUN/TURN) before it answers a session request with the offer.
@@ -224,7 +226,7 @@ func Defaults() Settings {
 			UdpPort:           8189,
 			IncludeLoopback:   true,
 			IPv6:              true,
-			MDNS:              "query",
+			MDNS:              "disabled",
 			GatherTimeout:     Duration(2 * time.Second),
 			AnswerTimeout:     Duration(30 * time.Second),
 			RtpClock:          "ms",

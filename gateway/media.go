@@ -124,12 +124,18 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	if len(cfg.PublicIPs) > 0 {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
-	if strings.EqualFold(cfg.MDNS, "disabled") {
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	} else {
+	if strings.EqualFold(cfg.MDNS, "query") {
 		// Browsers hide their host addresses behind random .local names;
-		// resolving them lets same-LAN clients connect directly.
+		// resolving them finds a same-LAN client whose signaling address
+		// is not its LAN address. pion opens multicast sockets for every
+		// peer connection to do it (4 file descriptors per session,
+		// measured), which is why it is not the default.
 		se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
+	} else {
+		// Without it, the signaling address stands in for a browser's
+		// .local candidate (Session.addRemote), and a browser that reaches
+		// camgate's host candidates connects as a peer-reflexive one.
+		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	}
 	// Detect dead viewers quickly: a closed tab stops answering consent
 	// checks, and its session should end within seconds, not half a minute.

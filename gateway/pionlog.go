@@ -43,12 +43,16 @@ func (l pionScope) at(lv slog.Level, msg string) { l.log.Log(context.Background(
 // closeNoise are pion warnings that every session's normal end produces
 // (its readers see their streams and sockets closed under them) or that a
 // normal start produces (a DTLS packet before its endpoint exists, which
-// pion queues). Three a session made 600 warnings when 200 viewers left,
+// pion queues; a browser's mDNS candidate with mDNS off). Three a session made 600 warnings when 200 viewers left,
 // drowning the ones an operator can act on; they are logged at debug.
 var closeNoise = []string{
 	"stream is already closed",  // Failed to accept RTP/RTCP stream …
 	"read/write on closed pipe", // Failed to read from candidate …
 	"no endpoint for packet",    // mux: … adding to queue
+	// Every browser that hides its address sends a .local candidate;
+	// with WebRTC.MDNS "disabled" (the default) pion ignores it, and
+	// camgate tries the signaling address in its place.
+	"mDNS candidate added, but mDNS is disabled",
 }
 
 func warnLevel(msg string) slog.Level {
