@@ -30,6 +30,9 @@ type Settings struct {
 	CORS CORS
 	// WebSocket is the WebSocket signaling endpoint.
 	WebSocket WebSocket
+	// Limits bounds the sessions of one user, one client address and the
+	// whole process.
+	Limits Limits
 	// Recording is continuous recording, retention and playback.
 	Recording Recording
 	// Metrics is the Prometheus endpoint /metrics and who may scrape it.
@@ -108,7 +111,9 @@ type WebRTC struct {
 	// Default: "2s".
 	GatherTimeout Duration
 	// AnswerTimeout is how long a session waits for the client's SDP answer
-	// before it is closed. Default: "30s".
+	// before it is closed. Browsers and go2rtc answer within a second; an
+	// unanswered session holds a place of Limits.PendingSessionsPerUser
+	// this long. Default: "10s".
 	AnswerTimeout Duration
 	// RtpClock is the unit of video RTP timestamps: "ms" counts milliseconds
 	// since the session started, as Milestone XProtect does and its web
@@ -228,7 +233,7 @@ func Defaults() Settings {
 			IPv6:              true,
 			MDNS:              "disabled",
 			GatherTimeout:     Duration(2 * time.Second),
-			AnswerTimeout:     Duration(30 * time.Second),
+			AnswerTimeout:     Duration(10 * time.Second),
 			RtpClock:          "ms",
 			ViewerQueueFrames: 128,
 			// A browser gathers a few candidates per interface, family
@@ -244,6 +249,7 @@ func Defaults() Settings {
 		Auth:      defaultAuth(),
 		CORS:      defaultCORS(),
 		WebSocket: defaultWebSocket(),
+		Limits:    defaultLimits(),
 		Recording: defaultRecording(),
 		Metrics:   defaultMetrics(),
 		Logging:   Logging{Level: "info"},

@@ -35,6 +35,7 @@ func (s *Settings) Validate() error {
 	v.auth(&s.Auth, s.Demo.Enabled, cameraIDs)
 	v.cors(&s.CORS)
 	v.webSocket(&s.WebSocket)
+	v.limits(&s.Limits)
 	v.recording(&s.Recording, s.Cameras)
 	v.ptz(s.Cameras)
 	v.metrics(&s.Metrics)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -15,6 +17,13 @@ import (
 type apiError struct {
 	Status int
 	Text   string
+	// Limit is the setting of the limit that refused the request
+	// (limits.go), if one did; the WebSocket API maps such a refusal to
+	// its own code (rpcErrorOf).
+	Limit string
+	// RetryAfter, when set, is sent as the Retry-After header: when the
+	// request may succeed again.
+	RetryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Text) }
@@ -42,6 +51,7 @@ type errorDetail struct {
 // the one place where errors become statuses.
 func writeError(c *gin.Context, err error) {
 	ae := asAPIError(err)
+	setRetryAfter(c.Writer.Header(), ae)
 	c.AbortWithStatusJSON(ae.Status, bodyOf(ae))
 }
 
@@ -50,9 +60,17 @@ func writeError(c *gin.Context, err error) {
 func writeErrorHTTP(w http.ResponseWriter, err error) {
 	ae := asAPIError(err)
 	b, _ := json.Marshal(bodyOf(ae))
+	setRetryAfter(w.Header(), ae)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(ae.Status)
 	_, _ = w.Write(b)
+}
+
+// setRetryAfter sends an error's RetryAfter in whole seconds.
+func setRetryAfter(h http.Header, ae *apiError) {
+	if ae.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retrySeconds(ae.RetryAfter)))
+	}
 }
 
 func asAPIError(err error) *apiError {

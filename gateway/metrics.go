@@ -75,6 +75,9 @@ type gatewayMetrics struct {
 	// droppedEnded are the dropped frames of ended sessions per kind;
 	// sessionManager.mu guards them (see sessionManager.remove).
 	droppedEnded [numSessionKinds]uint64
+
+	// refused counts the sessions a limit refused, by the limit's setting.
+	refused *prometheus.CounterVec
 }
 
 // kindMetrics are the counters of one session kind. Every method is safe
@@ -124,6 +127,12 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 	m.ptz = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_ptz_calls_total",
 		Help: `PTZ requests answered, by method and result ("ok" or the error's reason, such as "busy" or "rate_limited").`},
 		[]string{"method", "result"})
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_sessions_refused_total",
+		Help: `Session requests refused by a limit, by its setting ("Limits.SessionsPerUser", "Limits.MaxSessions", …).`},
+		[]string{"limit"})
+	for _, l := range []string{limitSessionsPerUser, limitPendingSessionsPerUser, limitSessionsPerAddress, limitMaxSessions, limitMinFreeFileDescriptors} {
+		m.refused.WithLabelValues(l) // every series from the start, at 0
+	}
 	for k := range numSessionKinds {
 		name := k.String()
 		m.kinds[k] = &kindMetrics{
@@ -143,7 +152,7 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 			signaling:     signaling.WithLabelValues(name),
 		}
 	}
-	m.reg.MustRegister(open, total, frames, bytes, nacks, resent, notResent, keyReqs, ttff, signaling, m.ptz,
+	m.reg.MustRegister(open, total, frames, bytes, nacks, resent, notResent, keyReqs, ttff, signaling, m.ptz, m.refused,
 		&gatewayCollector{g: g},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -156,6 +165,13 @@ func (m *gatewayMetrics) forKind(k sessionKind) *kindMetrics {
 		return nil
 	}
 	return m.kinds[k]
+}
+
+// sessionRefused counts a session request a limit refused.
+func (m *gatewayMetrics) sessionRefused(limit string) {
+	if m != nil && limit != "" {
+		m.refused.WithLabelValues(limit).Inc()
+	}
 }
 
 func (k *kindMetrics) opened() {

@@ -85,6 +85,7 @@ func New(o Options) (*Gateway, error) {
 	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, clients: clients, done: make(chan struct{})}
 	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
 	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
+	g.sessions.limits = newSessionLimits(o.Settings.Limits, time.Duration(o.Settings.WebRTC.AnswerTimeout))
 	g.ptz = o.PTZ
 	g.sessions.ptz = o.PTZ
 	g.store, g.sessions.store = o.Store, o.Store

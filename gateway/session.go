@@ -48,6 +48,11 @@ type Session struct {
 	grace      time.Duration   // how long the session outlives its token
 	ptz        *ptz.Controller // the camera's PTZ; nil when it has none
 	limits     candidateLimits
+	// slot is the session's place in the session limits (limits.go),
+	// given back when it closes; onAnswer tells them it is no longer
+	// pending. Both nil without limits.
+	slot     *sessionSlot
+	onAnswer func()
 
 	mu         sync.Mutex
 	offer      string   // JSON string of the offer {type, sdp}
@@ -224,6 +229,9 @@ func (s *Session) SetAnswer(answerJSON string) error {
 	pending := s.pending
 	s.pending = nil
 	s.mu.Unlock()
+	if s.onAnswer != nil {
+		s.onAnswer()
+	}
 	for _, c := range pending {
 		s.addRemote(c)
 	}

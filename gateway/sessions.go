@@ -40,6 +40,9 @@ type sessionManager struct {
 	store *playback.Store
 	// metrics counts sessions by kind (nil: not counted).
 	metrics *gatewayMetrics
+	// limits admits every session, whichever flow asks (nil: no limits,
+	// in tests of other parts).
+	limits *sessionLimits
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -133,12 +136,20 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	if err != nil {
 		return nil, err
 	}
+	// Once the request is known to be good, before anything is spent on
+	// it. The place is given back when the session ends (remove), or
+	// below when it is not created after all.
+	slot, err := m.admit(req)
+	if err != nil {
+		return nil, err
+	}
 	id := newSessionID()
 	log := m.log.With("session", id, "camera", cam.ID)
 	created, events := time.Now(), newCommandEvents()
 	var src mediaSource = newLiveSource(stream.Hub, m.cfg.ViewerQueueFrames, m.clock, created)
 	if req.Playback != nil {
 		if src, err = m.openPlayback(ctx, cam.ID, *req.Playback, events, log); err != nil {
+			m.limits.free(slot)
 			return nil, err
 		}
 	}
@@ -164,6 +175,8 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		grace:      m.grace,
 		ptz:        ptzController(m.ptz, cam.ID),
 		limits:     candidateLimits{perSession: m.cfg.MaxRemoteCandidates, perRequest: m.cfg.MaxCandidatesPerRequest},
+		slot:       slot,
+		onAnswer:   func() { m.limits.answered(slot) },
 	}
 	s.setPrincipal(req.Principal)
 	s.metrics = m.metrics.forKind(kindOf(req.Playback != nil, req.WebSocket))
@@ -172,6 +185,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 		m.mu.Unlock()
 		cancel()
 		src.close()
+		m.limits.free(slot)
 		return nil, errorf(http.StatusServiceUnavailable, "camgate is shutting down")
 	}
 	m.sessions[id] = s
@@ -330,6 +344,7 @@ func (m *sessionManager) remove(s *Session) {
 	}
 	s.metrics.closed()
 	m.mu.Unlock()
+	m.limits.free(s.slot)
 }
 
 func (m *sessionManager) count() int {

@@ -37,7 +37,7 @@ const (
 	rpcUnavailable    = 480 // camgate is shutting down
 	rpcNotImplemented = 501 // playback on a gateway without a recording store
 
-	rpcInsufficientResources = 1001 // a limit of WebSocket.* is reached
+	rpcInsufficientResources = 1001 // a limit of WebSocket.* or Limits.* is reached
 	rpcPeerDisconnected      = 1002 // a session ended
 	rpcMalformedCandidate    = 1003 // a trickled candidate does not parse
 )
@@ -60,8 +60,9 @@ func newRPCError(code int, format string, args ...any) *rpcError {
 // rpcErrorOf maps an error of the shared session code (an *apiError with an
 // HTTP status) to a JSON-RPC code: the one place where that happens. A 400
 // becomes badRequest, which depends on what the client sent: -32602 for a
-// request's params, 400 for an answer; a refusal over a limit (errLimit) is
-// -32602 always.
+// request's params, 400 for an answer; a request too large for a limit of
+// the settings (errLimit) is -32602 always, and a caller over its share of
+// sessions or a full process (an apiError with a Limit) is 1001.
 func rpcErrorOf(err error, badRequest int) *rpcError {
 	var re *rpcError
 	if errors.As(err, &re) {
@@ -73,6 +74,11 @@ func rpcErrorOf(err error, badRequest int) *rpcError {
 	}
 	code := ae.Status
 	switch {
+	case ae.Limit != "":
+		// A limit of Limits.*, whether the user's share (429) or the
+		// process's (503): the socket stays usable, a later connect may
+		// pass.
+		code = rpcInsufficientResources
 	case errors.As(err, new(errLimit)):
 		code = rpcInvalidParams // a limit of the settings, whatever the request
 	case ae.Status == http.StatusBadRequest:
