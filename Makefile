@@ -25,14 +25,19 @@ test-e2e: build
 # that has some, then the load scenario: an RTSP camera at 2 Mbit/s, camgate
 # built and run as its own process, 1 to 200 WebRTC viewers signaled over
 # REST; then a shorter one with the viewers signaled over the WebSocket
-# (1 to 50 viewers, 5 s windows). Each prints its tables and writes
-# bench/results/<date>-<host>.json (the WebSocket one <date>-<host>-ws.json).
-# Needs ffmpeg for the clip; BENCH_ARGS adds camgate-bench flags to both
-# (e.g. --perf-step 100), BENCH_WS_ARGS comes after them in the WebSocket
-# run only (its steps and window; empty: the same ramp as the REST run).
+# (1 to 50 viewers, 5 s windows); then viewers that answer without
+# candidates and send none, as go2rtc does (1 and 10 viewers, 5 s windows:
+# their first frame). Each prints its tables and writes
+# bench/results/<date>-<host>.json (the WebSocket one <date>-<host>-ws.json,
+# the last <date>-<host>-nocand.json). Needs ffmpeg for the clip; BENCH_ARGS
+# adds camgate-bench flags to all three (e.g. --perf-step 100),
+# BENCH_WS_ARGS and BENCH_NOCAND_ARGS come after them in the WebSocket run
+# and the last run only (their steps and window; empty: the same ramp as
+# the REST run).
 BENCH_CLIP := bench/clip.h264
 BENCH_ARGS ?=
 BENCH_WS_ARGS ?= --steps 1,10,50 --window 5s
+BENCH_NOCAND_ARGS ?= --steps 1,10 --window 5s
 
 bench: build $(BENCH_CLIP)
 	$(GO) build -o bin/camgate-bench ./cmd/camgate-bench
@@ -40,6 +45,7 @@ bench: build $(BENCH_CLIP)
 	$(GO) test -run '^$$' -bench . -benchmem $$(grep -rl --include='*_test.go' '^func Benchmark' . | xargs -n1 dirname | sort -u) || status=$$?; \
 	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) || status=$$?; \
 	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) --flow ws $(BENCH_WS_ARGS) || status=$$?; \
+	./bin/camgate-bench run --camgate $(BIN) --config bench --clip $(BENCH_CLIP) --out bench/results $(BENCH_ARGS) --flow rest-no-candidates $(BENCH_NOCAND_ARGS) || status=$$?; \
 	exit $$status
 
 # 20 s of 1280x720 at 25 fps, 2 Mbit/s, an IDR every 4 s, one slice per frame.

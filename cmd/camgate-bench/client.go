@@ -30,18 +30,27 @@ type client struct {
 	token  string
 	// ws is the WebSocket signaling (--flow ws); nil: the REST flow.
 	ws *wsPool
+	// noCandidates makes REST viewers answer without candidates and never
+	// send any, as go2rtc does (--flow rest-no-candidates).
+	noCandidates bool
 }
 
 // Signaling flows (--flow).
 const (
 	flowREST = "rest"
 	flowWS   = "ws"
+	// flowRESTNoCandidates is the REST flow by a client that tells camgate
+	// no candidate: camgate finds it only by its connectivity checks.
+	flowRESTNoCandidates = "rest-no-candidates"
 )
 
 // flow is the signaling flow the viewers use.
 func (c *client) flow() string {
-	if c.ws != nil {
+	switch {
+	case c.ws != nil:
 		return flowWS
+	case c.noCandidates:
+		return flowRESTNoCandidates
 	}
 	return flowREST
 }
@@ -205,7 +214,8 @@ func (c *client) open(ctx context.Context, v *viewer) error {
 // openREST runs the REST flow for one viewer: POST Session, answer, PATCH.
 // The answer is sent once the viewer's (loopback) candidates are gathered,
 // so it carries them and no candidate requests are needed; camgate's offer
-// already holds all of its own.
+// already holds all of its own. With noCandidates the answer goes as
+// created, before gathering, and the viewer's candidates are never sent.
 func (c *client) openREST(ctx context.Context, v *viewer) error {
 	v.posted = time.Now()
 	var created struct {
@@ -238,12 +248,16 @@ func (c *client) openREST(ctx context.Context, v *viewer) error {
 	if err := pc.SetLocalDescription(answer); err != nil {
 		return err
 	}
-	select {
-	case <-gathered:
-	case <-ctx.Done():
-		return ctx.Err()
+	sent := &answer
+	if !c.noCandidates {
+		select {
+		case <-gathered:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		sent = pc.LocalDescription()
 	}
-	ans, err := json.Marshal(pc.LocalDescription())
+	ans, err := json.Marshal(sent)
 	if err != nil {
 		return err
 	}

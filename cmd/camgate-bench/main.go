@@ -15,9 +15,10 @@
 //	                               only the stamped RTSP camera
 //
 // Every viewer is a pion peer connection that uses the token the client got
-// at the token endpoint, runs the REST flow of docs/api.md or, with
-// --flow ws, the WebSocket flow (several viewers' sessions on one socket,
-// as a console's tiles), decrypts SRTP, depacketizes H.264 and counts
+// at the token endpoint, runs the REST flow of docs/api.md (with --flow
+// rest-no-candidates as a client that sends no candidates, like go2rtc) or,
+// with --flow ws, the WebSocket flow (several viewers' sessions on one
+// socket, as a console's tiles), decrypts SRTP, depacketizes H.264 and counts
 // complete access units. The camera stamps each frame with
 // its send time (an SEI NAL unit, which camgate passes through), so frames
 // are matched one by one. See docs/performance.md.
@@ -100,14 +101,14 @@ func (l *loadFlags) register(fl *flag.FlagSet) {
 	fl.BoolVar(&l.interceptors, "interceptors", true, "viewers send receiver reports, TWCC feedback and NACKs, as browsers do")
 	fl.StringVar(&l.out, "out", "bench/results", "folder for the JSON results (<date>-<host>.json); empty: none")
 	fl.IntVar(&l.perfStep, "perf-step", 0, "after the window of this viewer count, record camgate with perf for one more window (needs perf and the right to trace)")
-	fl.StringVar(&l.flow, "flow", flowREST, "signaling flow of the viewers: rest (POST/PATCH …/WebRTC/Session) or ws (the WebSocket …/ws/webrtc/v1: register, connect, invite, answer, trickle)")
+	fl.StringVar(&l.flow, "flow", flowREST, "signaling flow of the viewers: rest (POST/PATCH …/WebRTC/Session), rest-no-candidates (the same, but the answer carries no candidate and none is sent, as go2rtc does) or ws (the WebSocket …/ws/webrtc/v1: register, connect, invite, answer, trickle)")
 	fl.IntVar(&l.wsPerSocket, "ws-viewers-per-socket", 16, "with --flow ws: sessions signaled on one socket before another is opened (camgate allows WebSocket.MaxSessionsPerConnection, 64, per socket and MaxConnectionsPerUser, 16, sockets per user)")
 }
 
 // check validates the flags other than the steps.
 func (l *loadFlags) check() error {
-	if l.flow != flowREST && l.flow != flowWS {
-		return fmt.Errorf("--flow %q: want rest or ws", l.flow)
+	if l.flow != flowREST && l.flow != flowRESTNoCandidates && l.flow != flowWS {
+		return fmt.Errorf("--flow %q: want rest, rest-no-candidates or ws", l.flow)
 	}
 	if l.wsPerSocket < 1 || l.wsPerSocket > 1024 {
 		return fmt.Errorf("--ws-viewers-per-socket %d: want 1 to 1024", l.wsPerSocket)
@@ -118,8 +119,11 @@ func (l *loadFlags) check() error {
 // suffix tells the files of a WebSocket run from a REST run's, so that
 // make bench can run both into one folder.
 func (l *loadFlags) suffix() string {
-	if l.flow == flowWS {
+	switch l.flow {
+	case flowWS:
 		return "-ws"
+	case flowRESTNoCandidates:
+		return "-nocand"
 	}
 	return ""
 }
@@ -236,6 +240,7 @@ func ramp(ctx context.Context, lf loadFlags, steps []int, base, camID string, pi
 		c.useWebSocket(lf.wsPerSocket, log)
 		info.WSViewersPerSocket = c.ws.perSocket
 	}
+	c.noCandidates = lf.flow == flowRESTNoCandidates
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := c.signIn(sctx, lf.user, lf.password); err != nil {

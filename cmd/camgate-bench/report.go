@@ -43,7 +43,8 @@ type scenarioInfo struct {
 	Batch         int     `json:"batch"`
 	WindowSeconds float64 `json:"window_seconds"`
 	Interceptors  bool    `json:"client_interceptors"`
-	// Flow is the viewers' signaling: "rest" or "ws" (--flow).
+	// Flow is the viewers' signaling: "rest", "rest-no-candidates" or
+	// "ws" (--flow).
 	Flow string `json:"flow"`
 	// WSViewersPerSocket is --ws-viewers-per-socket (--flow ws only).
 	WSViewersPerSocket int `json:"ws_viewers_per_socket,omitempty"`
@@ -52,7 +53,11 @@ type scenarioInfo struct {
 // describeFlow is the line above the table that says how the viewers
 // signaled.
 func describeFlow(info scenarioInfo, ws *wsStats) string {
-	if info.Flow != flowWS {
+	switch info.Flow {
+	case flowRESTNoCandidates:
+		return "REST (POST …/WebRTC/Session, PATCH an answer without candidates, none sent: camgate finds each viewer by its checks); first frame timed from the POST"
+	case flowWS:
+	default:
 		return "REST (POST …/WebRTC/Session, PATCH the answer); first frame timed from the POST"
 	}
 	sockets := ""

@@ -176,6 +176,23 @@ func TestScenarioAgainstInProcessGateway(t *testing.T) {
 	}
 }
 
+// TestScenarioNoCandidatesFlow runs the ramp with viewers that answer
+// without candidates and send none (go2rtc's way): camgate reaches each by
+// its checks alone, and every viewer still gets its first frame.
+func TestScenarioNoCandidatesFlow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	e := startInProcess(t, ctx)
+	e.client.noCandidates = true
+	if f := e.client.flow(); f != flowRESTNoCandidates {
+		t.Fatalf("flow %q, want %q", f, flowRESTNoCandidates)
+	}
+	e.ramp(t, ctx)
+	if n := e.sessionsCreated(t, "live_rest"); n != 3 {
+		t.Fatalf("camgate created %d REST sessions, want 3", n)
+	}
+}
+
 // TestScenarioWebSocketFlow runs the same ramp with the WebSocket flow, two
 // viewers to a socket: the three viewers need two sockets, every session
 // is created over a socket, and candidates go both ways as trickles.
