@@ -11,13 +11,14 @@ const (
 	HeaderXRealIP = "X-Real-IP"
 )
 
-// defaultHTTP is the Http part of Defaults. TrustedProxies is an empty
-// list, not nil, because a layer that sets it replaces it whole (as the
-// decoder then leaves an empty list, not nil).
+// defaultHTTP is the Http part of Defaults. TrustedProxies and
+// AllowedHosts are empty lists, not nil, because a layer that sets one
+// replaces it whole (as the decoder then leaves an empty list, not nil).
 func defaultHTTP() HTTP {
 	return HTTP{
 		Listen:          "127.0.0.1:8080",
 		TrustedProxies:  []string{},
 		ForwardedHeader: HeaderXForwardedFor,
+		AllowedHosts:    []string{},
 	}
 }

@@ -62,6 +62,18 @@ type HTTP struct {
 	// address, set by a single proxy). Only read from TrustedProxies.
 	// Default: "X-Forwarded-For".
 	ForwardedHeader string
+	// AllowedHosts lists the host names (without port) by which clients
+	// reach camgate, in addition to those always allowed: "localhost" and
+	// names under ".localhost", every literal IP address, the host of
+	// Http.Listen and of Auth.BuiltIn.Issuer, and the machine's host name.
+	// A request whose Host header names anything else is refused with 421,
+	// so that a web page on a name its owner controls cannot reach camgate
+	// by DNS rebinding. "*.example.com" allows every name under
+	// example.com (not example.com itself); "*" allows every name and turns
+	// the check off. The port of the Host header is not checked. Behind a
+	// reverse proxy that forwards the public Host, list the public name. A
+	// layer that sets it replaces the whole list. Default: none.
+	AllowedHosts []string `merge:"replace"`
 }
 
 // WebRTC configures the WebRTC media path shared by every session.

@@ -9,6 +9,7 @@ import (
 // parses ranges only.
 func (v *validator) http(h *HTTP) {
 	v.hostPort("Http.Listen", h.Listen)
+	v.allowedHosts(h.AllowedHosts)
 	for i, raw := range h.TrustedProxies {
 		path := indexPath("Http.TrustedProxies", i)
 		entry := strings.TrimSpace(raw)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -92,3 +93,27 @@ func bodyOf(ae *apiError) errorBody {
 type errLimit struct{ *apiError }
 
 func (e errLimit) Unwrap() error { return e.apiError }
+
+// quoteInput quotes what a client sent for an error text or a log line:
+// escaped as %q does (invalid UTF-8 as \xNN, control characters as \n or
+// \u00NN) and cut at a whole character so that the quoted text is at most
+// n bytes between its quotes, plus "…" when something was cut. Quoting
+// after cutting (%q of truncate) could make an error text four times
+// longer than its bound on invalid UTF-8.
+func quoteInput(s string, n int) string {
+	b := make([]byte, 0, min(len(s), n)+8)
+	b = append(b, '"')
+	var one [16]byte
+	for i := 0; i < len(s); {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		q := strconv.AppendQuote(one[:0], s[i:i+size])
+		q = q[1 : len(q)-1] // without its own quotes
+		if len(b)-1+len(q) > n {
+			b = append(b, `"…`...)
+			return string(b)
+		}
+		b = append(b, q...)
+		i += size
+	}
+	return string(append(b, '"'))
+}

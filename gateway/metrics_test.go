@@ -431,7 +431,7 @@ func TestHealthAndReadiness(t *testing.T) {
 // serveAs sends a request from loopback straight to the gateway's handler.
 func serveAs(gw *gateway.Gateway, method, path string) (int, string) {
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(method, path, nil)
+	req := httptest.NewRequest(method, "http://127.0.0.1:8080"+path, nil)
 	req.RemoteAddr = "127.0.0.1:40000"
 	gw.Handler().ServeHTTP(rec, req)
 	return rec.Code, strings.TrimSpace(rec.Body.String())

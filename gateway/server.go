@@ -93,7 +93,7 @@ func New(o Options) (*Gateway, error) {
 	g.sessions.metrics = g.metrics
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
-	g.handler = caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))
+	g.handler = g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web))))
 	return g, nil
 }
 

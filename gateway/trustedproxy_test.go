@@ -193,7 +193,7 @@ func TestClientAddressInLogAndSettings(t *testing.T) {
 		{"[::1]:40000", "client=::1 "},             // ::1 is not trusted here
 	}
 	for _, tc := range cases {
-		req := httptest.NewRequest(http.MethodGet, "/API/no/such/thing", nil)
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/API/no/such/thing", nil)
 		req.RemoteAddr = tc.remote
 		req.Header.Set("X-Forwarded-For", "198.51.100.1, 2001:db8::7")
 		gw.Handler().ServeHTTP(httptest.NewRecorder(), req)
