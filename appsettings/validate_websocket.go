@@ -19,4 +19,10 @@ func (v *validator) webSocket(w *WebSocket) {
 	if d := time.Duration(w.RegisterTimeout); d < time.Second || d > 5*time.Minute {
 		v.fail("WebSocket.RegisterTimeout", "must be from 1s to 5m (got "+d.String()+")")
 	}
+	if n := w.MaxMessagesPerSecond; n < 1 || n > 100000 {
+		v.fail("WebSocket.MaxMessagesPerSecond", "must be from 1 to 100000 (got "+strconv.Itoa(n)+")")
+	}
+	if n := w.MaxMessageBurst; n < 1 || n > 100000 {
+		v.fail("WebSocket.MaxMessageBurst", "must be from 1 to 100000 (got "+strconv.Itoa(n)+")")
+	}
 }

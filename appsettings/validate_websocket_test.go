@@ -32,6 +32,14 @@ func TestValidateWebSocketRules(t *testing.T) {
 			[]string{"WebSocket.PingInterval: must be from 1s to 5m (got 5m1s)"}},
 		{"register timeout zero", func(s *Settings) { s.WebSocket.RegisterTimeout = 0 },
 			[]string{"WebSocket.RegisterTimeout: must be from 1s to 5m (got 0s)"}},
+		{"message rate and burst at their limits", func(s *Settings) {
+			s.WebSocket.MaxMessagesPerSecond = 1
+			s.WebSocket.MaxMessageBurst = 100000
+		}, nil},
+		{"no messages", func(s *Settings) { s.WebSocket.MaxMessagesPerSecond = 0 },
+			[]string{"WebSocket.MaxMessagesPerSecond: must be from 1 to 100000 (got 0)"}},
+		{"burst too large", func(s *Settings) { s.WebSocket.MaxMessageBurst = 100001 },
+			[]string{"WebSocket.MaxMessageBurst: must be from 1 to 100000 (got 100001)"}},
 		{"everything wrong at once", func(s *Settings) {
 			s.WebSocket = WebSocket{}
 		}, []string{
@@ -39,6 +47,8 @@ func TestValidateWebSocketRules(t *testing.T) {
 			"WebSocket.MaxConnectionsPerUser: must be from 1 to 1024 (got 0)",
 			"WebSocket.PingInterval: must be from 1s to 5m (got 0s)",
 			"WebSocket.RegisterTimeout: must be from 1s to 5m (got 0s)",
+			"WebSocket.MaxMessagesPerSecond: must be from 1 to 100000 (got 0)",
+			"WebSocket.MaxMessageBurst: must be from 1 to 100000 (got 0)",
 		}},
 	}
 	for _, tc := range cases {
@@ -54,13 +64,14 @@ func TestValidateWebSocketRules(t *testing.T) {
 // other section.
 func TestWebSocketSettingsLoad(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "appsettings.json", `{"WebSocket":{"maxSessionsPerConnection":4,"PingInterval":"5s"}}`)
+	write(t, dir, "appsettings.json", `{"WebSocket":{"maxSessionsPerConnection":4,"PingInterval":"5s","MaxMessageBurst":50}}`)
 	s, err := Load(LoadOptions{ConfigDir: dir, Env: []string{"CAMGATE__WebSocket__MaxConnectionsPerUser=2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := WebSocket{MaxSessionsPerConnection: 4, MaxConnectionsPerUser: 2,
-		PingInterval: Duration(5 * time.Second), RegisterTimeout: Duration(10 * time.Second)}
+		PingInterval: Duration(5 * time.Second), RegisterTimeout: Duration(10 * time.Second),
+		MaxMessagesPerSecond: 100, MaxMessageBurst: 50}
 	if s.WebSocket != want {
 		t.Fatalf("WebSocket = %+v, want %+v", s.WebSocket, want)
 	}

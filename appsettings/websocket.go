@@ -22,6 +22,17 @@ type WebSocket struct {
 	// message; a socket that has not registered by then is closed.
 	// Default: "10s".
 	RegisterTimeout Duration
+	// MaxMessagesPerSecond is the sustained rate of messages one socket
+	// may send; MaxMessageBurst is how many it may send at once beyond
+	// that rate (a token bucket that refills at MaxMessagesPerSecond and
+	// holds MaxMessageBurst). A message over the rate is not handled and
+	// is answered with error 1001; the socket stays open.
+	// Default: 100 per second.
+	MaxMessagesPerSecond int
+	// MaxMessageBurst: see MaxMessagesPerSecond. Opening a camera costs a
+	// connect, an answer and a few trickles, so the default lets a console
+	// open dozens of cameras at once. Default: 1000.
+	MaxMessageBurst int
 }
 
 // defaultWebSocket is the WebSocket part of Defaults.
@@ -31,5 +42,7 @@ func defaultWebSocket() WebSocket {
 		MaxConnectionsPerUser:    16,
 		PingInterval:             Duration(20 * time.Second),
 		RegisterTimeout:          Duration(10 * time.Second),
+		MaxMessagesPerSecond:     100,
+		MaxMessageBurst:          1000,
 	}
 }

@@ -76,6 +76,8 @@ type envOptions struct {
 	// fps paces the RTSP camera (0: the clip's 25 fps, an IDR every 4 s;
 	// 100 gives an IDR every second).
 	fps int
+	// logs, when set, receives every component's log at debug level.
+	logs io.Writer
 }
 
 func loadClip(t testing.TB) *demo.Clip {
@@ -97,6 +99,9 @@ func testLogger(t testing.TB) *slog.Logger {
 func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	t.Helper()
 	log := testLogger(t)
+	if o.logs != nil {
+		log = slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), FPS: o.fps, InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, Logger: log}
 	if err := cam.Start(); err != nil {
 		t.Fatalf("start RTSP camera: %v", err)

@@ -164,7 +164,9 @@ func (s *Session) onLocalCandidate(c *webrtc.ICECandidate) {
 }
 
 // watchCandidates returns the server candidates gathered so far and has fn
-// called with each later one; nil stops that. fn must not block.
+// called with each later one; nil stops that. fn runs on pion's gathering
+// goroutine: it may wait briefly (the WebSocket's queue is full) but must
+// not block for good.
 func (s *Session) watchCandidates(fn func(string)) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -29,10 +31,13 @@ const (
 	// this (close code 1009); messages between wsMaxMessage and it are
 	// refused with an error and the socket stays open.
 	wsHardLimit = 1 << 20
-	// wsQueueLen bounds the messages waiting for the writer. A client that
-	// lets that many pile up does not read, and its socket is closed.
+	// wsQueueLen bounds the messages waiting for the writer. While it is
+	// full, whatever has a message for the client waits (the reader stops
+	// reading the client's messages): a client that reads slowly slows its
+	// own socket down, and memory stays bounded.
 	wsQueueLen = 256
-	// wsWriteWait bounds one write.
+	// wsWriteWait bounds one write. A client that has not taken one
+	// message in that long does not read, and its socket is closed (1008).
 	wsWriteWait = 10 * time.Second
 	// wsCloseGrace is how long camgate waits for the client's close frame
 	// after sending its own.
@@ -148,6 +153,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		id:       newSessionID(),
 		clientIP: g.clientAddr(r),
 		out:      make(chan []byte, wsQueueLen),
+		rate:     newWSRate(g.ws.cfg.MaxMessagesPerSecond, g.ws.cfg.MaxMessageBurst),
 		done:     make(chan struct{}),
 		sessions: map[string]*wsSession{},
 		invites:  map[string]string{},
@@ -193,13 +199,16 @@ type wsConn struct {
 	out    chan []byte
 	done   chan struct{} // closed when the socket is to close
 
-	closeOnce  sync.Once
-	closeCode  int
-	closeText  string
-	registered atomic.Bool
-	wg         sync.WaitGroup // the writer and the session watchers
+	closeOnce sync.Once
+	closeCode int
+	closeText string
+	// writer only: a write failed, so nothing more can be sent
+	writeBroken bool
+	registered  atomic.Bool
+	wg          sync.WaitGroup // the writer and the session watchers
 
 	// reader only
+	rate      wsRate
 	principal *oauth.Principal
 	rawToken  string
 	user      string // principal's key in the hub
@@ -261,8 +270,11 @@ func (c *wsConn) fail(e *rpcError, code int) {
 	c.shutdown(code, truncate(e.Message, 100))
 }
 
-// send queues a message for the writer. It never blocks: a client that lets
-// wsQueueLen messages pile up is not reading, and its socket is closed.
+// send queues a message for the writer. While wsQueueLen messages wait it
+// blocks until the writer has taken one or the socket closes: how fast a
+// client reads is measured by the writer (wsWriteWait), not by how many
+// messages a burst of requests queues, so a client that reads is never
+// closed for not reading. The wait is bounded by wsWriteWait per message.
 func (c *wsConn) send(m rpcOut) {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -274,8 +286,7 @@ func (c *wsConn) send(m rpcOut) {
 	}
 	select {
 	case c.out <- b:
-	default:
-		c.shutdown(websocket.ClosePolicyViolation, "too many messages waiting: the client does not read")
+	case <-c.done:
 	}
 }
 
@@ -300,17 +311,30 @@ func (c *wsConn) writeLoop() {
 		select {
 		case b := <-c.out:
 			if err := c.write(b); err != nil {
-				c.shutdown(websocket.CloseAbnormalClosure, "write failed")
+				c.writeFailed(err)
 			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)); err != nil {
-				c.shutdown(websocket.CloseAbnormalClosure, "ping failed")
+				c.writeFailed(err)
 			}
 		case <-c.done:
 			c.flushAndClose()
 			return
 		}
 	}
+}
+
+// writeFailed closes the socket after a failed write. A write that timed
+// out means the client has not taken a message for wsWriteWait: it does
+// not read (its buffers and camgate's are full).
+func (c *wsConn) writeFailed(err error) {
+	c.writeBroken = true
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		c.shutdown(websocket.ClosePolicyViolation, fmt.Sprintf("the client does not read: no message could be written to it for %s", wsWriteWait))
+		return
+	}
+	c.shutdown(websocket.CloseAbnormalClosure, "write failed")
 }
 
 func (c *wsConn) write(b []byte) error {
@@ -322,6 +346,12 @@ func (c *wsConn) write(b []byte) error {
 // socket closes), then the close frame, and gives the client wsCloseGrace to
 // answer it before the connection is cut.
 func (c *wsConn) flushAndClose() {
+	if c.writeBroken {
+		// Nothing more can be written; the client is gone or does not
+		// read, and waiting for it would only hold the connection.
+		_ = c.ws.NetConn().Close()
+		return
+	}
 drain:
 	for {
 		select {
@@ -390,6 +420,10 @@ func (c *wsConn) readLoop() {
 		}
 		if typ != websocket.TextMessage {
 			c.reply(nil, nil, newRPCError(rpcInvalidRequest, "binary messages are not supported; send JSON text messages"))
+			continue
+		}
+		if !c.rate.allow(time.Now()) {
+			c.refuseOverRate(b)
 			continue
 		}
 		c.handle(b)
