@@ -43,7 +43,7 @@ func (g *Gateway) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.C
 	id := c.Param("id")
 	cam, ok := g.cameras.Camera(id)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(id, 64))
+		return nil, errorf(http.StatusNotFound, "camera %s does not exist", quoteInput(id, 64))
 	}
 	if p := principalOf(c); !p.Can(right, cam.ID) {
 		return nil, forbidden(p, right, cam.ID)
@@ -158,13 +158,13 @@ func parseDurationParam(raw string) (time.Duration, error) {
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
 		if !(v > 0 && v <= float64(1<<62)/float64(time.Second)) {
-			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %q)", truncate(s, 40))
+			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %s)", quoteInput(s, 40))
 		}
 		return time.Duration(v * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, errorf(http.StatusBadRequest, `duration %q is neither seconds ("90") nor a duration ("1m30s")`, truncate(s, 40))
+		return 0, errorf(http.StatusBadRequest, `duration %s is neither seconds ("90") nor a duration ("1m30s")`, quoteInput(s, 40))
 	}
 	return d, nil
 }

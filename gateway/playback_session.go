@@ -75,9 +75,9 @@ func parseISOTime(raw string) (time.Time, error) {
 		}
 	}
 	if _, err := time.Parse("2006-01-02T15:04:05", s); err == nil {
-		return time.Time{}, fmt.Errorf("%q has no time zone; add Z (UTC) or an offset such as +02:00", truncate(raw, 40))
+		return time.Time{}, fmt.Errorf("%s has no time zone; add Z (UTC) or an offset such as +02:00", quoteInput(raw, 40))
 	}
-	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 time such as 2024-05-01T10:00:00Z or 2024-05-01T12:00:00.000+02:00", truncate(raw, 40))
+	return time.Time{}, fmt.Errorf("%s is not an ISO 8601 time such as 2024-05-01T10:00:00Z or 2024-05-01T12:00:00.000+02:00", quoteInput(raw, 40))
 }
 
 // formatTime writes a time as the API does: UTC, milliseconds, "Z".

@@ -111,7 +111,7 @@ type ptzInfoJSON struct {
 func (g *Gateway) ptzCamera(c *gin.Context) (string, *ptz.Controller, error) {
 	cam, ok := g.cameras.Camera(c.Param("id"))
 	if !ok {
-		return "", nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(c.Param("id"), 64))
+		return "", nil, errorf(http.StatusNotFound, "camera %s does not exist", quoteInput(c.Param("id"), 64))
 	}
 	return cam.ID, ptzController(g.ptz, cam.ID), nil
 }

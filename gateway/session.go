@@ -254,7 +254,7 @@ func parseAnswer(answerJSON string) (webrtc.SessionDescription, error) {
 		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP must be a JSON string of {\"type\":\"answer\",\"sdp\":…}: %s", describeJSONError(err))
 	}
 	if !strings.EqualFold(raw.Type, "answer") {
-		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP has type %q; want \"answer\"", truncate(raw.Type, 40))
+		return webrtc.SessionDescription{}, errorf(http.StatusBadRequest, "answerSDP has type %s; want \"answer\"", quoteInput(raw.Type, 40))
 	}
 	if strings.TrimSpace(raw.SDP) == "" {
 		// pion's SDP parser accepts an empty string.

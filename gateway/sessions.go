@@ -119,7 +119,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	}
 	cam, ok := m.cameras.Camera(req.DeviceID)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "camera %q does not exist", truncate(req.DeviceID, 64))
+		return nil, errorf(http.StatusNotFound, "camera %s does not exist", quoteInput(req.DeviceID, 64))
 	}
 	right := oauth.RightLive
 	if req.Playback != nil {
@@ -130,7 +130,7 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	}
 	stream, ok := cam.Stream(req.StreamID)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "stream %q does not exist on camera %s", truncate(req.StreamID, 64), cam.ID)
+		return nil, errorf(http.StatusNotFound, "stream %s does not exist on camera %s", quoteInput(req.StreamID, 64), cam.ID)
 	}
 	ice, err := m.iceServers(req.IceServers)
 	if err != nil {
@@ -329,7 +329,7 @@ func (m *sessionManager) get(id string) (*Session, error) {
 	if m.ended.has(id, time.Now()) {
 		return nil, errSessionEnded{errorf(http.StatusNotFound, "session %s has ended", id)}
 	}
-	return nil, errorf(http.StatusNotFound, "session %q does not exist", truncate(id, 64))
+	return nil, errorf(http.StatusNotFound, "session %s does not exist", quoteInput(id, 64))
 }
 
 func (m *sessionManager) remove(s *Session) {

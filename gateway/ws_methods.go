@@ -54,7 +54,7 @@ func (c *wsConn) handle(b []byte) {
 		c.log.Debug("client error notification", "params", truncate(string(m.Params), maxQuoted))
 		return
 	default:
-		e = newRPCError(rpcMethodNotFound, "method %q is not known; the methods are register, connect and trickle", truncate(m.Method, 40))
+		e = newRPCError(rpcMethodNotFound, "method %s is not known; the methods are register, connect and trickle", quoteInput(m.Method, 40))
 	}
 	c.reply(m.ID, result, e)
 	if after != nil {
