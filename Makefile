@@ -55,22 +55,11 @@ $(BENCH_CLIP):
 		-c:v libx264 -preset veryfast -threads 1 -profile:v baseline -pix_fmt yuv420p \
 		-g 100 -keyint_min 100 -sc_threshold 0 -b:v 2M -maxrate 2M -bufsize 2M -f h264 $@
 
-# Every fuzz target of the repository (func Fuzz… in a _test.go file), each
-# for FUZZTIME: go test -fuzz takes one target of one package at a time.
-# A target that fails leaves its input in its package's testdata/fuzz/<name>/:
-# commit that file with the fix, as a regression seed every go test runs.
-# All targets run even when one fails; the failures are listed at the end.
+# Every fuzz target of the repository for FUZZTIME each (see .ci/fuzz.sh).
 FUZZTIME ?= 8s
 
 fuzz:
-	@failed=; \
-	for f in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | sort); do \
-		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-			echo "+ $(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$(dirname $$f)"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$(dirname $$f) || failed="$$failed $$name"; \
-		done; \
-	done; \
-	if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
+	GO=$(GO) FUZZTIME=$(FUZZTIME) ./.ci/fuzz.sh
 
 lint:
 	$(GO) vet ./...
