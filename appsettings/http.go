@@ -1,5 +1,7 @@
 package appsettings
 
+import "time"
+
 // The values of Http.ForwardedHeader, in the spelling Validate rewrites them
 // to.
 const (
@@ -20,5 +22,14 @@ func defaultHTTP() HTTP {
 		TrustedProxies:  []string{},
 		ForwardedHeader: HeaderXForwardedFor,
 		AllowedHosts:    []string{},
+
+		IdleTimeout:              Duration(2 * time.Minute),
+		ReadTimeout:              Duration(10 * time.Second),
+		WriteTimeout:             Duration(30 * time.Second),
+		ExportTimeout:            Duration(time.Hour),
+		MaxConnectionsPerAddress: 128,
+		MaxConnections:           4096,
+		DrainPeriod:              Duration(3 * time.Second),
+		ShutdownTimeout:          Duration(5 * time.Second),
 	}
 }

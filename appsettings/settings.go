@@ -74,6 +74,50 @@ type HTTP struct {
 	// reverse proxy that forwards the public Host, list the public name. A
 	// layer that sets it replaces the whole list. Default: none.
 	AllowedHosts []string `merge:"replace"`
+
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request before camgate closes it. Behind a load balancer, keep
+	// the balancer's idle timeout for its connections to camgate shorter.
+	// Default: "2m".
+	IdleTimeout Duration
+	// ReadTimeout is how long a client may take to send a whole request,
+	// headers and body, from its first byte; a connection that is slower
+	// is closed. Every request camgate takes is small (sign-in, session
+	// offers and answers, candidates). Default: "10s".
+	ReadTimeout Duration
+	// WriteTimeout is how long camgate may take to answer a request, from
+	// the end of its headers to the last byte of the answer, and, for an
+	// export download, how long one piece of it may wait for the client to
+	// take it. WebSockets are exempt once upgraded (their pings tell a dead
+	// client). Must be longer than WebRTC.GatherTimeout, which a new
+	// session's answer waits for. Default: "30s".
+	WriteTimeout Duration
+	// ExportTimeout is how long an export download
+	// (…/recordings/export) may take from its request to its last byte; a
+	// download still running then is cut. Default: "1h".
+	ExportTimeout Duration
+	// MaxConnectionsPerAddress is how many TCP connections one client
+	// address (an IPv6 client by its /64) may have open at once; a
+	// connection beyond it is answered 429 and closed. A peer in
+	// TrustedProxies is exempt: every client behind it shares its
+	// address. Default: 128.
+	MaxConnectionsPerAddress int
+	// MaxConnections is how many TCP connections camgate keeps open at
+	// once, from every client together; a connection beyond it is
+	// answered 503 and closed. camgate lowers it to half its open-file
+	// limit when that is less, so that sessions, cameras and recordings
+	// keep file descriptors. Default: 4096.
+	MaxConnections int
+	// DrainPeriod is how long camgate keeps serving after SIGTERM or
+	// SIGINT while /readyz answers 503, so that a load balancer moves
+	// clients elsewhere before the listener closes. "0s": no drain.
+	// Default: "3s".
+	DrainPeriod Duration
+	// ShutdownTimeout is how long requests in flight (a download, a slow
+	// client) get to finish after the drain, once the listener has closed;
+	// what still runs then is cut and logged, and camgate exits 0.
+	// Default: "5s".
+	ShutdownTimeout Duration
 }
 
 // WebRTC configures the WebRTC media path shared by every session.

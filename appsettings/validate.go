@@ -27,6 +27,7 @@ func (s *Settings) Validate() error {
 	var v validator
 	v.http(&s.Http)
 	v.webRTC(&s.WebRTC)
+	v.writeTimeoutCoversGathering(s.Http, s.WebRTC)
 	cameraIDs := v.cameras(s.Cameras, s.Demo.Enabled)
 	v.hostPort("Demo.Listen", s.Demo.Listen)
 	if strings.TrimSpace(s.DataDir) == "" {

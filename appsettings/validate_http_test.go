@@ -3,6 +3,7 @@ package appsettings
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestValidateTrustedProxies(t *testing.T) {
@@ -126,4 +127,50 @@ func TestHTTPSettingsErrors(t *testing.T) {
 		"appsettings.json: Http.ForwardedHeader: want a string, got a list",
 		"appsettings.json: Http.TrustedProxy: unknown setting",
 	})
+}
+
+// The server's timeouts, connection limits and shutdown timers: each out
+// of range is named with its range; only the drain and the shutdown
+// deadline may be 0.
+func TestValidateHTTPLimits(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(*HTTP)
+		errs   []string
+	}{
+		{"defaults", func(*HTTP) {}, nil},
+		{"smallest", func(h *HTTP) {
+			h.IdleTimeout, h.ReadTimeout, h.WriteTimeout = Duration(time.Second), Duration(time.Second), Duration(2*time.Second+1)
+			h.ExportTimeout, h.MaxConnectionsPerAddress, h.MaxConnections = Duration(time.Minute), 1, 1
+			h.DrainPeriod, h.ShutdownTimeout = 0, 0
+		}, nil},
+		{"zero timeouts", func(h *HTTP) {
+			h.IdleTimeout, h.ReadTimeout, h.WriteTimeout, h.ExportTimeout = 0, 0, 0, 0
+		}, []string{
+			"Http.IdleTimeout: must be from 1s to 1h (got 0s)",
+			"Http.ReadTimeout: must be from 1s to 5m (got 0s)",
+			"Http.WriteTimeout: must be from 1s to 10m (got 0s)",
+			"Http.ExportTimeout: must be from 1m to 24h (got 0s)",
+		}},
+		{"no connection limit", func(h *HTTP) { h.MaxConnectionsPerAddress, h.MaxConnections = 0, -1 }, []string{
+			"Http.MaxConnectionsPerAddress: must be from 1 to 1000000 (got 0)",
+			"Http.MaxConnections: must be from 1 to 1000000 (got -1)",
+		}},
+		{"write timeout within the gathering", func(h *HTTP) { h.WriteTimeout = Duration(2 * time.Second) }, []string{
+			"Http.WriteTimeout: must be longer than WebRTC.GatherTimeout (2s): the answer to a new session waits for the gathering (got 2s)",
+		}},
+		{"too long", func(h *HTTP) {
+			h.DrainPeriod, h.ShutdownTimeout = Duration(11*time.Minute), Duration(-time.Second)
+		}, []string{
+			"Http.DrainPeriod: must be from 0s to 10m (got 11m0s)",
+			"Http.ShutdownTimeout: must be from 0s to 10m (got -1s)",
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSettings()
+			tc.mutate(&s.Http)
+			checkErrors(t, s.Validate(), tc.errs)
+		})
+	}
 }

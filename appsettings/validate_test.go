@@ -153,7 +153,10 @@ func TestValidateRules(t *testing.T) {
 			[]string{"WebRTC.GatherTimeout: must be more than 0s and at most 30s (got 0s)"}},
 		{"gather timeout too long", func(s *Settings) { s.WebRTC.GatherTimeout = Duration(30*time.Second + 1) },
 			[]string{"WebRTC.GatherTimeout: must be more than 0s and at most 30s (got 30.000000001s)"}},
-		{"gather timeout at its limits", func(s *Settings) { s.WebRTC.GatherTimeout = Duration(30 * time.Second) }, nil},
+		{"gather timeout at its limits", func(s *Settings) {
+			s.WebRTC.GatherTimeout = Duration(30 * time.Second)
+			s.Http.WriteTimeout = Duration(31 * time.Second) // longer than the gathering
+		}, nil},
 		{"gather timeout tiny", func(s *Settings) { s.WebRTC.GatherTimeout = 1 }, nil},
 		{"answer timeout too short", func(s *Settings) { s.WebRTC.AnswerTimeout = Duration(999 * time.Millisecond) },
 			[]string{"WebRTC.AnswerTimeout: must be from 1s to 10m (got 999ms)"}},

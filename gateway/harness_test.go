@@ -78,6 +78,9 @@ type envOptions struct {
 	fps int
 	// logs, when set, receives every component's log at debug level.
 	logs io.Writer
+	// listener, when set, wraps the gateway's listener (tests of slow
+	// clients shrink the socket buffers of the connections it accepts).
+	listener func(net.Listener) net.Listener
 }
 
 func loadClip(t testing.TB) *demo.Clip {
@@ -162,6 +165,9 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, PTZ: ptzReg, Store: store, Log: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
+	}
+	if o.listener != nil {
+		ln = o.listener(ln)
 	}
 	gw.Serve(ln)
 	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, ptz: ptzReg, store: store, recorders: recorders, base: base}

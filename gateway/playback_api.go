@@ -129,8 +129,12 @@ func (g *Gateway) getRecordingExport(c *gin.Context) {
 		return
 	}
 	name := fmt.Sprintf("%s_%s.mp4", strings.ToLower(cam.ID), start.UTC().Format("20060102T150405Z"))
-	w := &lazyDownload{c: c, filename: name}
-	if _, err := g.store.Export(c.Request.Context(), cam.ID, start, duration, w); err != nil {
+	// A download outlives Http.WriteTimeout: it gets Http.ExportTimeout,
+	// and each piece Http.WriteTimeout (httpserver.go).
+	pacer, ctx, cancel := g.startExport(c.Request)
+	defer cancel()
+	w := &lazyDownload{c: c, filename: name, pacer: pacer}
+	if _, err := g.store.Export(ctx, cam.ID, start, duration, w); err != nil {
 		if !w.started {
 			writeError(c, g.storeError(err, "export"))
 			return
@@ -174,6 +178,7 @@ func parseDurationParam(raw string) (time.Duration, error) {
 type lazyDownload struct {
 	c        *gin.Context
 	filename string
+	pacer    *exportPacer
 	started  bool
 }
 
@@ -186,5 +191,5 @@ func (w *lazyDownload) Write(b []byte) (int, error) {
 		h.Set("Cache-Control", "no-store")
 		w.c.Status(http.StatusOK)
 	}
-	return w.c.Writer.Write(b)
+	return w.pacer.write(w.c.Writer, b)
 }

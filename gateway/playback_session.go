@@ -232,7 +232,9 @@ type commandEvents struct {
 
 func newCommandEvents() *commandEvents { return &commandEvents{} }
 
-func (q *commandEvents) send(b []byte) {
+// send sends b, or queues it while the channel is not open yet; true when
+// it went to an open channel.
+func (q *commandEvents) send(b []byte) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.open {
@@ -241,9 +243,17 @@ func (q *commandEvents) send(b []byte) {
 		} else {
 			q.dropped++
 		}
-		return
+		return false
 	}
-	_ = q.dc.SendText(string(b))
+	return q.dc.SendText(string(b)) == nil
+}
+
+// sent reports whether the client has acknowledged everything sent on the
+// channel (or the channel is gone).
+func (q *commandEvents) sent() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return !q.open || q.dc.ReadyState() != webrtc.DataChannelStateOpen || q.dc.BufferedAmount() == 0
 }
 
 // attach makes dc the channel; the backlog goes out when it opens.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -41,6 +42,18 @@ type Gateway struct {
 	ptz *ptz.Registry
 	// store is the recording store (nil: no playback, no recordings API).
 	store *playback.Store
+
+	// httpCfg holds the server's timeouts and limits; conns counts the
+	// listener's connections, requests the requests in flight
+	// (httpserver.go, connlimit.go).
+	httpCfg  appsettings.HTTP
+	conns    *connLimiter
+	requests *requestTracker
+	// stopOnce runs the shutdown once (stop); its result is kept for later
+	// calls.
+	stopOnce   sync.Once
+	stopReport ShutdownReport
+	stopErr    error
 
 	ln   net.Listener
 	srv  *http.Server
@@ -90,10 +103,13 @@ func New(o Options) (*Gateway, error) {
 	g.sessions.ptz = o.PTZ
 	g.store, g.sessions.store = o.Store, o.Store
 	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
+	g.httpCfg, g.requests = o.Settings.Http, newRequestTracker()
+	g.conns = newConnLimiter(o.Settings.Http, clients, log)
+	g.metrics.reg.MustRegister(g.conns.collectors()...)
 	g.sessions.metrics = g.metrics
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
-	g.handler = g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web))))
+	g.handler = g.trackRequests(g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))))
 	return g, nil
 }
 
@@ -199,13 +215,14 @@ func (g *Gateway) Start(addr string) error {
 
 // Serve serves on a listener the caller opened (camgate opens it first to
 // know its address before the identity provider is built), in the
-// background.
+// background, within the Http settings' timeouts and connection limits.
 func (g *Gateway) Serve(ln net.Listener) {
 	g.ln = ln
-	g.srv = &http.Server{Handler: g.handler, ReadHeaderTimeout: 10 * time.Second}
+	g.srv = g.newServer()
+	limited := g.conns.wrap(ln, openFileLimit())
 	go func() {
 		defer close(g.done)
-		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := g.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			g.log.Error("http server stopped", "error", err)
 		}
 	}()
@@ -220,17 +237,11 @@ func (g *Gateway) MediaPort() int { return g.media.UDPPort() }
 // SessionCount is the number of open sessions.
 func (g *Gateway) SessionCount() int { return g.sessions.count() }
 
-// Close stops serving, ends every session and releases the media sockets.
-// It returns when all of the gateway's goroutines have exited.
+// Close stops serving at once (no drain), ends every session and
+// WebSocket, gives the requests in flight until ctx ends, cuts what is left
+// (logged; see Shutdown) and releases the media sockets. It returns when
+// all of the gateway's goroutines have exited.
 func (g *Gateway) Close(ctx context.Context) error {
-	g.metrics.closing.Store(true)
-	var err error
-	if g.srv != nil {
-		err = g.srv.Shutdown(ctx)
-		<-g.done
-	}
-	g.ws.closeAll() // Shutdown does not wait for hijacked connections
-	g.sessions.closeAll()
-	g.media.Close()
+	_, err := g.stop(ctx)
 	return err
 }

@@ -353,7 +353,8 @@ func (m *sessionManager) count() int {
 	return len(m.sessions)
 }
 
-// closeAll ends every session and refuses new ones.
+// closeAll ends every session, telling its client that camgate shuts
+// down, and refuses new ones.
 func (m *sessionManager) closeAll() {
 	m.mu.Lock()
 	m.closed = true
@@ -367,6 +368,7 @@ func (m *sessionManager) closeAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s.announceShutdown()
 			s.Close()
 		}()
 	}

@@ -102,8 +102,10 @@ func (h *wsHub) releaseUser(user string) {
 }
 
 // closeAll closes every socket ("going away") and waits until their
-// goroutines have exited. New sockets are refused from then on.
-func (h *wsHub) closeAll() {
+// goroutines have exited. New sockets are refused from then on. A socket
+// still open when ctx ends (its client does not take the close) is cut;
+// closeAll returns how many were.
+func (h *wsHub) closeAll(ctx context.Context) int {
 	h.mu.Lock()
 	h.closed = true
 	all := make([]*wsConn, 0, len(h.conns))
@@ -114,7 +116,35 @@ func (h *wsHub) closeAll() {
 	for _, c := range all {
 		c.shutdown(websocket.CloseGoingAway, "camgate is shutting down")
 	}
-	h.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return 0
+	case <-ctx.Done():
+	}
+	h.mu.Lock()
+	cut := 0
+	for c := range h.conns {
+		if c.netConn != nil {
+			_ = c.netConn.Close()
+			cut++
+		}
+	}
+	h.mu.Unlock()
+	<-done
+	return cut
+}
+
+// upgraded records the connection of an upgraded socket, for closeAll to
+// cut.
+func (h *wsHub) upgraded(c *wsConn, nc net.Conn) {
+	h.mu.Lock()
+	c.netConn = nc
+	h.mu.Unlock()
 }
 
 // wsOriginAllowed is the upgrade's origin check: a browser page may open the
@@ -177,6 +207,14 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		return // Upgrade has answered
 	}
 	conn.ws = ws
+	// The socket outlives the request: no deadline of the HTTP server's
+	// applies to it any more (Http.ReadTimeout, Http.WriteTimeout); its
+	// pings and per-write deadlines tell a dead client.
+	_ = ws.NetConn().SetDeadline(time.Time{})
+	if req := inflightOf(r); req != nil {
+		req.setKind(kindWebSocket)
+	}
+	g.ws.upgraded(conn, ws.NetConn())
 	conn.log = g.log.With("websocket", conn.id)
 	conn.log.Debug("websocket opened", "client", conn.clientIP, "remote", r.RemoteAddr, "origin", truncate(r.Header.Get("Origin"), 100))
 	conn.run()
@@ -189,6 +227,7 @@ type wsConn struct {
 	g            *Gateway
 	cfg          appsettings.WebSocket
 	ws           *websocket.Conn
+	netConn      net.Conn // under the hub's mu: closeAll cuts it
 	id           string
 	log          *slog.Logger
 	clientIP     netip.Addr

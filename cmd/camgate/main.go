@@ -26,7 +26,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
@@ -65,18 +64,41 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tuneGC()
 	raiseFileLimit(log)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := serve(ctx, settings, log, stdout); err != nil {
+	// The first SIGINT or SIGTERM starts the graceful shutdown (ctx); a
+	// second one cuts its drain and deadline short (hurry).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, shutdown := context.WithCancel(context.Background())
+	defer shutdown()
+	hurry, cutNow := context.WithCancel(context.Background())
+	defer cutNow()
+	go func() {
+		select {
+		case <-sigs:
+			shutdown()
+		case <-hurry.Done():
+			return
+		}
+		select {
+		case <-sigs:
+			log.Warn("second signal: cutting the shutdown short")
+			cutNow()
+		case <-hurry.Done():
+		}
+	}()
+	if err := serve(ctx, hurry, settings, log, stdout); err != nil {
 		log.Error("camgate stopped", "error", err)
 		return 1
 	}
 	return 0
 }
 
-// serve builds the components, runs until ctx ends, then closes them in
-// reverse order.
-func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer) error {
+// serve builds the components, runs until ctx ends, shuts the gateway down
+// gracefully (until hurry ends at the latest), then closes the rest in
+// reverse order. Requests cut at the shutdown deadline are logged, not an
+// error: camgate then still exits 0.
+func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer) error {
 	// Listen first: the identity provider's issuer URL defaults to the
 	// address camgate actually listens on.
 	ln, err := net.Listen("tcp", settings.Http.Listen)
@@ -148,10 +170,18 @@ func serve(ctx context.Context, settings appsettings.Settings, log *slog.Logger,
 	}
 
 	<-ctx.Done()
-	log.Info("shutting down")
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return gw.Close(shutdown)
+	log.Info("shutting down", "drainPeriod", settings.Http.DrainPeriod.String(), "shutdownTimeout", settings.Http.ShutdownTimeout.String())
+	// The gateway first: its sessions stop reading the cameras and the
+	// recordings; the recorders, the store and the cameras close after it
+	// (deferred above).
+	rep, err := gw.Shutdown(hurry)
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if !rep.Cut() {
+		log.Info("shutdown: every request finished")
+	}
+	return nil
 }
 
 // startRecorders starts a recorder of the default stream of every camera

@@ -29,6 +29,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	s.Demo.Enabled = true
 	s.Demo.Clip = filepath.Join("..", "..", "testdata", "demo.h264")
 	s.DataDir = t.TempDir()
+	s.Http.DrainPeriod = 0
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,9 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	defer cancel()
 	var stdout bytes.Buffer
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, s, slog.New(slog.NewTextHandler(io.Discard, nil)), &stdout) }()
+	go func() {
+		done <- serve(ctx, context.Background(), s, slog.New(slog.NewTextHandler(io.Discard, nil)), &stdout)
+	}()
 
 	// The demo clip has a keyframe every 4 s; a segment file appears with
 	// the first recorded keyframe.

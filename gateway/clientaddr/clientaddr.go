@@ -139,6 +139,11 @@ func (r *Resolver) forwarded(peer netip.Addr, values []string) netip.Addr {
 	return client
 }
 
+// TrustsPeer reports whether a, the address of a TCP peer, is a trusted
+// proxy. The per-address connection limit exempts them: every client
+// behind a proxy arrives from the proxy's address.
+func (r *Resolver) TrustsPeer(a netip.Addr) bool { return r.trusts(a.WithZone("").Unmap()) }
+
 // trusts reports whether a is a trusted proxy.
 func (r *Resolver) trusts(a netip.Addr) bool {
 	if r == nil || !a.IsValid() {
