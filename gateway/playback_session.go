@@ -127,6 +127,9 @@ func (m *sessionManager) openPlayback(ctx context.Context, cameraID string, p pl
 // RTP timestamps count the recorded time since the requested playback time
 // on the session's clock (milliseconds by default), jumping over gaps, so
 // XProtect's frame clock (playbackTime + rtpTimestamp) shows recorded time.
+// The frames before the requested time (the lead-in from the keyframe
+// before it) count from 0 up, 1 ms apart: never below the requested time's
+// value, a fast-forward to it.
 type playbackSource struct {
 	player *playback.Player
 	rate   uint32 // RTP ticks per second: 1000 or 90000

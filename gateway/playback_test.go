@@ -289,23 +289,88 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 			if err != nil || len(now) != 2 {
 				t.Fatalf("spans %v, %v", now, err)
 			}
-			checkPlayback(t, tc, requested, frames, [2]playback.Span{now[0], now[1]}, c.posted)
 			evs := c.events(len(tc.events), 20*time.Second)
-			checkEvents(t, tc, requested, frames, evs, [2]playback.Span{now[0], now[1]})
+			shown := checkPlayback(t, tc, requested, frames, [2]playback.Span{now[0], now[1]}, c.posted, evs)
+			checkEvents(t, tc, requested, shown, evs, [2]playback.Span{now[0], now[1]})
 		})
 	}
 }
 
-// checkPlayback asserts what a viewer of the recording sees.
-func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []playedFrame, sp [2]playback.Span, posted time.Time) {
+// checkPlayback asserts what a viewer of the recording sees, and returns
+// the frames from the first one shown on, whose RTP timestamps give their
+// recorded times (requested + rtpTimestamp ms): past the lead-in, and the
+// few frames after it whose clock still runs ahead.
+func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []playedFrame, sp [2]playback.Span, posted time.Time, evs []playbackEvent) []playedFrame {
 	t.Helper()
-	first := frames[0]
 	// The first frame is a keyframe with its parameter sets: the keyframe at
 	// or before the requested time, or the first one after the gap.
-	if types := first.types(); !first.isKey() || types[0] != h264.NALUTypeSPS {
+	if types := frames[0].types(); !frames[0].isKey() || types[0] != h264.NALUTypeSPS {
 		t.Fatalf("first frame NAL types %v, want SPS, PPS, IDR", types)
 	}
+	// No timestamp is below the requested time's (0) or wraps, and they
+	// increase.
+	for i, f := range frames {
+		if f.ts < 0 || i > 0 && f.ts <= frames[i-1].ts {
+			t.Fatalf("frame %d: RTP timestamp %d (after %d): want from 0 (the requested time) up, never wrapping", i, f.ts, frames[max(i-1, 0)].ts)
+		}
+	}
+	// The start event names the first frame meant to be seen, at or after
+	// the requested time: the frames before it (with timestamps below its)
+	// are the lead-in from the keyframe before the requested time, 1 ms
+	// apart from 0, a fast-forward.
+	if len(evs) == 0 || evs[0].Kind != "start" || evs[0].RTPTimestamp == nil {
+		t.Fatalf("events %+v: want start first", evs)
+	}
+	startTS, startAt := *evs[0].RTPTimestamp, evs[0].at(t, evs[0].Time)
+	lead := 0
+	for lead < len(frames) && frames[lead].ts < startTS {
+		if frames[lead].ts != int32(lead) {
+			t.Fatalf("lead-in frame %d has timestamp %d, want %d (1 ms apart from 0)", lead, frames[lead].ts, lead)
+		}
+		lead++
+	}
+	if lead == len(frames) || frames[lead].ts != startTS {
+		t.Fatalf("no frame has the start event's timestamp %d (%d frames)", startTS, len(frames))
+	}
+	decimated := tc.speed > 2 // 100 fps × speed is above PlaybackMaxFrameRate: keyframes only
+	if decimated && lead > 0 {
+		t.Errorf("a lead-in of %d frames at %vx: keyframes only, playback starts at the first keyframe after the time", lead, tc.speed)
+	}
 	inGap := requested.After(sp[0].End) && requested.Before(sp[1].Start)
+	if !inGap {
+		// The first frame shown is the one at the requested time or the
+		// first after it (one frame at 100 fps); keyframes only, the
+		// first keyframe after it (one a second).
+		within := 10*time.Millisecond + frameTol
+		if decimated {
+			within = time.Second + frameTol
+		}
+		if d := startAt.Sub(requested); d < -time.Millisecond || d > within {
+			t.Errorf("the first frame shown was recorded %v after the requested time, want 0 to %v", d, within)
+		}
+	}
+	// The frames right after a lead-in may run ahead of recorded time on
+	// the clock, 1 ms apart, until recorded time catches up. (Times in
+	// events and timestamps are whole milliseconds: 1 ms of rounding.)
+	ahead := time.Duration(startTS)*time.Millisecond - startAt.Sub(requested)
+	if ahead < -time.Millisecond || ahead > time.Duration(lead+1)*time.Millisecond {
+		t.Errorf("the first frame shown is %v ahead on the clock after a lead-in of %d frames, want 0 to %d ms", ahead, lead, lead)
+	}
+	exact := lead
+	if ahead > time.Millisecond {
+		exact++
+		for exact < len(frames) && frames[exact].ts == frames[exact-1].ts+1 {
+			exact++
+		}
+		if exact-lead > 12 {
+			t.Errorf("the clock ran ahead of recorded time for %d frames after the lead-in", exact-lead)
+		}
+	}
+	frames = frames[exact:]
+	if len(frames) < 2 {
+		t.Fatalf("%d frames past the lead-in", len(frames))
+	}
+	first := frames[0]
 	if inGap {
 		if d := first.at.Sub(sp[1].Start); d < -frameTol || d > frameTol {
 			t.Errorf("first frame at %v, want the second span's start %v (the time is in the gap)", first.at, sp[1].Start)
@@ -322,11 +387,8 @@ func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []
 		if tc.skip && waited > due*3/4 && due > time.Second {
 			t.Errorf("with skipGaps the first frame came %v after the request, want at once (not %v)", waited, due)
 		}
-	} else if first.at.After(requested) || requested.Sub(first.at) > time.Second+frameTol {
-		t.Errorf("first frame at %v, want the keyframe at or at most 1 s before %v", first.at, requested)
 	}
 
-	decimated := tc.speed > 2 // 100 fps × speed is above PlaybackMaxFrameRate: keyframes only
 	keyStep := time.Duration(float64(time.Second) * tc.speed / 8)
 	across, missing := -1, 0
 	for i, f := range frames {
@@ -436,9 +498,11 @@ func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []
 	if !checked {
 		t.Errorf("no stretch long enough to check the pacing: %d frames", len(frames))
 	}
+	return frames
 }
 
-// checkEvents asserts the playback events of the commands channel.
+// checkEvents asserts the playback events of the commands channel; frames
+// are those whose timestamps give their recorded times (checkPlayback).
 func checkEvents(t *testing.T, tc playbackCase, requested time.Time, frames []playedFrame, evs []playbackEvent, sp [2]playback.Span) {
 	t.Helper()
 	var kinds []string
@@ -463,11 +527,12 @@ func checkEvents(t *testing.T, tc playbackCase, requested time.Time, frames []pl
 			continue
 		}
 		at := e.at(t, e.Time)
+		if e.Kind == "start" {
+			continue // checkPlayback: its timestamp is the first shown frame's, which may run ahead
+		}
 		// The event's timestamp is its time on the session's clock.
 		near(e.Kind+" event's rtpTimestamp", requested.Add(time.Duration(*e.RTPTimestamp)*time.Millisecond), at)
 		switch e.Kind {
-		case "start":
-			near("start event", at, frames[0].at)
 		case "gap":
 			until := e.at(t, e.Until)
 			near("gap event's end", until, sp[1].Start)

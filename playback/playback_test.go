@@ -3,6 +3,7 @@ package playback
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -212,16 +213,48 @@ func TestPlayback(t *testing.T) {
 		if len(got.frames) != wantFrames {
 			t.Fatalf("%d frames, want %d", len(got.frames), wantFrames)
 		}
+		// The lead-in: the keyframe at 28 s and the frames up to T (62
+		// of them, the last at 30.48 s), 1 ms apart on the clock from 0,
+		// 8 times faster than recorded (5 ms apart).
+		const lead = 63
 		first := got.frames[0]
-		if !first.Frame.Key || first.Time != t0.Add(28*time.Second) || first.Offset != -2500*time.Millisecond {
-			t.Fatalf("first frame key=%v time=%v offset=%v, want the keyframe at 28 s, offset -2.5 s",
-				first.Frame.Key, first.Time, first.Offset)
+		if !first.Frame.Key || first.Time != t0.Add(28*time.Second) || first.Offset != 0 || !first.LeadIn {
+			t.Fatalf("first frame key=%v time=%v offset=%v lead-in=%v, want the keyframe at 28 s, offset 0, a lead-in",
+				first.Frame.Key, first.Time, first.Offset, first.LeadIn)
 		}
 		if got.walls[0] != got.opened {
 			t.Errorf("first frame came %v after Open, want at once", got.walls[0].Sub(got.opened))
 		}
-		if ts := first.RTPTimestamp(1000); ts != uint32(0xffffffff-2500+1) || int32(ts) != -2500 {
-			t.Errorf("first RTP timestamp %d, want -2500 ms in two's complement", ts)
+		for i, f := range got.frames[:lead] {
+			if !f.LeadIn || f.Offset != time.Duration(i)*time.Millisecond || got.walls[i].Sub(got.walls[0]) != time.Duration(i)*frameDur/8 {
+				t.Fatalf("lead-in frame %d: lead-in=%v offset %v after %v, want offset %d ms after %v",
+					i, f.LeadIn, f.Offset, got.walls[i].Sub(got.walls[0]), i, time.Duration(i)*frameDur/8)
+			}
+		}
+		// The first frame shown is the first at or after T (30.52 s, 20 ms
+		// after it); the clock, 62 ms when the lead-in ended, goes on from
+		// there 1 ms a frame until recorded time catches up, 2 frames on.
+		shown := got.frames[lead]
+		if shown.LeadIn || shown.Time != T.Add(20*time.Millisecond) || shown.Offset != 63*time.Millisecond {
+			t.Fatalf("first frame after the lead-in: lead-in=%v at %v offset %v, want 30.52 s at 63 ms", shown.LeadIn, shown.Time, shown.Offset)
+		}
+		for i, want := range []time.Duration{63, 64, 100, 140} {
+			if f := got.frames[lead+i]; f.Offset != want*time.Millisecond {
+				t.Fatalf("frame %d after T: offset %v, want %d ms", i, f.Offset, want)
+			}
+		}
+		// Playback paces from T: the first frame shown comes its distance
+		// to T after the lead-in.
+		if d := got.walls[lead].Sub(got.walls[lead-1]); d != 20*time.Millisecond {
+			t.Errorf("the first frame shown came %v after the lead-in, want 20ms", d)
+		}
+		for i, f := range got.frames {
+			if i > 0 && f.RTPTimestamp(1000) <= got.frames[i-1].RTPTimestamp(1000) {
+				t.Fatalf("frame %d: RTP timestamp %d after %d", i, f.RTPTimestamp(1000), got.frames[i-1].RTPTimestamp(1000))
+			}
+			if f.Frame.PTS != int64(f.Offset/time.Millisecond)*90 {
+				t.Fatalf("frame %d PTS %d for offset %v", i, f.Frame.PTS, f.Offset)
+			}
 		}
 		for i, f := range got.frames {
 			// Recorded times: run A from 28 s, then run B from 120 s.
@@ -234,18 +267,16 @@ func TestPlayback(t *testing.T) {
 				k = i - (75-28)*25
 				want = runBStart.Add(time.Duration(k) * frameDur)
 			}
-			if f.Time != want || f.Offset != want.Sub(T) {
+			if f.Time != want || (i >= lead+2 && f.Offset != want.Sub(T)) {
 				t.Fatalf("frame %d at %v offset %v, want %v", i, f.Time, f.Offset, want)
-			}
-			if f.Frame.PTS != int64(f.Offset/time.Millisecond)*90 {
-				t.Fatalf("frame %d PTS %d for offset %v", i, f.Frame.PTS, f.Offset)
 			}
 			if f.Frame.Key != (k%clipGOP == 0) || !sameAU(f.Frame.AU, clipAU(c, k)) {
 				t.Fatalf("frame %d (clip frame %d) differs from what the camera sent", i, k)
 			}
-			// Pacing: the wall clock runs with media time, gap included.
-			if d := got.walls[i].Sub(got.walls[0]); d != f.Time.Sub(first.Time) {
-				t.Fatalf("frame %d went out %v after the first, want %v", i, d, f.Time.Sub(first.Time))
+			// Pacing: from T on the wall clock runs with media time, gap
+			// included.
+			if d := got.walls[i].Sub(got.walls[lead]); i >= lead && d != f.Time.Sub(shown.Time) {
+				t.Fatalf("frame %d went out %v after the first shown, want %v", i, d, f.Time.Sub(shown.Time))
 			}
 			if i%97 == 0 || f.Frame.Key {
 				checkFrameShape(t, f.Frame)
@@ -257,7 +288,7 @@ func TestPlayback(t *testing.T) {
 				gapFrame.RTPTimestamp(1000), gapFrame.RTPTimestamp(90000))
 		}
 		checkEvents(t, got.events, []Event{
-			{Type: EventStart, Time: t0.Add(28 * time.Second), Offset: -2500 * time.Millisecond},
+			{Type: EventStart, Time: shown.Time, Offset: 63 * time.Millisecond},
 			{Type: EventGap, Time: runAEnd, Until: runBStart, Offset: 44500 * time.Millisecond},
 			{Type: EventResume, Time: runBStart, Offset: 89500 * time.Millisecond},
 			{Type: EventEnd, Time: runBEnd, Offset: 139500 * time.Millisecond},
@@ -328,17 +359,18 @@ func TestPlayback(t *testing.T) {
 		play(name, nil, func(t *testing.T, s *Store) {
 			T := t0.Add(10 * time.Second)
 			got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 32, SkipGaps: skip}, 0)
-			// Keyframes only: 8, 12, … 72 s, then 120 … 168 s.
-			if len(got.frames) != 17+13 {
-				t.Fatalf("%d frames, want 30 keyframes", len(got.frames))
+			// Keyframes only, from the first at or after T: 12, … 72 s,
+			// then 120 … 168 s.
+			if len(got.frames) != 16+13 {
+				t.Fatalf("%d frames, want 29 keyframes", len(got.frames))
 			}
 			for i, f := range got.frames {
-				want := t0.Add(time.Duration(8+4*i) * time.Second)
-				if i >= 17 {
-					want = runBStart.Add(time.Duration(4*(i-17)) * time.Second)
+				want := t0.Add(time.Duration(12+4*i) * time.Second)
+				if i >= 16 {
+					want = runBStart.Add(time.Duration(4*(i-16)) * time.Second)
 				}
-				if !f.Frame.Key || f.Time != want || f.Offset != want.Sub(T) {
-					t.Fatalf("frame %d key=%v at %v, want %v", i, f.Frame.Key, f.Time, want)
+				if !f.Frame.Key || f.Time != want || f.Offset != want.Sub(T) || f.LeadIn {
+					t.Fatalf("frame %d key=%v at %v offset %v lead-in %v, want %v", i, f.Frame.Key, f.Time, f.Offset, f.LeadIn, want)
 				}
 				checkFrameShape(t, f.Frame)
 			}
@@ -346,7 +378,7 @@ func TestPlayback(t *testing.T) {
 			for i := 1; i < len(got.frames); i++ {
 				d := got.walls[i].Sub(got.walls[i-1])
 				want := 125 * time.Millisecond
-				if i == 17 {
+				if i == 16 {
 					want = (runBStart.Sub(t0.Add(72 * time.Second))) / 32 // the gap at 32x
 					if skip {
 						want = 0 // at once
@@ -446,9 +478,15 @@ func TestPlayback(t *testing.T) {
 		if len(got.frames) != (75-60)*25+runBFrames {
 			t.Fatalf("%d frames, want %d", len(got.frames), (75-60)*25+runBFrames)
 		}
+		// The lead-in from the keyframe at 60 s goes at 8x; the frame at T
+		// (61 s) right after it, then every frame at 4x.
 		for i, f := range got.frames[:375] {
-			if f.Time != t0.Add(60*time.Second+time.Duration(i)*frameDur) || got.walls[i].Sub(got.walls[0]) != time.Duration(i)*frameDur/4 {
-				t.Fatalf("frame %d at %v after %v", i, f.Time, got.walls[i].Sub(got.walls[0]))
+			wall := time.Duration(i) * frameDur / 8
+			if i >= 25 {
+				wall = 24*frameDur/8 + time.Duration(i-25)*frameDur/4
+			}
+			if f.Time != t0.Add(60*time.Second+time.Duration(i)*frameDur) || got.walls[i].Sub(got.walls[0]) != wall || f.LeadIn != (i < 25) {
+				t.Fatalf("frame %d at %v after %v lead-in %v, want after %v", i, f.Time, got.walls[i].Sub(got.walls[0]), f.LeadIn, wall)
 			}
 		}
 		if got.walls[375] != got.walls[374] {
@@ -464,15 +502,15 @@ func TestPlayback(t *testing.T) {
 		r.PlaybackKeyframeRate = 2
 	}, func(t *testing.T, lean *Store) {
 		got := playAll(t, lean, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 3}, 0)
-		if len(got.frames) != 17+13 || !got.player.Stats().KeyframesOnly {
-			t.Errorf("3x over the bitrate budget: %d frames, want 30 keyframes", len(got.frames))
+		if len(got.frames) != 16+13 || !got.player.Stats().KeyframesOnly {
+			t.Errorf("3x over the bitrate budget: %d frames, want 29 keyframes", len(got.frames))
 		}
 		got = playAll(t, lean, PlayRequest{CameraID: testCam, Start: t0.Add(10 * time.Second), Speed: 32}, 0)
 		var times []time.Duration
 		for _, f := range got.frames {
 			times = append(times, f.Time.Sub(t0))
 		}
-		want := []time.Duration{8, 24, 40, 56, 72, 120, 136, 152, 168}
+		want := []time.Duration{12, 28, 44, 60, 120, 136, 152, 168}
 		if len(times) != len(want) {
 			t.Fatalf("keyframes at %v, want %v s", times, want)
 		}
@@ -483,6 +521,105 @@ func TestPlayback(t *testing.T) {
 		}
 	})
 
+}
+
+// TestPlaybackStartsAtT plays from times inside a GOP (issue 15): the
+// frames from the keyframe before T up to T are a lead-in stamped from 0
+// up, so no RTP timestamp is ever below T's (0) or wraps, and the first
+// frame after the lead-in, the first the viewer is meant to see, is the one
+// at T or the first after it. Then the clock meets recorded time.
+func TestPlaybackStartsAtT(t *testing.T) {
+	dir := fixtureDir(t)
+	kf := t0.Add(28 * time.Second) // a keyframe; the next is at 32 s
+	for _, tc := range []struct {
+		at    time.Duration // T after kf
+		speed float64
+	}{
+		{0, 1},                                  // on the keyframe: no lead-in
+		{time.Millisecond, 1},                   // just after it
+		{frameDur, 1},                           // on a frame
+		{2500 * time.Millisecond, 1},            // between frames
+		{2500 * time.Millisecond, 0.5},          // slower
+		{2500 * time.Millisecond, 2},            // faster, every frame
+		{4*time.Second - time.Millisecond, 1},   // just before the next keyframe
+		{4*time.Second - time.Millisecond, 1.5}, // the same, faster
+	} {
+		t.Run(fmt.Sprintf("T=kf+%v at %vx", tc.at, tc.speed), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := openStore(t, dir, testRecording(nil))
+				T := kf.Add(tc.at)
+				// The frames before T, then 2 s of recording.
+				lead := int((tc.at + frameDur - 1) / frameDur)
+				got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: tc.speed}, lead+50)
+				for i, f := range got.frames {
+					for _, rate := range []uint32{1000, 90000} {
+						ts := f.RTPTimestamp(rate)
+						if int32(ts) < 0 {
+							t.Fatalf("frame %d (%v): RTP timestamp %d at %d Hz is below T's (0) or wrapped", i, f.Time, ts, rate)
+						}
+						if i > 0 && ts <= got.frames[i-1].RTPTimestamp(rate) {
+							t.Fatalf("frame %d: RTP timestamp %d at %d Hz after %d", i, ts, rate, got.frames[i-1].RTPTimestamp(rate))
+						}
+					}
+					if f.LeadIn != (i < lead) || f.LeadIn != f.Time.Before(T) {
+						t.Fatalf("frame %d at %v: lead-in %v; want the %d frames before T %v", i, f.Time.Sub(kf), f.LeadIn, lead, tc.at)
+					}
+				}
+				shown := got.frames[lead]
+				if d := shown.Time.Sub(T); d < 0 || d >= frameDur {
+					t.Fatalf("the first frame shown is %v after T, want the one at T or the first after it", d)
+				}
+				// The clock at the first frame shown: at most one step per
+				// lead-in frame ahead of its recorded time.
+				if d := shown.Offset - shown.Time.Sub(T); d < 0 || d > time.Duration(lead)*time.Millisecond {
+					t.Fatalf("the first frame shown is at %v on the clock, %v recorded after T: %v ahead, want at most %d ms",
+						shown.Offset, shown.Time.Sub(T), d, lead)
+				}
+				// Three frames later the clock is recorded time again.
+				for i, f := range got.frames[lead:] {
+					if i >= 3 && f.Offset != f.Time.Sub(T) {
+						t.Fatalf("frame %d after T at %v has offset %v: the clock never met recorded time", i, f.Time.Sub(T), f.Offset)
+					}
+				}
+				// Paced from T: the first frame shown comes its distance to
+				// T (at the speed) after the lead-in.
+				if lead > 0 {
+					want := time.Duration(float64(shown.Time.Sub(T)) / tc.speed)
+					if d := got.walls[lead].Sub(got.walls[lead-1]); d != want {
+						t.Errorf("the first frame shown came %v after the lead-in, want %v", d, want)
+					}
+					if d := got.walls[lead-1].Sub(got.opened); d > time.Duration(lead)*frameDur/8 {
+						t.Errorf("the lead-in of %d frames took %v, want at most %v (8x)", lead, d, time.Duration(lead)*frameDur/8)
+					}
+				}
+				fromT := func(f PlayFrame) time.Duration { return time.Duration(float64(f.Time.Sub(T)) / tc.speed) }
+				for i := lead + 1; i < len(got.frames); i++ {
+					want := fromT(got.frames[i]) - fromT(shown)
+					if d := got.walls[i].Sub(got.walls[lead]); d != want {
+						t.Fatalf("frame %d came %v after the first shown, want %v", i, d, want)
+					}
+				}
+				// The start event names the first frame shown.
+				if len(got.events) == 0 || got.events[0].Type != EventStart || got.events[0].Time != shown.Time || got.events[0].Offset != shown.Offset {
+					t.Fatalf("events %+v: want start at %v, offset %v first", got.events, shown.Time, shown.Offset)
+				}
+			})
+		})
+	}
+	// Keyframes only (32x), nothing needs decoding before T: no lead-in,
+	// the first frame is the first keyframe after T, at once.
+	t.Run("keyframes only", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			s := openStore(t, dir, testRecording(nil))
+			T := kf.Add(2500 * time.Millisecond)
+			got := playAll(t, s, PlayRequest{CameraID: testCam, Start: T, Speed: 32}, 3)
+			f := got.frames[0]
+			if f.LeadIn || !f.Frame.Key || f.Time != kf.Add(4*time.Second) || f.Offset != 1500*time.Millisecond || got.walls[0] != got.opened {
+				t.Fatalf("first frame lead-in=%v key=%v at %v offset %v after %v, want the keyframe at 32 s, offset 1.5 s, at once",
+					f.LeadIn, f.Frame.Key, f.Time, f.Offset, got.walls[0].Sub(got.opened))
+			}
+		})
+	})
 }
 
 func isRequestError(err error, field string) bool {

@@ -27,6 +27,29 @@ const (
 	eventQueue = 32
 )
 
+// The lead-in: when T falls inside a GOP, the frames from the keyframe
+// before T up to T are needed to decode the frame at T, but the viewer asked
+// to see T, not the seconds before it. They go out as a fast-forward, as
+// the live GOP catch-up does (gateway/livesource.go): quickly, and stamped
+// on the playback clock from 0 (T) up, one step apart, so that a browser
+// decodes and shows each as it arrives and the XProtect sample's clock
+// (playbackTime + rtpTimestamp) never shows a time before T, let alone a
+// wrapped one.
+const (
+	// leadInStep is the playback-clock distance between lead-in frames:
+	// one tick of the millisecond RTP clock, the smallest step that keeps
+	// the timestamps of consecutive frames apart (a receiver takes packets
+	// with equal timestamps as one frame).
+	leadInStep = time.Millisecond
+	// leadInSpeed paces the lead-in at this multiple of real time (or the
+	// playback speed, if faster): the keyframe at once, half a second for
+	// a 4 s GOP, at the bitrate the live catch-up has been measured at.
+	leadInSpeed = 8
+	// maxLeadInGap bounds the wait between two lead-in frames, as for the
+	// live catch-up: a jump in the recorded times cannot stall it.
+	maxLeadInGap = 100 * time.Millisecond
+)
+
 // PlayRequest asks for playback of a camera's recordings, as XProtect's
 // PlaybackTimeNode does.
 type PlayRequest struct {
@@ -54,17 +77,30 @@ type PlayFrame struct {
 	Frame *cameras.Frame
 	// Time is the frame's recorded wall time (UTC).
 	Time time.Time
-	// Offset is Time minus the requested playback time: the media time of
-	// the frame on the playback clock. It is negative for the frames from
-	// the keyframe before T up to T, and it jumps by the length of a gap,
-	// in both gap modes.
+	// Offset is the frame's position on the playback clock, which its RTP
+	// timestamp carries: Time minus the requested playback time T, so it
+	// jumps by the length of a gap, in both gap modes. Lead-in frames
+	// (LeadIn) count from 0 by leadInStep instead, so it is never below 0
+	// (the clock's value at T). As those steps can add up to more than the
+	// distance from T to the first frame at or after it, that frame and
+	// the next may run ahead of Time − T, by at most one step per lead-in
+	// frame, each one step after the one before, until recorded time
+	// catches up (a frame or two later: it gains a frame's length less a
+	// step per frame).
 	Offset time.Duration
+	// LeadIn marks the frames before T: the keyframe at or before T and
+	// the frames after it up to T, sent as a fast-forward so the decoder
+	// reaches T (see leadInStep). The frames from T on are paced at the
+	// playback speed. Played as keyframes only (fast speeds), there is no
+	// lead-in: playback starts at the first keyframe at or after T.
+	LeadIn bool
 }
 
 // RTPTimestamp returns the frame's RTP timestamp for a clock of clockRate
-// ticks per second: round(Offset × clockRate) modulo 2^32, negative offsets
-// in two's complement. With clockRate 1000 this is XProtect's video clock,
-// milliseconds since the requested playback time; 90000 is the H.264 clock.
+// ticks per second: round(Offset × clockRate) modulo 2^32 (a negative
+// offset, which only an event before T has, in two's complement). With
+// clockRate 1000 this is XProtect's video clock, milliseconds since the
+// requested playback time; 90000 is the H.264 clock.
 func (f PlayFrame) RTPTimestamp(clockRate uint32) uint32 {
 	off := int64(f.Offset)
 	neg := off < 0
@@ -84,7 +120,10 @@ type EventType string
 
 // Playback events, sent on Player.Events.
 const (
-	// EventStart: playback starts; Time is the first frame's recorded time.
+	// EventStart: playback starts; Time is the recorded time of the first
+	// frame at or after T (the first one after the lead-in). It is sent
+	// when the player opens, or, after a lead-in, when that frame is
+	// known.
 	EventStart EventType = "start"
 	// EventGap: the recording stops; Time is where it stopped (or T when
 	// nothing was recorded before) and Until where it resumes. Without
@@ -105,8 +144,9 @@ type Event struct {
 	Time time.Time
 	// Until is, for a gap, where the recording resumes.
 	Until time.Time
-	// Offset is Time minus the requested playback time: the RTP clock's
-	// position at the event (PlayFrame.Offset).
+	// Offset is the playback clock's position at Time: the RTP timestamp
+	// a frame recorded at Time has (PlayFrame.Offset). Before T (a gap
+	// that began before it) it is negative.
 	Offset time.Duration
 	// Speed is the playback speed.
 	Speed float64
@@ -159,6 +199,16 @@ type Player struct {
 
 	resumePending bool
 
+	// The lead-in (the frames before T): whether it is being sent, how many
+	// frames went, and when the last was due and was recorded.
+	leadIn bool
+	leadN  int64
+	leadAt time.Time
+	leadT  int64
+	// The playback clock of the last frame sent (ns), its recorded time,
+	// and how far the clock runs ahead of recorded time after a lead-in.
+	lastClock, lastT, ahead int64
+
 	frames, keyframes, droppedEvents atomic.Uint64
 	keyOnly                          atomic.Bool
 }
@@ -167,7 +217,8 @@ type gapInfo struct{ from, until int64 }
 
 // Open starts playback: it finds the keyframe at or before req.Start (or,
 // when req.Start is in a gap, the first keyframe after it), reads the
-// first frame, and sends EventStart. The first Next returns that frame at
+// first frame, and sends EventStart (after the lead-in, when req.Start is
+// after that keyframe: see Next). The first Next returns that frame at
 // once, except in a gap without SkipGaps, where it is due (next − T)/S
 // later.
 //
@@ -254,6 +305,9 @@ func (s *Store) Open(ctx context.Context, req PlayRequest) (*Player, error) {
 	if err := p.openCursor(ctx, seg, startKf); err != nil {
 		return nil, err
 	}
+	// Keyframes only, nothing needs decoding before T: the first frame is
+	// the first keyframe at or after it.
+	p.nextKeyT = t
 	first, err := p.nextSample(ctx)
 	if err != nil {
 		p.cur.close()
@@ -268,7 +322,10 @@ func (s *Store) Open(ctx context.Context, req PlayRequest) (*Player, error) {
 	}
 	p.peeked = &first
 	p.opened = time.Now()
-	p.emit(Event{Type: EventStart, Time: nsTime(first.t), Offset: time.Duration(first.t - t)})
+	if first.t >= t {
+		p.emit(Event{Type: EventStart, Time: nsTime(first.t), Offset: time.Duration(first.t - t)})
+	}
+	// Otherwise T is inside a GOP: start is sent when the lead-in ends.
 	return p, nil
 }
 
@@ -330,9 +387,12 @@ func (p *Player) emit(e Event) {
 }
 
 // Next returns the next frame when it is due: the first at once (see
-// Open), then frame f at wall₀ + (time_f − time₀)/S. It returns io.EOF
-// after the last frame (and sends EventEnd), ErrClosed after Close, and
-// ctx.Err() when ctx ends first (the frame is kept for the next call).
+// Open), then frame f at wall₀ + (time_f − time₀)/S. When T is inside a
+// GOP, the frames from the keyframe before T up to T come first as a
+// lead-in (PlayFrame.LeadIn), at leadInSpeed times real time; the schedule
+// then starts at T. It returns io.EOF after the last frame (and sends
+// EventEnd), ErrClosed after Close, and ctx.Err() when ctx ends first (the
+// frame is kept for the next call).
 func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 	p.nextMu.Lock()
 	defer p.nextMu.Unlock()
@@ -349,7 +409,7 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				p.ended = true
-				p.emit(Event{Type: EventEnd, Time: nsTime(p.lastEnd), Offset: time.Duration(p.lastEnd - p.t0)})
+				p.emit(Event{Type: EventEnd, Time: nsTime(p.lastEnd), Offset: time.Duration(p.clock(p.lastEnd))})
 			}
 			return PlayFrame{}, err
 		}
@@ -358,13 +418,26 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 	s := *p.peeked
 	if !p.started {
 		p.started = true
-		if p.gap != nil && !p.req.SkipGaps {
+		switch {
+		case s.t < p.t0:
+			p.leadIn = true
+		case p.gap != nil && !p.req.SkipGaps:
 			// T is in a gap: the clock runs from T, so the first frame is
 			// due (next − T)/S after the request.
 			p.anchor(p.opened, p.t0)
-		} else {
+		default:
 			p.anchor(time.Now(), s.t)
 		}
+	}
+	if p.leadIn {
+		if s.t < p.t0 {
+			return p.nextLeadIn(ctx, s)
+		}
+		// The first frame at or after T: playback paces from T, from the
+		// end of the lead-in.
+		p.leadIn = false
+		p.anchor(time.Now(), p.t0)
+		p.emit(Event{Type: EventStart, Time: nsTime(s.t), Offset: time.Duration(p.clock(s.t))})
 	}
 	if gap := p.gap; gap != nil {
 		if !p.req.SkipGaps {
@@ -373,7 +446,7 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 				return PlayFrame{}, err
 			}
 		}
-		p.emit(Event{Type: EventGap, Time: nsTime(gap.from), Until: nsTime(gap.until), Offset: time.Duration(gap.from - p.t0)})
+		p.emit(Event{Type: EventGap, Time: nsTime(gap.from), Until: nsTime(gap.until), Offset: time.Duration(p.clock(gap.from))})
 		p.gap = nil
 		p.resumePending = true
 		if p.req.SkipGaps {
@@ -391,11 +464,52 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 	}
 	if p.resumePending {
 		p.resumePending = false
-		p.emit(Event{Type: EventResume, Time: nsTime(s.t), Offset: time.Duration(s.t - p.t0)})
+		p.emit(Event{Type: EventResume, Time: nsTime(s.t), Offset: time.Duration(p.clock(s.t))})
 	}
+	return p.deliver(s, p.clock(s.t), false), nil
+}
+
+// nextLeadIn sends a frame of the lead-in: the keyframe at once, each
+// later one its recorded distance from the one before divided by
+// leadInSpeed (or the playback speed, if faster) after it, at most
+// maxLeadInGap, and never in the past (a late frame does not make the next
+// ones hurry). They are stamped 0, leadInStep, 2 × leadInStep…
+func (p *Player) nextLeadIn(ctx context.Context, s sample) (PlayFrame, error) {
+	now := time.Now()
+	due := now
+	if p.leadN > 0 {
+		speed := max(float64(leadInSpeed), p.req.Speed)
+		wait := min(time.Duration(float64(max(s.t-p.leadT, 0))/speed), maxLeadInGap)
+		if due = p.leadAt.Add(wait); due.Before(now) {
+			due = now
+		}
+	}
+	if err := p.waitUntil(ctx, due); err != nil {
+		return PlayFrame{}, err
+	}
+	p.leadAt, p.leadT = due, s.t
+	clock := p.leadN * int64(leadInStep)
+	p.leadN++
+	return p.deliver(s, clock, true), nil
+}
+
+// clock is the playback clock at recorded time t (ns from T): t − T, or,
+// while a lead-in has left the clock ahead of recorded time, at least
+// leadInStep past the last frame's clock, which keeps the timestamps
+// increasing and meets t − T again a few frames after T.
+func (p *Player) clock(t int64) int64 {
+	exact := t - p.t0
+	if p.ahead <= 0 {
+		return exact
+	}
+	return max(exact, p.lastClock+int64(leadInStep))
+}
+
+// deliver hands out frame s stamped at clock (ns) and counts it.
+func (p *Player) deliver(s sample, clock int64, leadIn bool) PlayFrame {
 	p.peeked = nil
-	offset := time.Duration(s.t - p.t0)
-	s.frame.PTS = nsToTicksSigned(int64(offset))
+	s.frame.PTS = nsToTicksSigned(clock)
+	p.lastClock, p.lastT, p.ahead = clock, s.t, clock-(s.t-p.t0)
 	p.lastEnd = s.t + s.dur
 	if p.cur != nil && p.cur.decimate {
 		p.nextKeyT = s.t + p.keyStep
@@ -404,7 +518,7 @@ func (p *Player) Next(ctx context.Context) (PlayFrame, error) {
 	if s.frame.Key {
 		p.keyframes.Add(1)
 	}
-	return PlayFrame{Frame: s.frame, Time: nsTime(s.t), Offset: offset}, nil
+	return PlayFrame{Frame: s.frame, Time: nsTime(s.t), Offset: time.Duration(clock), LeadIn: leadIn}
 }
 
 // anchor starts a schedule: media time m is due at wall.

@@ -7,10 +7,11 @@
 // XProtect sample computes it: the session's reference time plus the
 // frame's RTP timestamp from requestVideoFrameCallback, which camgate
 // counts in milliseconds since the requested playback time (live: since
-// the session started). The timestamp is read as signed (rtpTimestamp | 0):
-// the frames from the keyframe before the requested time have negative
-// offsets. The gateway's playback events on the commands channel say when
-// the recording has a gap and when it ends.
+// the session started). The frames from the keyframe before the requested
+// time come first as a fast-forward stamped from 0 up, so no frame is
+// before it; the timestamp is read as signed (rtpTimestamp | 0) all the
+// same, as the events' are. The gateway's playback events on the commands
+// channel say when the recording has a gap and when it ends.
 
 const SPEEDS = [['0.25', '¼×'], ['0.5', '½×'], ['1', '1×'], ['2', '2×'], ['4', '4×'], ['8', '8×'], ['16', '16×'], ['32', '32×']];
 const DEFAULT_BACK_MS = 2 * 60_000;
@@ -170,7 +171,7 @@ export class PlaybackControl {
     }
     const onFrame = (_now, meta) => {
       if (meta.rtpTimestamp !== undefined && v.srcObject) {
-        // Signed: the warm-up frames before the requested time are negative.
+        // Read as signed, as camgate's events are; no frame is below 0.
         const ms = ((meta.rtpTimestamp | 0) * 1000) / this.#clockRate;
         this.#shown = this.#origin + ms;
         this.#status.frameClock = this.#shown;
