@@ -28,7 +28,7 @@ func benchNALU(key bool, size int) []byte {
 }
 
 // drainReaders empties every reader's queue without allocating.
-func drainReaders(readers []*Reader, done context.Context) {
+func drainReaders(done context.Context, readers []*Reader) {
 	for _, r := range readers {
 		for {
 			if _, err := r.Next(done); err != nil {
@@ -57,7 +57,7 @@ func BenchmarkStreamWriteAU(b *testing.B) {
 			}
 			key := [][]byte{benchNALU(true, benchIFrameBytes)}
 			s.WriteAU(0, key)
-			drainReaders(readers, done)
+			drainReaders(done, readers)
 			p := benchNALU(false, benchPFrameBytes)
 			pkts := len(mustBuild(b, p).Payloads)
 			b.ReportAllocs()
@@ -69,7 +69,7 @@ func BenchmarkStreamWriteAU(b *testing.B) {
 					// A keyframe restarts the GOP cache (it would hit its
 					// bound), then the queues are emptied.
 					s.WriteAU(int64(i+1)*3600, key)
-					drainReaders(readers, done)
+					drainReaders(done, readers)
 					b.StartTimer()
 				}
 			}

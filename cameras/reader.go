@@ -49,19 +49,20 @@ func newReader(s *Stream, size int) *Reader {
 	return &Reader{stream: s, ring: make([]Item, size), notify: make(chan struct{}, 1)}
 }
 
-// push appends an item without blocking. It reports false when the item was
-// dropped. Called with the stream's lock held (read or write).
-func (r *Reader) push(it Item) bool {
+// push appends an item without blocking, or drops it: when the reader is
+// closed, waits for a keyframe, or its queue is full (what an overflow drops
+// is counted in Dropped). Called with the stream's lock held (read or write).
+func (r *Reader) push(it Item) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return false
+		return
 	}
 	if r.waitKey && !it.Frame.Key {
 		if r.dropping {
 			r.dropped.Add(1)
 		}
-		return false
+		return
 	}
 	if r.count == len(r.ring) {
 		// The viewer is too slow. Frames already queued form a decodable
@@ -70,7 +71,7 @@ func (r *Reader) push(it Item) bool {
 		r.waitKey, r.dropping = true, true
 		r.overflow.Add(1)
 		r.dropped.Add(1)
-		return false
+		return
 	}
 	it.AfterDrop = r.dropping
 	r.waitKey, r.dropping = false, false
@@ -80,7 +81,6 @@ func (r *Reader) push(it Item) bool {
 	case r.notify <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // replaceWith empties the queue and fills it with the given frames as

@@ -84,7 +84,9 @@ func rawDescribe(t *testing.T, addr, u, authorization string) (int, []string) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+	if err := conn.SetDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	req := fmt.Sprintf("DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n", u)
 	if authorization != "" {
 		req += "Authorization: " + authorization + "\r\n"

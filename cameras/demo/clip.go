@@ -97,7 +97,10 @@ func ParseClip(data []byte) (*Clip, error) {
 			continue
 		}
 
-		au := append(pending, nalu)
+		// The access unit takes over pending's array; the next one starts
+		// a new one.
+		pending = append(pending, nalu)
+		au := pending
 		pending = nil
 		if typ == h264.NALUTypeIDR {
 			started = true

@@ -3,7 +3,6 @@ package demo
 import (
 	"bytes"
 	"errors"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 const demoClipPath = "../../testdata/demo.h264"
 
 // quietLogger keeps start/stop messages out of test output.
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // loadDemo loads the committed demo clip.
 func loadDemo(t *testing.T) *Clip {

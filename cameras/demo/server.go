@@ -234,7 +234,7 @@ func (s *Server) Start() error {
 	s.bound = ln.Addr().String()
 	s.rtsp, s.stream, s.cancel, s.done, s.log = srv, stream, cancel, done, cfg.log
 	s.log.Info("demo camera started", "url", redactedURL(s.bound, cfg.path),
-		"frames", cfg.clip.Len(), "fps", cfg.fps, "in_band_params", cfg.inBand,
+		"frames", cfg.clip.Len(), "fps", cfg.fps, "inBandParams", cfg.inBand,
 		"udp", !cfg.tcpOnly, "auth", cfg.username != "")
 	return nil
 }
