@@ -173,13 +173,14 @@ func (s *Store) planExport(ctx context.Context, c *camera, from, to int64) (*exp
 					stop = true
 					break
 				}
-				if last != nil {
+				switch {
+				case last != nil:
 					// The previous sample lasts until this one: across a
 					// segment boundary or a gap, too.
 					last.s.Duration = uint32(min(nsToTicksSigned(t-last.t), 1<<31))
-				} else if fs.IsNonSyncSample {
+				case fs.IsNonSyncSample:
 					continue // an export starts with a keyframe
-				} else {
+				default:
 					plan.first = t
 				}
 				size := fr.PayloadSizes[i]

@@ -295,7 +295,9 @@ func ReadInit(r io.ReaderAt) (*Init, error) {
 	in.End = off
 	b := make([]byte, moovOff+moovSize)
 	if n, err := r.ReadAt(b, 0); int64(n) < int64(len(b)) {
-		return nil, fmt.Errorf("init: %w (%v)", ErrIncomplete, err)
+		// Not %w: a short read here is an incomplete file, and a wrapped
+		// io.EOF would read as the end of the recordings to the player.
+		return nil, fmt.Errorf("init: %w (%v)", ErrIncomplete, err) //nolint:errorlint // see above
 	}
 	var init fmp4.Init
 	if err := init.Unmarshal(bytes.NewReader(b)); err != nil {
