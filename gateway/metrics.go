@@ -263,7 +263,7 @@ func (m *gatewayMetrics) ptzCall(method ptz.Method, err error) {
 		return
 	}
 	name := "other"
-	for _, known := range ptz.Methods {
+	for _, known := range ptz.Methods() {
 		if method == known {
 			name = string(method)
 			break

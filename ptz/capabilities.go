@@ -12,9 +12,9 @@ import "slices"
 func (c *Controller) Capabilities() Capabilities {
 	f := c.features()
 	caps := Capabilities{Features: f, NudgeMs: c.cfg.NudgeLength.Milliseconds(), LeaseTimeoutMs: c.cfg.LeaseTimeout.Milliseconds()}
-	for _, m := range Methods {
+	for _, m := range Methods() {
 		if m == MethodMove {
-			for _, d := range Directions {
+			for _, d := range Directions() {
 				if supported(f, Request{Method: MethodMove, Direction: d}) == nil {
 					caps.Directions = append(caps.Directions, d)
 				}
@@ -68,7 +68,7 @@ func (c *Controller) features() Features {
 
 // supported refuses a request the camera cannot carry out.
 func supported(f Features, req Request) *Error {
-	ok := true
+	var ok bool
 	what := string(req.Method)
 	switch req.Method {
 	case MethodMove:

@@ -40,9 +40,11 @@ const (
 	MethodStatus       Method = "ptzStatus"
 )
 
-// Methods lists every method.
-var Methods = []Method{MethodMove, MethodSetAux, MethodPresets, MethodGotoPreset, MethodSetPreset,
-	MethodRemovePreset, MethodAbsolute, MethodRelative, MethodCenter, MethodStatus}
+// Methods lists every method (a new slice on each call).
+func Methods() []Method {
+	return []Method{MethodMove, MethodSetAux, MethodPresets, MethodGotoPreset, MethodSetPreset,
+		MethodRemovePreset, MethodAbsolute, MethodRelative, MethodCenter, MethodStatus}
+}
 
 // ReadOnly reports whether the method only reads (ptzStatus, ptzPresets):
 // it needs no control lease.
@@ -70,8 +72,10 @@ const (
 	Stop      Direction = "stop"
 )
 
-// Directions lists every direction.
-var Directions = []Direction{Up, Down, Left, Right, UpLeft, UpRight, DownLeft, DownRight, Home, ZoomIn, ZoomOut, Stop}
+// Directions lists every direction (a new slice on each call).
+func Directions() []Direction {
+	return []Direction{Up, Down, Left, Right, UpLeft, UpRight, DownLeft, DownRight, Home, ZoomIn, ZoomOut, Stop}
+}
 
 // unit is the unit velocity of a continuous direction (+pan = right,
 // +tilt = up, +zoom = in); home and stop have none.
@@ -134,7 +138,7 @@ type Request struct {
 
 // wire is a request on the wire. encoding/json matches keys in any case.
 type wire struct {
-	ApiVersion json.RawMessage `json:"ApiVersion"` //nolint:revive // XProtect's spelling
+	APIVersion json.RawMessage `json:"ApiVersion"` // XProtect's spelling
 	Jsonrpc    json.RawMessage `json:"jsonrpc"`
 	Type       json.RawMessage `json:"type"`
 	Method     json.RawMessage `json:"method"`
@@ -228,7 +232,7 @@ func NewRequest(method string, params []byte) (Request, error) {
 }
 
 func lookupMethod(name string) (Method, bool) {
-	for _, m := range Methods {
+	for _, m := range Methods() {
 		if strings.EqualFold(name, string(m)) {
 			return m, true
 		}
@@ -237,7 +241,7 @@ func lookupMethod(name string) (Method, bool) {
 }
 
 func lookupDirection(name string) (Direction, bool) {
-	for _, d := range Directions {
+	for _, d := range Directions() {
 		if strings.EqualFold(name, string(d)) {
 			return d, true
 		}
@@ -487,8 +491,9 @@ func checkName(field, s string) error {
 }
 
 func directionList() string {
-	names := make([]string, len(Directions))
-	for i, d := range Directions {
+	dirs := Directions()
+	names := make([]string, len(dirs))
+	for i, d := range dirs {
 		names[i] = string(d)
 	}
 	return strings.Join(names, ", ")
@@ -528,7 +533,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		p["x"], p["y"] = r.X, r.Y
 	}
 	out := struct {
-		ApiVersion string          `json:"ApiVersion"` //nolint:revive
+		APIVersion string          `json:"ApiVersion"`
 		Type       string          `json:"type"`
 		Method     Method          `json:"method"`
 		ID         json.RawMessage `json:"id,omitempty"`
@@ -567,14 +572,15 @@ type replyData struct {
 // result becomes {}. err is mapped with AsError.
 func EncodeReply(req Request, result any, err error) []byte {
 	r := reply{Type: "response", Method: string(req.Method), ID: req.ID}
-	if err != nil {
+	switch {
+	case err != nil:
 		e := AsError(string(req.Method), err)
 		r.Error = &replyError{Code: e.Code, Message: short(e.Message, 300), Data: replyData{
 			Reason: e.Code.String(), RetryAfterMs: e.RetryAfter.Milliseconds(), Fault: e.Fault,
 		}}
-	} else if result == nil {
+	case result == nil:
 		r.Result = struct{}{}
-	} else {
+	default:
 		r.Result = result
 	}
 	b, mErr := json.Marshal(r)

@@ -194,12 +194,13 @@ func TestNewRequest(t *testing.T) {
 	if err != nil || r.Method != ptz.MethodGotoPreset || r.Name != "Gate" {
 		t.Errorf("%+v %v", r, err)
 	}
+	var pe *ptz.Error
 	for in, code := range map[string]ptz.Code{"nope": ptz.CodeMethodNotFound} {
-		if _, err := ptz.NewRequest(in, nil); err == nil || err.(*ptz.Error).Code != code {
+		if _, err := ptz.NewRequest(in, nil); !errors.As(err, &pe) || pe.Code != code {
 			t.Errorf("%s: %v", in, err)
 		}
 	}
-	if _, err := ptz.NewRequest("ptzMove", []byte(`{"direction":`)); err == nil || err.(*ptz.Error).Code != ptz.CodeParseError {
+	if _, err := ptz.NewRequest("ptzMove", []byte(`{"direction":`)); !errors.As(err, &pe) || pe.Code != ptz.CodeParseError {
 		t.Errorf("bad JSON: %v", err)
 	}
 }

@@ -42,7 +42,8 @@ func mustDo(t *testing.T, c *ptz.Controller, session string, r ptz.Request) any 
 	return v
 }
 
-func wantCode(t *testing.T, err error, code ptz.Code) *ptz.Error {
+// wantCode fails the test unless err is a *ptz.Error with the code.
+func wantCode(t *testing.T, err error, code ptz.Code) {
 	t.Helper()
 	var pe *ptz.Error
 	if !errors.As(err, &pe) {
@@ -51,6 +52,14 @@ func wantCode(t *testing.T, err error, code ptz.Code) *ptz.Error {
 	if pe.Code != code {
 		t.Fatalf("error %q has code %s, want %s", pe.Message, pe.Code, code)
 	}
+}
+
+// wantError is wantCode that returns the error, for checks of its fields.
+func wantError(t *testing.T, err error, code ptz.Code) *ptz.Error {
+	t.Helper()
+	wantCode(t, err, code)
+	var pe *ptz.Error
+	errors.As(err, &pe)
 	return pe
 }
 
@@ -177,7 +186,7 @@ func TestDiscreteOperationsQueueInOrderAndAreBounded(t *testing.T) {
 		submit(req("ptzRemovePreset", `{"token":"2"}`))
 		submit(req("ptzRelative", `{"zoom":-0.5}`)) // the fourth waiting: refused
 		synctest.Wait()
-		pe := wantCode(t, <-errs, ptz.CodeBusy)
+		pe := wantError(t, <-errs, ptz.CodeBusy)
 		if pe.RetryAfter <= 0 {
 			t.Errorf("busy without RetryAfter: %+v", pe)
 		}
@@ -277,7 +286,7 @@ func TestLease(t *testing.T) {
 		time.Sleep(time.Second)
 
 		_, err := c.Do(context.Background(), "b", move("right"))
-		pe := wantCode(t, err, ptz.CodeBusy)
+		pe := wantError(t, err, ptz.CodeBusy)
 		if pe.RetryAfter != 4*time.Second {
 			t.Errorf("RetryAfter %v, want 4s (5s lease, a's last command 1s ago)", pe.RetryAfter)
 		}
@@ -319,7 +328,7 @@ func TestRateLimitPerSession(t *testing.T) {
 			mustDo(t, c, "a", move("left"))
 		}
 		_, err := c.Do(context.Background(), "a", move("left"))
-		pe := wantCode(t, err, ptz.CodeRateLimited)
+		pe := wantError(t, err, ptz.CodeRateLimited)
 		if pe.RetryAfter != 200*time.Millisecond {
 			t.Errorf("RetryAfter %v, want 200ms", pe.RetryAfter)
 		}
@@ -360,7 +369,7 @@ func TestFailedMoveStopsAndReports(t *testing.T) {
 		c := start(t, testConfig(), f)
 		f.setErr("Move", fault{"ter:InvalidArgVal"})
 		_, err := c.Do(context.Background(), "a", move("left"))
-		pe := wantCode(t, err, ptz.CodeCameraFault)
+		pe := wantError(t, err, ptz.CodeCameraFault)
 		if pe.Fault != "ter:InvalidArgVal" || pe.Message != "ptzMove: the camera reported an error (ter:InvalidArgVal)" {
 			t.Errorf("error %+v", pe)
 		}
@@ -475,7 +484,7 @@ func TestGotoPresetByNameNotFound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := start(t, testConfig(), newFake())
 		_, err := c.Do(context.Background(), "a", req("ptzGotoPreset", `{"name":"Garage"}`))
-		pe := wantCode(t, err, ptz.CodeNotFound)
+		pe := wantError(t, err, ptz.CodeNotFound)
 		if pe.Message != `ptzGotoPreset: no preset named "Garage"` {
 			t.Errorf("message %q", pe.Message)
 		}

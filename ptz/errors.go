@@ -35,27 +35,37 @@ const (
 	CodeNotFound       Code = -32009 // no such preset
 )
 
-var codeNames = map[Code]string{
-	CodeParseError:     "parse_error",
-	CodeInvalidRequest: "invalid_request",
-	CodeMethodNotFound: "method_not_found",
-	CodeInvalidParams:  "invalid_params",
-	CodeInternal:       "internal",
-	CodeBusy:           "busy",
-	CodeRateLimited:    "rate_limited",
-	CodeUnsupported:    "unsupported",
-	CodeCameraFault:    "camera_fault",
-	CodeTimeout:        "timeout",
-	CodeCameraAuth:     "auth",
-	CodeUnavailable:    "unavailable",
-	CodeForbidden:      "forbidden",
-	CodeNotFound:       "not_found",
-}
-
 // String is the code's short name ("busy", "rate_limited", …).
 func (c Code) String() string {
-	if n, ok := codeNames[c]; ok {
-		return n
+	switch c {
+	case CodeParseError:
+		return "parse_error"
+	case CodeInvalidRequest:
+		return "invalid_request"
+	case CodeMethodNotFound:
+		return "method_not_found"
+	case CodeInvalidParams:
+		return "invalid_params"
+	case CodeInternal:
+		return "internal"
+	case CodeBusy:
+		return "busy"
+	case CodeRateLimited:
+		return "rate_limited"
+	case CodeUnsupported:
+		return "unsupported"
+	case CodeCameraFault:
+		return "camera_fault"
+	case CodeTimeout:
+		return "timeout"
+	case CodeCameraAuth:
+		return "auth"
+	case CodeUnavailable:
+		return "unavailable"
+	case CodeForbidden:
+		return "forbidden"
+	case CodeNotFound:
+		return "not_found"
 	}
 	return "code_" + strconv.Itoa(int(c))
 }

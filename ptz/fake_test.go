@@ -64,12 +64,10 @@ func (f *fakeDriver) setErr(op string, err error) {
 	f.errs[op] = err
 }
 
-func (f *fakeDriver) gate(op string) chan struct{} {
+func (f *fakeDriver) gate(op string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g := make(chan struct{})
-	f.gates[op] = g
-	return g
+	f.gates[op] = make(chan struct{})
 }
 
 func (f *fakeDriver) ungate(op string) {

@@ -309,7 +309,7 @@ func (d *Driver) learnClock(ctx context.Context) error {
 func (d *Driver) findServices(ctx context.Context) error {
 	var media, ptzAddr string
 	var caps getCapabilitiesResponse
-	err := d.c.call(ctx, d.cfg.URL, "GetCapabilities", getCapabilities{Category: "All"}, &caps, true)
+	err := d.c.call(ctx, d.cfg.URL, "GetCapabilities", getCapabilities{Category: "All"}, &caps)
 	if err == nil {
 		media, ptzAddr = caps.Capabilities.Media.XAddr, caps.Capabilities.PTZ.XAddr
 	} else {
@@ -317,7 +317,7 @@ func (d *Driver) findServices(ctx context.Context) error {
 			return err
 		}
 		var svc getServicesResponse
-		if err2 := d.c.call(ctx, d.cfg.URL, "GetServices", getServices{}, &svc, true); err2 != nil {
+		if err2 := d.c.call(ctx, d.cfg.URL, "GetServices", getServices{}, &svc); err2 != nil {
 			return err
 		}
 		for _, s := range svc.Service {
@@ -357,7 +357,7 @@ func (d *Driver) rebase(xaddr string) string {
 // with a PTZ configuration.
 func (d *Driver) findProfile(ctx context.Context) error {
 	var r getProfilesResponse
-	if err := d.c.call(ctx, d.media(), "GetProfiles", getProfiles{}, &r, true); err != nil {
+	if err := d.c.call(ctx, d.media(), "GetProfiles", getProfiles{}, &r); err != nil {
 		return err
 	}
 	pick := -1
@@ -406,7 +406,7 @@ func (d *Driver) ptz() (url, profile string) {
 func (d *Driver) probeNode(ctx context.Context) {
 	u, _ := d.ptz()
 	var r getNodesResponse
-	if err := d.c.call(ctx, u, "GetNodes", getNodes{}, &r, true); err != nil {
+	if err := d.c.call(ctx, u, "GetNodes", getNodes{}, &r); err != nil {
 		d.log.Info("onvif: GetNodes failed; assuming every PTZ feature", "error", err)
 		return
 	}

@@ -87,7 +87,7 @@ func (d *Driver) continuous(ctx context.Context, v ptz.Velocity, withTimeout boo
 	if withTimeout {
 		req.Timeout = timeoutOf(d.cfg.MoveTimeout)
 	}
-	if err := d.c.call(ctx, u, "ContinuousMove", req, &empty{}, true); err != nil {
+	if err := d.c.call(ctx, u, "ContinuousMove", req, &empty{}); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -116,7 +116,7 @@ func (d *Driver) Stop(ctx context.Context) error {
 		}
 	}
 	u, profile := d.ptz()
-	err := d.c.call(ctx, u, "Stop", stop{ProfileToken: profile, PanTilt: true, Zoom: d.hasZoomNow()}, &empty{}, true)
+	err := d.c.call(ctx, u, "Stop", stop{ProfileToken: profile, PanTilt: true, Zoom: d.hasZoomNow()}, &empty{})
 	if err == nil {
 		d.mu.Lock()
 		d.last = ptz.Velocity{}
@@ -153,7 +153,7 @@ func (d *Driver) zeroVelocity(ctx context.Context) error {
 	if d.hasZoomNow() {
 		req.Velocity.Zoom = &vector1D{}
 	}
-	if err := d.c.call(ctx, u, "ContinuousMove", req, &empty{}, true); err != nil {
+	if err := d.c.call(ctx, u, "ContinuousMove", req, &empty{}); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -189,7 +189,7 @@ func (d *Driver) RelativeMove(ctx context.Context, t ptz.Vector) error {
 		return err
 	}
 	u, profile := d.ptz()
-	return d.c.call(ctx, u, "RelativeMove", relativeMove{ProfileToken: profile, Translation: d.vector(t)}, &empty{}, true)
+	return d.c.call(ctx, u, "RelativeMove", relativeMove{ProfileToken: profile, Translation: d.vector(t)}, &empty{})
 }
 
 // AbsoluteMove moves to a position in the generic space. Given only one of
@@ -213,7 +213,7 @@ func (d *Driver) AbsoluteMove(ctx context.Context, p ptz.Vector) error {
 		}
 	}
 	u, profile := d.ptz()
-	return d.c.call(ctx, u, "AbsoluteMove", absoluteMove{ProfileToken: profile, Position: d.vector(p)}, &empty{}, true)
+	return d.c.call(ctx, u, "AbsoluteMove", absoluteMove{ProfileToken: profile, Position: d.vector(p)}, &empty{})
 }
 
 // GotoHome goes to the home position, or to the configured HomePreset.
@@ -231,7 +231,7 @@ func (d *Driver) GotoHome(ctx context.Context) error {
 		return fmt.Errorf("onvif: the camera has no home position: %w", ptz.ErrNotSupported)
 	}
 	u, profile := d.ptz()
-	return d.c.call(ctx, u, "GotoHomePosition", gotoHomePosition{ProfileToken: profile}, &empty{}, true)
+	return d.c.call(ctx, u, "GotoHomePosition", gotoHomePosition{ProfileToken: profile}, &empty{})
 }
 
 // Presets lists the camera's presets.
@@ -241,7 +241,7 @@ func (d *Driver) Presets(ctx context.Context) ([]ptz.Preset, error) {
 	}
 	u, profile := d.ptz()
 	var r getPresetsResponse
-	if err := d.c.call(ctx, u, "GetPresets", getPresets{ProfileToken: profile}, &r, true); err != nil {
+	if err := d.c.call(ctx, u, "GetPresets", getPresets{ProfileToken: profile}, &r); err != nil {
 		return nil, err
 	}
 	out := make([]ptz.Preset, 0, len(r.Preset))
@@ -257,7 +257,7 @@ func (d *Driver) GotoPreset(ctx context.Context, token string) error {
 		return err
 	}
 	u, profile := d.ptz()
-	return d.c.call(ctx, u, "GotoPreset", gotoPreset{ProfileToken: profile, PresetToken: token}, &empty{}, true)
+	return d.c.call(ctx, u, "GotoPreset", gotoPreset{ProfileToken: profile, PresetToken: token}, &empty{})
 }
 
 // SetPreset stores the current position.
@@ -267,7 +267,7 @@ func (d *Driver) SetPreset(ctx context.Context, name, token string) (string, err
 	}
 	u, profile := d.ptz()
 	var r setPresetResponse
-	if err := d.c.call(ctx, u, "SetPreset", setPreset{ProfileToken: profile, PresetName: name, PresetToken: token}, &r, true); err != nil {
+	if err := d.c.call(ctx, u, "SetPreset", setPreset{ProfileToken: profile, PresetName: name, PresetToken: token}, &r); err != nil {
 		return "", err
 	}
 	if t := strings.TrimSpace(r.PresetToken); t != "" {
@@ -282,7 +282,7 @@ func (d *Driver) RemovePreset(ctx context.Context, token string) error {
 		return err
 	}
 	u, profile := d.ptz()
-	return d.c.call(ctx, u, "RemovePreset", removePreset{ProfileToken: profile, PresetToken: token}, &empty{}, true)
+	return d.c.call(ctx, u, "RemovePreset", removePreset{ProfileToken: profile, PresetToken: token}, &empty{})
 }
 
 // SetAux sends the aux command for number n: "X|On" or "X|Off", through
@@ -311,9 +311,9 @@ func (d *Driver) SetAux(ctx context.Context, n int, on bool) error {
 	}
 	if viaPTZ {
 		u, profile := d.ptz()
-		return d.c.call(ctx, u, "SendAuxiliaryCommand", sendAuxiliaryCommandPTZ{ProfileToken: profile, AuxiliaryData: data}, &empty{}, true)
+		return d.c.call(ctx, u, "SendAuxiliaryCommand", sendAuxiliaryCommandPTZ{ProfileToken: profile, AuxiliaryData: data}, &empty{})
 	}
-	return d.c.call(ctx, d.cfg.URL, "SendAuxiliaryCommand", sendAuxiliaryCommandDevice{AuxiliaryCommand: data}, &empty{}, true)
+	return d.c.call(ctx, d.cfg.URL, "SendAuxiliaryCommand", sendAuxiliaryCommandDevice{AuxiliaryCommand: data}, &empty{})
 }
 
 // Status reads GetStatus, in the operator's frame (inversions undone).
@@ -323,7 +323,7 @@ func (d *Driver) Status(ctx context.Context) (ptz.Status, error) {
 	}
 	u, profile := d.ptz()
 	var r getStatusResponse
-	if err := d.c.call(ctx, u, "GetStatus", getStatus{ProfileToken: profile}, &r, true); err != nil {
+	if err := d.c.call(ctx, u, "GetStatus", getStatus{ProfileToken: profile}, &r); err != nil {
 		return ptz.Status{}, err
 	}
 	st := ptz.Status{MoveStatus: ptz.MoveUnknown}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha1" //nolint:gosec // WS-Security UsernameToken digest is SHA-1 by definition
+	"crypto/sha1" // WS-Security's UsernameToken digest is SHA-1 by definition
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -123,16 +123,16 @@ type client struct {
 	learn     func(ctx context.Context) error // re-learns the offset
 }
 
-// call posts a request to url and decodes the answer into resp. With
-// auth, it signs the request; on an auth fault it re-learns the camera's
-// clock once and tries once more (a camera that rebooted or changed its
-// clock for DST rejects digests stamped with the old offset).
-func (c *client) call(ctx context.Context, url, op string, req, resp any, auth bool) error {
-	err := c.do(ctx, url, op, req, resp, auth)
+// call posts a signed request to url and decodes the answer into resp. On
+// an auth fault it re-learns the camera's clock once and tries once more (a
+// camera that rebooted or changed its clock for DST rejects digests stamped
+// with the old offset). Unsigned requests (the clock itself) use do.
+func (c *client) call(ctx context.Context, url, op string, req, resp any) error {
+	err := c.do(ctx, url, op, req, resp, true)
 	var f *Fault
-	if auth && c.user != "" && c.learn != nil && errors.As(err, &f) && f.auth() {
+	if c.user != "" && c.learn != nil && errors.As(err, &f) && f.auth() {
 		if lerr := c.learn(ctx); lerr == nil {
-			err = c.do(ctx, url, op, req, resp, auth)
+			err = c.do(ctx, url, op, req, resp, true)
 		}
 	}
 	return err
@@ -236,7 +236,7 @@ func (c *client) security() (*secHeader, error) {
 // Digest is the WS-Security PasswordDigest: Base64(SHA1(nonce ‖ created ‖
 // password)).
 func Digest(nonce []byte, created, password string) string {
-	h := sha1.New() //nolint:gosec
+	h := sha1.New()
 	h.Write(nonce)
 	h.Write([]byte(created))
 	h.Write([]byte(password))
