@@ -128,7 +128,7 @@ func TestFailureDoesNotTellUserFromPassword(t *testing.T) {
 
 func TestAccessTokenClaims(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	a := signIn(t, svc.Service, "Alice", alicePassword, clientVms)
+	a := signIn(t, svc.Service, "Alice", alicePassword)
 	jws, claims, terr := parseUnverified(a.str("access_token"))
 	if terr != nil {
 		t.Fatal(terr)
@@ -159,7 +159,7 @@ func TestRolesAddUp(t *testing.T) {
 	s := testSettings(t)
 	s.Auth.Users[1].Roles = []string{"viewers", "operators"}
 	svc := newTestService(t, s)
-	p, err := svc.Verify(context.Background(), signIn(t, svc.Service, "bob", bobPassword, clientVms).str("access_token"))
+	p, err := svc.Verify(context.Background(), signIn(t, svc.Service, "bob", bobPassword).str("access_token"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestRolesAddUp(t *testing.T) {
 
 func TestRefreshRotationAndReuse(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	first := signIn(t, svc.Service, "alice", alicePassword, clientVms)
+	first := signIn(t, svc.Service, "alice", alicePassword)
 	r1 := first.str("refresh_token")
 
 	second := postToken(t, svc.Service, refreshForm(r1), "198.51.100.1:1")
@@ -199,7 +199,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	}
 
 	// Another sign-in's chain is not affected.
-	other := signIn(t, svc.Service, "alice", alicePassword, clientVms)
+	other := signIn(t, svc.Service, "alice", alicePassword)
 	if a := postToken(t, svc.Service, refreshForm(other.str("refresh_token")), "198.51.100.1:1"); a.status != 200 {
 		t.Fatalf("another chain: %d %s", a.status, a.raw)
 	}
@@ -207,7 +207,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 
 func TestRefreshTokenExpires(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	r := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("refresh_token")
+	r := signIn(t, svc.Service, "alice", alicePassword).str("refresh_token")
 	svc.clock.Add(24*time.Hour + time.Second)
 	if a := postToken(t, svc.Service, refreshForm(r), "198.51.100.1:1"); a.status != 400 || a.str("error") != errInvalidGrant {
 		t.Fatalf("expired refresh token: %d %s", a.status, a.raw)
@@ -223,7 +223,7 @@ func TestRefreshTokenExpires(t *testing.T) {
 // each new one lives RefreshTokenLifetime from its issue.
 func TestRefreshTokenSlides(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	r := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("refresh_token")
+	r := signIn(t, svc.Service, "alice", alicePassword).str("refresh_token")
 	for range 3 {
 		svc.clock.Add(20 * time.Hour)
 		a := postToken(t, svc.Service, refreshForm(r), "198.51.100.1:1")
@@ -255,7 +255,7 @@ func TestRateLimitPerUser(t *testing.T) {
 		t.Fatalf("Retry-After %q", a.header.Get("Retry-After"))
 	}
 	// Other users are not affected.
-	signIn(t, svc.Service, "bob", bobPassword, clientVms)
+	signIn(t, svc.Service, "bob", bobPassword)
 	// A minute after the first failure, one attempt is allowed again.
 	svc.clock.Add(58 * time.Second)
 	if a := postToken(t, svc.Service, passwordForm("alice", alicePassword, clientVms), "192.0.2.50:1"); a.status != 200 {
@@ -298,7 +298,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	s.Auth.SignInFailuresPerMinute = 2
 	svc := newTestService(t, s)
 	var secrets, bodies []string
-	ok := signIn(t, svc.Service, "alice", alicePassword, clientVms)
+	ok := signIn(t, svc.Service, "alice", alicePassword)
 	secrets = append(secrets, alicePassword, ok.str("access_token"), ok.str("refresh_token"))
 
 	const typo = "hunter2-typed-as-user-name"
@@ -365,12 +365,12 @@ func TestDemoUser(t *testing.T) {
 	if !ok || user != "demo" || password != "demo" {
 		t.Fatalf("DemoCredentials = %q %q %v", user, password, ok)
 	}
-	a := signIn(t, svc.Service, user, password, clientVms)
+	a := signIn(t, svc.Service, user, password)
 	p, err := svc.Verify(context.Background(), a.str("access_token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range AllRights {
+	for _, r := range AllRights() {
 		if !p.Can(r, "a364956f-39a5-4cbc-9ffe-55b0c802ca77") {
 			t.Errorf("demo user lacks %s on the demo camera", r)
 		}
@@ -379,7 +379,7 @@ func TestDemoUser(t *testing.T) {
 		t.Errorf("demo user sees a camera other than the demo camera")
 	}
 	// Configured users still work beside it.
-	signIn(t, svc.Service, "alice", alicePassword, clientVms)
+	signIn(t, svc.Service, "alice", alicePassword)
 }
 
 func TestNoDefaultUserOutsideDemo(t *testing.T) {
@@ -399,7 +399,7 @@ func TestNoDefaultUserOutsideDemo(t *testing.T) {
 
 func TestBuiltInDisabled(t *testing.T) {
 	enabled := newTestService(t, testSettings(t))
-	token := signIn(t, enabled.Service, "alice", alicePassword, clientVms).str("access_token")
+	token := signIn(t, enabled.Service, "alice", alicePassword).str("access_token")
 
 	s := testSettings(t)
 	s.Auth.BuiltIn.Enabled = false

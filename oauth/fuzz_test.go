@@ -25,7 +25,7 @@ func FuzzTokenRequest(f *testing.F) {
 
 	svc := newTestService(f, testSettings(f))
 	// A live refresh token, so that the fuzzer can reach the refresh path.
-	refresh := signIn(f, svc.Service, "alice", alicePassword, clientVms).str("refresh_token")
+	refresh := signIn(f, svc.Service, "alice", alicePassword).str("refresh_token")
 	f.Add([]byte(refreshForm(refresh).Encode()))
 
 	statusFor := map[string][]int{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -197,10 +198,10 @@ func refreshForm(token string) url.Values {
 	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {clientVms}}
 }
 
-// signIn gets tokens for a user or fails the test.
-func signIn(t testing.TB, svc *Service, user, password, client string) tokenAnswer {
+// signIn gets tokens for a user, as the VMS client, or fails the test.
+func signIn(t testing.TB, svc *Service, user, password string) tokenAnswer {
 	t.Helper()
-	a := postToken(t, svc, passwordForm(user, password, client), "198.51.100.1:5000")
+	a := postToken(t, svc, passwordForm(user, password, clientVms), "198.51.100.1:5000")
 	if a.status != http.StatusOK {
 		t.Fatalf("sign-in of %s: status %d, body %s", user, a.status, a.raw)
 	}
@@ -213,8 +214,8 @@ func reasonOf(t testing.TB, err error) string {
 	if err == nil {
 		t.Fatal("Verify accepted the token")
 	}
-	te, ok := err.(*TokenError)
-	if !ok {
+	var te *TokenError
+	if !errors.As(err, &te) {
 		t.Fatalf("Verify error %T (%v) is not a *TokenError", err, err)
 	}
 	return te.Reason

@@ -265,7 +265,8 @@ func rotateSigningKey(path string, now time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f.Keys = append(kept, fresh)
+	kept = append(kept, fresh)
+	f.Keys = kept
 	if err := writeKeyFile(path, f); err != nil {
 		return "", err
 	}

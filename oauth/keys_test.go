@@ -50,7 +50,7 @@ func TestSigningKeyFileIsCreatedPrivate(t *testing.T) {
 func TestSigningKeySurvivesRestart(t *testing.T) {
 	s := testSettings(t)
 	first := newTestService(t, s)
-	token := signIn(t, first.Service, "alice", alicePassword, clientVms).str("access_token")
+	token := signIn(t, first.Service, "alice", alicePassword).str("access_token")
 	kid := first.keys.keys().active.kid
 	first.Close()
 
@@ -68,7 +68,7 @@ func TestSigningKeySurvivesRestart(t *testing.T) {
 func TestRotationKeepsLiveTokensValid(t *testing.T) {
 	s := testSettings(t)
 	svc := newTestService(t, s)
-	before := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("access_token")
+	before := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	oldKid := svc.keys.keys().active.kid
 
 	newKid, err := RotateSigningKey(s.DataDir)
@@ -80,7 +80,7 @@ func TestRotationKeepsLiveTokensValid(t *testing.T) {
 	}
 	svc.clock.Add(keyReloadInterval)
 
-	after := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("access_token")
+	after := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	jws, _, terr := parseUnverified(after)
 	if terr != nil {
 		t.Fatal(terr)
@@ -129,7 +129,7 @@ func TestUnknownKidReloadsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newTestService(t, s) // starts with the new key; b's clock has not moved
-	token := signIn(t, a.Service, "alice", alicePassword, clientVms).str("access_token")
+	token := signIn(t, a.Service, "alice", alicePassword).str("access_token")
 	if _, err := b.Verify(context.Background(), token); err != nil {
 		t.Fatalf("b did not pick up the rotated key: %v", err)
 	}
@@ -180,7 +180,9 @@ func TestRotationHonoursRecordedLifetime(t *testing.T) {
 	if _, err := rotateSigningKey(path, now); err != nil {
 		t.Fatal(err)
 	}
-	rotateSigningKey(path, now.Add(30*time.Hour))
+	if _, err := rotateSigningKey(path, now.Add(30*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	set, _ = readKeySet(path)
 	if set.byKid[first] == nil {
 		t.Fatal("a key retired 30 h ago was pruned although tokens live 48 h")
@@ -228,7 +230,7 @@ func TestBrokenKeyFileAfterStartKeepsKeys(t *testing.T) {
 	}
 	for range 3 {
 		svc.clock.Add(keyReloadInterval)
-		signIn(t, svc.Service, "alice", alicePassword, clientVms)
+		signIn(t, svc.Service, "alice", alicePassword)
 	}
 	if n := strings.Count(svc.logs.String(), "cannot reload the signing keys"); n != 1 {
 		t.Fatalf("logged %d times, want once:\n%s", n, svc.logs)

@@ -37,9 +37,9 @@ func (f *firstLine) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.buf.Write(p)
-	if s := f.buf.String(); !f.sent && strings.Contains(s, "\n") {
+	if line, _, found := strings.Cut(f.buf.String(), "\n"); !f.sent && found {
 		f.sent = true
-		f.line <- strings.TrimSpace(s[:strings.Index(s, "\n")])
+		f.line <- strings.TrimSpace(line)
 	}
 	return len(p), nil
 }
@@ -81,8 +81,13 @@ func startNodeIssuer(t *testing.T) *nodeIssuer {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start the issuer: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	// exited closes when the child has ended; waitErr is then its status.
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = stdin.Close()
 		_ = cmd.Process.Kill()
@@ -95,9 +100,8 @@ func startNodeIssuer(t *testing.T) *nodeIssuer {
 			t.Fatalf("the issuer printed %q; stderr:\n%s", line, stderr)
 		}
 		return &nodeIssuer{url: line}
-	case err := <-exited:
-		exited <- err
-		t.Fatalf("the issuer exited (%v) before it printed its URL; stderr:\n%s", err, stderr)
+	case <-exited:
+		t.Fatalf("the issuer exited (%v) before it printed its URL; stderr:\n%s", waitErr, stderr)
 	case <-time.After(60 * time.Second):
 		t.Fatalf("the issuer printed no URL within a minute; stderr:\n%s", stderr)
 	}

@@ -21,8 +21,10 @@ const (
 	RightAdmin    Right = "admin"
 )
 
-// AllRights lists every right, for iteration.
-var AllRights = []Right{RightLive, RightPlayback, RightPTZ, RightExport, RightAdmin}
+// AllRights lists every right (a new slice on each call).
+func AllRights() []Right {
+	return []Right{RightLive, RightPlayback, RightPTZ, RightExport, RightAdmin}
+}
 
 // Principal is an authenticated caller: who it is and what it may do.
 type Principal struct {
@@ -83,7 +85,7 @@ func (p *Principal) Can(r Right, cameraID string) bool {
 // CanSee reports whether the principal may know the camera exists: any
 // right on it.
 func (p *Principal) CanSee(cameraID string) bool {
-	for _, r := range AllRights {
+	for _, r := range AllRights() {
 		if p.Can(r, cameraID) {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func tamper(token string) string {
 
 func TestVerifyBuiltInRefusals(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	good := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("access_token")
+	good := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	key := svc.keys.keys().active
 	now := svc.clock.Now()
 	claims := func(mut func(*accessClaims)) accessClaims {
@@ -97,7 +98,9 @@ func TestVerifyBuiltInRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := svc.Verify(context.Background(), tc.token)
 			if got := reasonOf(t, err); got != tc.reason {
-				t.Fatalf("reason %q, want %q (cause: %v)", got, tc.reason, err.(*TokenError).cause)
+				var te *TokenError
+				errors.As(err, &te)
+				t.Fatalf("reason %q, want %q (cause: %v)", got, tc.reason, te.cause)
 			}
 			if tok := strings.TrimSpace(tc.token); tok != "" && strings.Contains(err.Error(), tok) {
 				t.Fatal("the error quotes the token")
@@ -116,7 +119,7 @@ func TestVerifyBuiltInRefusals(t *testing.T) {
 // not valid before it was issued.
 func TestIssuedTokenExpires(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
-	tok := signIn(t, svc.Service, "alice", alicePassword, clientVms).str("access_token")
+	tok := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	svc.clock.Add(time.Hour - time.Second)
 	if _, err := svc.Verify(context.Background(), tok); err != nil {
 		t.Fatalf("a second before expiry: %v", err)
@@ -134,8 +137,8 @@ func TestIssuedTokenExpires(t *testing.T) {
 func TestTokenErrorUnwrapsCause(t *testing.T) {
 	svc := newTestService(t, testSettings(t))
 	_, err := svc.Verify(context.Background(), "a.b.c")
-	te, ok := err.(*TokenError)
-	if !ok || te.Reason != ReasonMalformed || te.Unwrap() == nil || te.Error() != ReasonMalformed {
+	var te *TokenError
+	if !errors.As(err, &te) || te.Reason != ReasonMalformed || te.Unwrap() == nil || te.Error() != ReasonMalformed {
 		t.Fatalf("err %#v", err)
 	}
 }
