@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -17,7 +16,7 @@ import (
 // so a viewer can tell which camera frame it got and how long it took. The
 // numbers are written as hex text: no zero bytes, so no emulation
 // prevention is needed and browsers ignore the unit.
-var stampUUID = []byte("camgate-bench-v1") // 16 bytes, the SEI's uuid_iso_iec_11578
+const stampUUID = "camgate-bench-v1" // 16 bytes, the SEI's uuid_iso_iec_11578
 
 const (
 	seiUserDataUnregistered = 5
@@ -37,7 +36,7 @@ func makeStamp(index uint64, t time.Time) []byte {
 // parseStamp reads a NAL unit made by makeStamp.
 func parseStamp(nalu []byte) (index uint64, sent int64, ok bool) {
 	if len(nalu) < stampNALUSize || nalu[0]&0x1f != 6 || nalu[1] != seiUserDataUnregistered ||
-		nalu[2] != stampPayloadSize || !bytes.Equal(nalu[3:19], stampUUID) {
+		nalu[2] != stampPayloadSize || string(nalu[3:19]) != stampUUID {
 		return 0, 0, false
 	}
 	i, err1 := strconv.ParseUint(string(nalu[19:35]), 16, 64)
@@ -111,14 +110,6 @@ func (c *benchCamera) framesSentBetween(from, to int64) uint64 {
 		}
 	}
 	return n
-}
-
-// framesSent is the number of frames the camera has sent; it is also the
-// index the next frame will carry.
-func (c *benchCamera) framesSent() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sent
 }
 
 func (c *benchCamera) url() string { return c.srv.URL() }

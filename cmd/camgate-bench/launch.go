@@ -20,7 +20,8 @@ type camgateProc struct {
 	cmd     *exec.Cmd
 	base    string // http://127.0.0.1:PORT
 	dataDir string
-	exited  chan error
+	exited  chan struct{} // closed when the process has ended
+	waitErr error         // its exit status, once exited is closed
 }
 
 // launchCamgate starts bin with --config configDir. The settings file is
@@ -47,7 +48,7 @@ func launchCamgate(bin, configDir, cameraURL string, logFile io.Writer) (*camgat
 		os.RemoveAll(dataDir)
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	p := &camgateProc{cmd: cmd, dataDir: dataDir, exited: make(chan error, 1)}
+	p := &camgateProc{cmd: cmd, dataDir: dataDir, exited: make(chan struct{})}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -61,14 +62,17 @@ func launchCamgate(bin, configDir, cameraURL string, logFile io.Writer) (*camgat
 			}
 		}
 	}()
-	go func() { p.exited <- cmd.Wait() }()
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
 	select {
 	case u := <-found:
 		p.base = u
 		return p, nil
-	case err := <-p.exited:
+	case <-p.exited:
 		os.RemoveAll(dataDir)
-		return nil, fmt.Errorf("camgate exited at start-up (%v); see its log", err)
+		return nil, fmt.Errorf("camgate exited at start-up (%w); see its log", p.waitErr)
 	case <-time.After(30 * time.Second):
 		p.stop()
 		return nil, errors.New("camgate did not print its address within 30 s")
@@ -96,13 +100,15 @@ func configCamera(configDir string) (string, error) {
 		return "", err
 	}
 	var s struct {
-		Cameras []struct{ Id string }
+		Cameras []struct {
+			ID string `json:"Id"`
+		}
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		return "", fmt.Errorf("%s: %w", filepath.Join(configDir, "appsettings.json"), err)
 	}
-	if len(s.Cameras) == 0 || s.Cameras[0].Id == "" {
+	if len(s.Cameras) == 0 || s.Cameras[0].ID == "" {
 		return "", fmt.Errorf("%s has no camera", filepath.Join(configDir, "appsettings.json"))
 	}
-	return s.Cameras[0].Id, nil
+	return s.Cameras[0].ID, nil
 }

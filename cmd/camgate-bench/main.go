@@ -172,7 +172,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 		return err
 	}
 	started := time.Now()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := slog.New(slog.DiscardHandler)
 	cam, err := startCamera(*clipPath, "127.0.0.1:0", *fps, quiet)
 	if err != nil {
 		return fmt.Errorf("bench camera: %w", err)
@@ -197,7 +197,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *s
 	}
 	defer proc.stop()
 	log.Info("camgate started", "url", proc.base, "pid", proc.pid(), "log", logPath,
-		"clip", *clipPath, "bitrate_kbps", int(cam.bitrate()/1000), "gop_frames", cam.gop(), "fps", cam.fps())
+		"clip", *clipPath, "bitrateKbps", int(cam.bitrate()/1000), "gopFrames", cam.gop(), "fps", cam.fps())
 
 	info := scenarioInfo{
 		Mode: "run", Camgate: *bin, Clip: *clipPath, ClipBitrate: round(cam.bitrate(), 0), GOPFrames: cam.gop(),

@@ -113,7 +113,7 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 	}
 	results := []stepResult{base}
 	var first *stepResult // the first step with viewers: the RSS reference
-	s.log.Info("baseline", "camgate_rss_mb", fmt.Sprintf("%.1f", float64(base.CamgateRSSKB)/1024), "camgate_cores", fmt.Sprintf("%.3f", base.CamgateCores))
+	s.log.Info("baseline", "camgateRssMb", fmt.Sprintf("%.1f", float64(base.CamgateRSSKB)/1024), "camgateCores", fmt.Sprintf("%.3f", base.CamgateCores))
 	for _, target := range s.steps {
 		if target <= len(s.viewers) {
 			continue
@@ -154,7 +154,7 @@ func (s *scenario) run(ctx context.Context) ([]stepResult, error) {
 			first = &results[len(results)-1]
 		}
 		s.log.Info("step", "viewers", r.Viewers, "frames", fmt.Sprintf("%d/%d", r.FramesReceived, r.FramesExpected),
-			"camgate_cores", fmt.Sprintf("%.3f", r.CamgateCores), "ttff_p95_ms", r.TTFF.P95)
+			"camgateCores", fmt.Sprintf("%.3f", r.CamgateCores), "ttffP95Ms", r.TTFF.P95)
 		if s.perfStep != 0 && target == s.perfStep {
 			s.profile(ctx)
 		}

@@ -35,7 +35,7 @@ func startInProcess(t *testing.T, ctx context.Context) *inProcess {
 	if testing.Short() {
 		t.Skip("needs a few seconds of real streaming")
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	cam, err := startCamera("../../testdata/demo.h264", "127.0.0.1:0", 25, log)
 	if err != nil {
 		t.Fatal(err)
