@@ -86,9 +86,9 @@ func plainKey(key string) bool {
 // quote quotes a value for an error message, shortened so that one bad value
 // cannot flood the line. Callers must never pass a secret (see redactURL).
 func quote(s string) string {
-	const max = 100
-	if len(s) > max {
-		cut := max
+	const maxLen = 100
+	if len(s) > maxLen {
+		cut := maxLen
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}

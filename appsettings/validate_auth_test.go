@@ -346,7 +346,9 @@ func TestValidateCORSRules(t *testing.T) {
 			}
 			if err == nil {
 				again := s.CORS
-				s.Validate()
+				if err := s.Validate(); err != nil {
+					t.Fatalf("a second Validate failed: %v", err)
+				}
 				if s.CORS != again {
 					t.Errorf("a second Validate changed %+v into %+v", again, s.CORS)
 				}

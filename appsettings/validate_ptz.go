@@ -148,14 +148,14 @@ func (v *validator) onvifURL(path, raw string) {
 	}
 }
 
-// ptzText checks a short text value: no control characters, at most max
-// bytes.
-func (v *validator) ptzText(path, s string, max int) {
+// ptzText checks a short text value: no control characters, at most
+// maxLen bytes.
+func (v *validator) ptzText(path, s string, maxLen int) {
 	switch {
 	case strings.ContainsFunc(s, unicode.IsControl):
 		v.fail(path, "must not contain control characters")
-	case len(s) > max:
-		v.fail(path, "must be at most "+strconv.Itoa(max)+" bytes")
+	case len(s) > maxLen:
+		v.fail(path, "must be at most "+strconv.Itoa(maxLen)+" bytes")
 	}
 }
 

@@ -2,10 +2,12 @@ package appsettings
 
 import "net/netip"
 
-// linkLocal6 is IPv6 link-local unicast. Such an address needs a zone (the
-// interface) to be used at all, browsers neither offer nor try it, and pion
-// never signals it as a candidate, so camgate never offers it.
-var linkLocal6 = netip.MustParsePrefix("fe80::/10")
+// linkLocal6 is IPv6 link-local unicast, fe80::/10. Such an address needs
+// a zone (the interface) to be used at all, browsers neither offer nor try
+// it, and pion never signals it as a candidate, so camgate never offers it.
+func linkLocal6() netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfe, 0x80}), 10)
+}
 
 // webRTCAddresses checks the address lists against the IPv6 switch: an
 // IPv6 entry while IPv6 is off, a link-local entry or an entry with a zone
@@ -46,7 +48,7 @@ func (v *validator) addressFamily(path, s string, p netip.Prefix, ipv6 bool) {
 	switch {
 	case !ipv6:
 		v.fail(path, "must be IPv4 while WebRTC.IPv6 is false (got "+quote(s)+")")
-	case p.Bits() >= linkLocal6.Bits() && linkLocal6.Contains(p.Addr()):
+	case p.Bits() >= linkLocal6().Bits() && linkLocal6().Contains(p.Addr()):
 		v.fail(path, "must not be link-local (fe80::/10), which is never offered as a candidate (got "+quote(s)+")")
 	}
 }
