@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -70,7 +69,7 @@ func benchNALU(key bool, size int) []byte {
 	return b
 }
 
-func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // fakeBinding binds a track to a writer without a peer connection.
 type fakeBinding struct {

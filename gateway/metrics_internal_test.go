@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"errors"
-	"io"
 	"log/slog"
 	"net/netip"
 	"testing"
@@ -19,7 +18,7 @@ import (
 
 func testMetrics(t *testing.T) *gatewayMetrics {
 	t.Helper()
-	g := &Gateway{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	g := &Gateway{log: slog.New(slog.DiscardHandler)}
 	return newGatewayMetrics(g, appsettings.Defaults().Metrics)
 }
 
@@ -183,7 +182,7 @@ func TestMetricsAllowFrom(t *testing.T) {
 // A slow viewer's drops are read from its reader while the session is open
 // and kept when it ends: the counter never goes down.
 func TestDroppedFramesOutliveTheSession(t *testing.T) {
-	g := &Gateway{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	g := &Gateway{log: slog.New(slog.DiscardHandler)}
 	g.sessions = &sessionManager{sessions: map[string]*Session{}}
 	g.metrics = newGatewayMetrics(g, appsettings.Defaults().Metrics)
 	g.sessions.metrics = g.metrics

@@ -185,15 +185,6 @@ func (c *wsClient) sendRaw(msg string) {
 	}
 }
 
-func (c *wsClient) send(v any) {
-	c.t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	c.sendRaw(string(b))
-}
-
 func (c *wsClient) write(typ int, b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -383,6 +374,8 @@ func (c *wsClient) answer(inv invite) *xprotectClient {
 
 // play runs connect → result → invite → answer for a camera with the
 // sample's connect params plus extra, and returns the peer.
+//
+//nolint:unparam // id: each call spells the request id, "2" as in XProtect's sample
 func (c *wsClient) play(id, camera string, extra map[string]any) *xprotectClient {
 	c.t.Helper()
 	params := map[string]any{"authorization": c.env.token, "peer": camera, "includeAudio": true}
