@@ -155,7 +155,7 @@ func TestParseIceHost(t *testing.T) {
 		"[2001:DB8::7]:5349":     {Host: "2001:db8::7", Port: 5349},
 		"*":                      {Host: "*"},
 		"*:19302":                {Host: "*", Port: 19302},
-		" 192.0.2.9 ":            {Host: "192.0.2.9"},
+		" 192.0.2.9 ":            {Host: "192.0.2.9"}, //nolint:gocritic // mapKey: the spaces are the input under test
 		"[2001:db8::1]":          {Host: "2001:db8::1"},
 		"stun_1.example.net:100": {Host: "stun_1.example.net", Port: 100},
 	} {
