@@ -53,16 +53,16 @@ func TestFrameBuilderPacketizes(t *testing.T) {
 }
 
 // checkDepacketize checks a frame's payloads against its AU with pion's
-// depacketizer (what a browser's side does): each within max, together the
-// AU, their sizes summed in Size.
-func checkDepacketize(t *testing.T, f *Frame, max int) {
+// depacketizer (what a browser's side does): each within maxSize, together
+// the AU, their sizes summed in Size.
+func checkDepacketize(t *testing.T, f *Frame, maxSize int) {
 	t.Helper()
 	var got []byte
 	total := 0
 	var dp codecs.H264Packet
 	for _, p := range f.Payloads {
-		if len(p) > max {
-			t.Fatalf("payload of %d bytes > %d", len(p), max)
+		if len(p) > maxSize {
+			t.Fatalf("payload of %d bytes > %d", len(p), maxSize)
 		}
 		total += len(p)
 		b, err := dp.Unmarshal(p)
@@ -117,8 +117,8 @@ func FuzzFrameBuilder(f *testing.F) {
 		}
 		f.Add(flat, uint16(tc.max))
 	}
-	f.Fuzz(func(t *testing.T, flat []byte, max uint16) {
-		if max < 3 {
+	f.Fuzz(func(t *testing.T, flat []byte, maxSize uint16) {
+		if maxSize < 3 {
 			return
 		}
 		var au [][]byte
@@ -133,7 +133,7 @@ func FuzzFrameBuilder(f *testing.F) {
 			}
 			flat = flat[n:]
 		}
-		fr := newFrameBuilder(nil, nil, int(max)).Build(au)
+		fr := newFrameBuilder(nil, nil, int(maxSize)).Build(au)
 		if len(au) == 0 {
 			if fr != nil {
 				t.Fatal("a frame from nothing")
@@ -148,6 +148,6 @@ func FuzzFrameBuilder(f *testing.F) {
 				t.Fatalf("NAL unit %d changed", i)
 			}
 		}
-		checkDepacketize(t, fr, int(max))
+		checkDepacketize(t, fr, int(maxSize))
 	})
 }

@@ -37,7 +37,7 @@ type openSegment struct {
 // add appends a frame of the current run.
 func (w *writer) add(f *cameras.Frame, dts int64) {
 	if w.held == nil {
-		if !w.openSegment(f, dts) {
+		if !w.openSegment(dts) {
 			w.abortRun()
 			return
 		}
@@ -59,7 +59,7 @@ func (w *writer) add(f *cameras.Frame, dts int64) {
 		end := prev.start + ticksToNs(prev.endTicks)
 		w.finishFile(prev)
 		w.seg = nil
-		if !w.openSegmentAfter(f, dts, prev, end) {
+		if !w.openSegmentAfter(dts, prev, end) {
 			w.abortRun()
 			return
 		}
@@ -145,15 +145,16 @@ func (w *writer) flushPart() bool {
 	return true
 }
 
-// openSegment creates the first segment of a run.
-func (w *writer) openSegment(f *cameras.Frame, dts int64) bool {
-	return w.openSegmentAfter(f, dts, nil, 0)
+// openSegment creates the first segment of a run, starting with the
+// keyframe at dts.
+func (w *writer) openSegment(dts int64) bool {
+	return w.openSegmentAfter(dts, nil, 0)
 }
 
-// openSegmentAfter creates a segment starting with keyframe f; prev (if
-// any) is the segment it follows, whose index row is closed in the same
-// transaction.
-func (w *writer) openSegmentAfter(f *cameras.Frame, dts int64, prev *openSegment, prevEnd int64) bool {
+// openSegmentAfter creates a segment starting with the keyframe at dts;
+// prev (if any) is the segment it follows, whose index row is closed in the
+// same transaction.
+func (w *writer) openSegmentAfter(dts int64, prev *openSegment, prevEnd int64) bool {
 	run := w.run
 	start := run.wall0 + ticksToNs(dts-run.dts0)
 	rel := segmentRel(start, run.id)

@@ -260,7 +260,7 @@ func TestReindexAgreesWithIndex(t *testing.T) {
 }
 
 func TestNewRecorderTwice(t *testing.T) {
-	s := openStore(t, t.TempDir(), testRecording(func(r *appsettings.Recording) {}))
+	s := openStore(t, t.TempDir(), testRecording(func(*appsettings.Recording) {}))
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)
 	if err != nil {
