@@ -20,13 +20,15 @@ import (
 // h264Codec is what camgate offers: H.264 passed through, constrained
 // baseline level 3.1 in the offer. Browsers decode Main and High streams
 // offered this way too (the profile is read from the in-band SPS).
-var h264Codec = webrtc.RTPCodecCapability{
-	MimeType:    webrtc.MimeTypeH264,
-	ClockRate:   90000,
-	SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-	RTCPFeedback: []webrtc.RTCPFeedback{
-		{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
-	},
+func h264Codec() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{
+		MimeType:    webrtc.MimeTypeH264,
+		ClockRate:   90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		RTCPFeedback: []webrtc.RTCPFeedback{
+			{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
+		},
+	}
 }
 
 // mediaAPI is the pion API shared by every session: one UDP port (and an
@@ -44,7 +46,7 @@ type mediaAPI struct {
 
 func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec(), PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		return nil, fmt.Errorf("register H.264: %w", err)
 	}
 	// No pion interceptors (an empty registry; without one pion adds its
@@ -122,7 +124,14 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	se.SetNetworkTypes(ma.networks)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
 	if len(cfg.PublicIPs) > 0 {
-		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+		// The public addresses replace the host candidates' (what pion's
+		// deprecated SetNAT1To1IPs with host candidates did).
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: cfg.PublicIPs, AsCandidateType: webrtc.ICECandidateTypeHost,
+		}); err != nil {
+			ma.Close()
+			return nil, fmt.Errorf("WebRTC.PublicIPs: %w", err)
+		}
 	}
 	if strings.EqualFold(cfg.MDNS, "query") {
 		// Browsers hide their host addresses behind random .local names;
@@ -255,18 +264,16 @@ func addressFilter(cfg appsettings.WebRTC) func(netip.Addr) bool {
 	}
 }
 
-var (
-	linkLocal6      = netip.MustParsePrefix("fe80::/10")
-	siteLocal6      = netip.MustParsePrefix("fec0::/10")
-	ipv4Compatible6 = netip.MustParsePrefix("::/96")
-)
-
-// offerableIPv6 reports whether an IPv6 address may be a candidate.
+// offerableIPv6 reports whether an IPv6 address may be a candidate: not
+// link-local (fe80::/10), site-local (fec0::/10) or IPv4-compatible (::/96).
 func offerableIPv6(a netip.Addr) bool {
 	a = a.WithZone("")
 	if a.IsLoopback() {
 		return true // ::1, although it lies in ::/96
 	}
+	linkLocal6 := netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfe, 0x80}), 10)
+	siteLocal6 := netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfe, 0xc0}), 10)
+	ipv4Compatible6 := netip.PrefixFrom(netip.IPv6Unspecified(), 96)
 	return !linkLocal6.Contains(a) && !siteLocal6.Contains(a) && !ipv4Compatible6.Contains(a)
 }
 

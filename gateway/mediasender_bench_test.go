@@ -78,7 +78,7 @@ type fakeBinding struct {
 }
 
 func (f fakeBinding) CodecParameters() []webrtc.RTPCodecParameters {
-	return []webrtc.RTPCodecParameters{{RTPCodecCapability: h264Codec, PayloadType: 96}}
+	return []webrtc.RTPCodecParameters{{RTPCodecCapability: h264Codec(), PayloadType: 96}}
 }
 func (f fakeBinding) HeaderExtensions() []webrtc.RTPHeaderExtensionParameter { return nil }
 func (f fakeBinding) SSRC() webrtc.SSRC                                      { return 0x12345678 }
@@ -188,7 +188,7 @@ func benchWebRTCSettings() appsettings.WebRTC {
 func timedMediaAPI(tb testing.TB, rec *sendRecorder, pionDefaults bool) *webrtc.API {
 	tb.Helper()
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec(), PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		tb.Fatal(err)
 	}
 	reg := &interceptor.Registry{}
@@ -221,7 +221,7 @@ func timedMediaAPI(tb testing.TB, rec *sendRecorder, pionDefaults bool) *webrtc.
 func benchClientAPI(tb testing.TB) *webrtc.API {
 	tb.Helper()
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec, PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
+	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec(), PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
 		tb.Fatal(err)
 	}
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{
@@ -248,7 +248,7 @@ func connectViewer(tb testing.TB, serverAPI, clientAPI *webrtc.API) *webrtc.Trac
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = pc.Close() })
-	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "bench")
+	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "bench")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -336,14 +336,14 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 		}
 	}
 	b.Run("track=unbound", func(b *testing.B) {
-		track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "bench")
+		track, err := webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
 		run(b, track)
 	})
 	b.Run("track=discard", func(b *testing.B) {
-		track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "bench")
+		track, err := webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -409,7 +409,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 					track = connectViewer(b, serverAPI, clientAPI)
 				} else {
 					var err error
-					track, err = webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "bench")
+					track, err = webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "bench")
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -91,7 +91,7 @@ func TestParsePlayback(t *testing.T) {
 		{speed: flexFloat{Set: true, Value: 32.5}, err: "got 32.5"},
 		{speed: flexFloat{Set: true, Value: -4}, err: "got -4"},
 	} {
-		p, err := parsePlayback("2024-05-01T10:00:00Z", tc.speed, tc.skip, wsPlaybackNames)
+		p, err := parsePlayback("2024-05-01T10:00:00Z", tc.speed, tc.skip, wsPlaybackNames())
 		if tc.err != "" {
 			var ae *apiError
 			if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Text, tc.err) {
@@ -103,7 +103,7 @@ func TestParsePlayback(t *testing.T) {
 			t.Errorf("speed %+v: %+v, %v", tc.speed, p, err)
 		}
 	}
-	if _, err := parsePlayback("noon", flexFloat{}, flexBool{}, restPlaybackNames); err == nil || !strings.Contains(err.Error(), "playbackTimeNode.playbackTime") {
+	if _, err := parsePlayback("noon", flexFloat{}, flexBool{}, restPlaybackNames()); err == nil || !strings.Contains(err.Error(), "playbackTimeNode.playbackTime") {
 		t.Errorf("bad time: %v, want an error naming playbackTimeNode.playbackTime", err)
 	}
 }

@@ -35,10 +35,15 @@ type playbackParams struct {
 // error texts that name the field it sent.
 type playbackNames struct{ time, speed string }
 
-var (
-	restPlaybackNames = playbackNames{time: "playbackTimeNode.playbackTime", speed: "playbackTimeNode.speed"}
-	wsPlaybackNames   = playbackNames{time: "PlaybackTime", speed: "PlaybackSpeed"}
-)
+// restPlaybackNames are the names in REST's playbackTimeNode.
+func restPlaybackNames() playbackNames {
+	return playbackNames{time: "playbackTimeNode.playbackTime", speed: "playbackTimeNode.speed"}
+}
+
+// wsPlaybackNames are the names in a WebSocket connect.
+func wsPlaybackNames() playbackNames {
+	return playbackNames{time: "PlaybackTime", speed: "PlaybackSpeed"}
+}
 
 // parsePlayback checks a playback request: the time in ISO 8601 and a
 // speed more than 0 and at most 32 (1 when unset). Its errors are 400s
@@ -58,17 +63,16 @@ func parsePlayback(rawTime string, speed flexFloat, skipGaps flexBool, names pla
 	return p, nil
 }
 
-// isoLayouts are the ISO 8601 forms accepted for a time: a date, "T", a
-// time with optional fractional seconds (after "." or ","), and a zone, "Z"
-// or an offset as +02:00, +0200 or +02.
-var isoLayouts = []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07"}
-
 // parseISOTime reads an ISO 8601 date and time with a time zone, as the
 // XProtect sample sends it (Date.toISOString(): 2024-05-01T10:00:00.000Z)
 // and its README documents it (2020-07-10T17:00:00.000+02:00). A time
 // without a zone is refused rather than guessed.
 func parseISOTime(raw string) (time.Time, error) {
 	s := strings.ToUpper(strings.TrimSpace(raw))
+	// The forms accepted: a date, "T", a time with optional fractional
+	// seconds (after "." or ","), and a zone, "Z" or an offset as +02:00,
+	// +0200 or +02.
+	isoLayouts := []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07"}
 	for _, layout := range isoLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
@@ -111,7 +115,7 @@ func (m *sessionManager) openPlayback(ctx context.Context, cameraID string, p pl
 	player, err := m.store.Open(ctx, playback.PlayRequest{CameraID: cameraID, Start: p.Time, Speed: p.Speed, SkipGaps: p.SkipGaps})
 	if err != nil {
 		mapped := playbackError(err)
-		if mapped == err {
+		if mapped == err { //nolint:errorlint // the same value: playbackError knew no status for it
 			log.Warn("playback: cannot open the recordings", "error", err)
 		}
 		return nil, mapped

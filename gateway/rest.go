@@ -54,7 +54,7 @@ func (g *Gateway) postSession(c *gin.Context) {
 	var pb *playbackParams
 	if n := req.PlaybackTimeNode; !n.isLive() {
 		var err error
-		if pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames); err != nil {
+		if pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames()); err != nil {
 			writeError(c, err)
 			return
 		}

@@ -90,7 +90,7 @@ func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answe
 		return fmt.Errorf("peer connection: %w", err)
 	}
 	s.pc = pc
-	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec, "video", "camgate-"+s.ID)
+	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "camgate-"+s.ID)
 	if err != nil {
 		return fmt.Errorf("track: %w", err)
 	}

@@ -281,10 +281,10 @@ func (p *wsConnectParams) playback() (*playbackParams, *rpcError) {
 	var pb *playbackParams
 	var err error
 	if t := strings.TrimSpace(string(p.PlaybackTime)); t != "" {
-		pb, err = parsePlayback(t, p.PlaybackSpeed, p.SkipGaps, wsPlaybackNames)
+		pb, err = parsePlayback(t, p.PlaybackSpeed, p.SkipGaps, wsPlaybackNames())
 	} else {
 		n := p.PlaybackNode
-		pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames)
+		pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames())
 	}
 	if err != nil {
 		return nil, rpcErrorOf(err, rpcInvalidParams)
