@@ -45,7 +45,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	// the first recorded keyframe.
 	camDir := filepath.Join(s.DataDir, "recordings", strings.ToLower(appsettings.DemoCameraID))
 	deadline := time.Now().Add(20 * time.Second)
-	for !hasSegment(t, camDir) {
+	for !hasSegment(camDir) {
 		if time.Now().After(deadline) {
 			cancel()
 			t.Fatalf("no segment under %s after 20 s (serve: %v)", camDir, <-done)
@@ -76,7 +76,8 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	}
 }
 
-func hasSegment(t *testing.T, dir string) bool {
+// hasSegment reports whether a segment file (.mp4) is under dir.
+func hasSegment(dir string) bool {
 	found := false
 	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".mp4") {
