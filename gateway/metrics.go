@@ -3,6 +3,7 @@ package gateway
 import (
 	"log/slog"
 	"math/bits"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -36,9 +37,19 @@ const (
 	numSessionKinds
 )
 
-var sessionKindNames = [numSessionKinds]string{"live_rest", "live_ws", "playback_rest", "playback_ws"}
-
-func (k sessionKind) String() string { return sessionKindNames[k] }
+func (k sessionKind) String() string {
+	switch k {
+	case kindLiveREST:
+		return "live_rest"
+	case kindLiveWS:
+		return "live_ws"
+	case kindPlaybackREST:
+		return "playback_rest"
+	case kindPlaybackWS:
+		return "playback_ws"
+	}
+	return "kind_" + strconv.Itoa(int(k))
+}
 
 func (k sessionKind) live() bool { return k == kindLiveREST || k == kindLiveWS }
 
@@ -52,14 +63,6 @@ func kindOf(playback, webSocket bool) sessionKind {
 	}
 	return k
 }
-
-// Histogram buckets, in seconds. Time to first frame is aimed at well under
-// 200 ms; signaling is mostly ICE gathering (WebRTC.GatherTimeout, 2 s by
-// default, bounds it).
-var (
-	firstFrameBuckets = []float64{.025, .05, .1, .15, .2, .3, .5, .75, 1, 1.5, 2, 3, 5, 10, 30}
-	signalingBuckets  = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
-)
 
 // gatewayMetrics is a gateway's registry and the counters it keeps on the
 // way, with what the monitoring endpoints need (metrics_http.go).
@@ -118,6 +121,11 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 	keyReqs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "camgate_session_keyframe_requests_total",
 		Help: "Keyframe requests received from viewers (RTCP PLI or FIR), answered from the GOP cache at most once a second."},
 		[]string{"kind", "type"})
+	// Histogram buckets, in seconds. Time to first frame is aimed at well
+	// under 200 ms; signaling is mostly ICE gathering (WebRTC.GatherTimeout,
+	// 2 s by default, bounds it).
+	firstFrameBuckets := []float64{.025, .05, .1, .15, .2, .3, .5, .75, 1, 1.5, 2, 3, 5, 10, 30}
+	signalingBuckets := []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}
 	ttff := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "camgate_session_time_to_first_frame_seconds",
 		Help:    "Time from a session's creation (the signaling request) to its first video frame sent; it includes the client's answer, ICE and DTLS.",
 		Buckets: firstFrameBuckets}, kind)
@@ -153,7 +161,7 @@ func newGatewayMetrics(g *Gateway, cfg appsettings.Metrics) *gatewayMetrics {
 		}
 	}
 	m.reg.MustRegister(open, total, frames, bytes, nacks, resent, notResent, keyReqs, ttff, signaling, m.ptz, m.refused,
-		&gatewayCollector{g: g},
+		newGatewayCollector(g),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -298,39 +306,45 @@ func (l *liveSource) dropped() uint64 {
 
 // gatewayCollector reads, at scrape time, the numbers other parts keep:
 // the cameras' hubs, supervisors and states, and the sessions' queues.
-type gatewayCollector struct{ g *Gateway }
+type gatewayCollector struct {
+	g *Gateway
 
-var (
-	cameraLabels    = []string{"camera", "stream"}
-	descCameraState = prometheus.NewDesc("camgate_camera_state",
-		"The camera stream's state: 1 for the current one (connecting, streaming, retrying, unsupported), 0 for the others.",
-		[]string{"camera", "stream", "state"}, nil)
-	descFramesIn = prometheus.NewDesc("camgate_camera_frames_in_total",
-		"Decodable video frames received from the camera.", cameraLabels, nil)
-	descBytesIn = prometheus.NewDesc("camgate_camera_bytes_in_total",
-		"Bytes of those frames, as packetized for WebRTC (RTP payload bytes).", cameraLabels, nil)
-	descKeyframes = prometheus.NewDesc("camgate_camera_keyframes_total",
-		"Keyframes (IDR) received from the camera.", cameraLabels, nil)
-	descReconnects = prometheus.NewDesc("camgate_camera_reconnects_total",
-		"Connection attempts after the first one, each after a failed or ended RTSP session.", cameraLabels, nil)
-	descDecodeErrors = prometheus.NewDesc("camgate_camera_decode_errors_total",
-		"RTP packets or access units from the camera that could not be decoded and were skipped.", cameraLabels, nil)
-	descPacketsLost = prometheus.NewDesc("camgate_camera_packets_lost_total",
-		"RTP packets from the camera that never arrived (sequence number gaps).", cameraLabels, nil)
-	descViewers = prometheus.NewDesc("camgate_camera_viewers",
-		"Open live sessions of the camera stream (connected or not yet).", cameraLabels, nil)
-	descReaders = prometheus.NewDesc("camgate_camera_readers",
-		"Consumers attached to the stream's hub now: live viewers whose media started, and the recorder.", cameraLabels, nil)
-	descDropped = prometheus.NewDesc("camgate_session_dropped_frames_total",
-		"Video frames viewers lost because their queue was full (a slow viewer skips to the next keyframe).",
-		[]string{"kind"}, nil)
-)
+	cameraState, framesIn, bytesIn, keyframes, reconnects, decodeErrors,
+	packetsLost, viewers, readers, dropped *prometheus.Desc
+}
 
-var cameraStates = []cameras.State{cameras.StateConnecting, cameras.StateStreaming, cameras.StateRetrying, cameras.StateUnsupported}
+func newGatewayCollector(g *Gateway) *gatewayCollector {
+	cameraLabels := []string{"camera", "stream"}
+	return &gatewayCollector{
+		g: g,
+		cameraState: prometheus.NewDesc("camgate_camera_state",
+			"The camera stream's state: 1 for the current one (connecting, streaming, retrying, unsupported), 0 for the others.",
+			[]string{"camera", "stream", "state"}, nil),
+		framesIn: prometheus.NewDesc("camgate_camera_frames_in_total",
+			"Decodable video frames received from the camera.", cameraLabels, nil),
+		bytesIn: prometheus.NewDesc("camgate_camera_bytes_in_total",
+			"Bytes of those frames, as packetized for WebRTC (RTP payload bytes).", cameraLabels, nil),
+		keyframes: prometheus.NewDesc("camgate_camera_keyframes_total",
+			"Keyframes (IDR) received from the camera.", cameraLabels, nil),
+		reconnects: prometheus.NewDesc("camgate_camera_reconnects_total",
+			"Connection attempts after the first one, each after a failed or ended RTSP session.", cameraLabels, nil),
+		decodeErrors: prometheus.NewDesc("camgate_camera_decode_errors_total",
+			"RTP packets or access units from the camera that could not be decoded and were skipped.", cameraLabels, nil),
+		packetsLost: prometheus.NewDesc("camgate_camera_packets_lost_total",
+			"RTP packets from the camera that never arrived (sequence number gaps).", cameraLabels, nil),
+		viewers: prometheus.NewDesc("camgate_camera_viewers",
+			"Open live sessions of the camera stream (connected or not yet).", cameraLabels, nil),
+		readers: prometheus.NewDesc("camgate_camera_readers",
+			"Consumers attached to the stream's hub now: live viewers whose media started, and the recorder.", cameraLabels, nil),
+		dropped: prometheus.NewDesc("camgate_session_dropped_frames_total",
+			"Video frames viewers lost because their queue was full (a slow viewer skips to the next keyframe).",
+			[]string{"kind"}, nil),
+	}
+}
 
 func (c *gatewayCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCameraState, descFramesIn, descBytesIn, descKeyframes, descReconnects,
-		descDecodeErrors, descPacketsLost, descViewers, descReaders, descDropped} {
+	for _, d := range []*prometheus.Desc{c.cameraState, c.framesIn, c.bytesIn, c.keyframes, c.reconnects,
+		c.decodeErrors, c.packetsLost, c.viewers, c.readers, c.dropped} {
 		ch <- d
 	}
 }
@@ -367,11 +381,12 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for k := range numSessionKinds {
-		ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(dropped[k]), k.String())
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(dropped[k]), k.String())
 	}
 	if g.cameras == nil {
 		return
 	}
+	cameraStates := []cameras.State{cameras.StateConnecting, cameras.StateStreaming, cameras.StateRetrying, cameras.StateUnsupported}
 	for _, cam := range g.cameras.Cameras() {
 		for _, cs := range cam.Streams {
 			labels := []string{cam.ID, cs.ID}
@@ -382,22 +397,22 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 				if st.State == state {
 					v, known = 1, true
 				}
-				ch <- prometheus.MustNewConstMetric(descCameraState, prometheus.GaugeValue, v, cam.ID, cs.ID, string(state))
+				ch <- prometheus.MustNewConstMetric(c.cameraState, prometheus.GaugeValue, v, cam.ID, cs.ID, string(state))
 			}
 			if !known && st.State != "" {
-				ch <- prometheus.MustNewConstMetric(descCameraState, prometheus.GaugeValue, 1, cam.ID, cs.ID, string(st.State))
+				ch <- prometheus.MustNewConstMetric(c.cameraState, prometheus.GaugeValue, 1, cam.ID, cs.ID, string(st.State))
 			}
 			counter := func(d *prometheus.Desc, v uint64) {
 				ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
 			}
-			counter(descFramesIn, hub.FramesIn)
-			counter(descBytesIn, hub.BytesIn)
-			counter(descKeyframes, hub.Keyframes)
-			counter(descReconnects, in.Reconnects)
-			counter(descDecodeErrors, in.DecodeErrors)
-			counter(descPacketsLost, in.PacketsLost)
-			ch <- prometheus.MustNewConstMetric(descViewers, prometheus.GaugeValue, float64(viewers[streamKey{cam.ID, cs.ID}]), labels...)
-			ch <- prometheus.MustNewConstMetric(descReaders, prometheus.GaugeValue, float64(hub.Readers), labels...)
+			counter(c.framesIn, hub.FramesIn)
+			counter(c.bytesIn, hub.BytesIn)
+			counter(c.keyframes, hub.Keyframes)
+			counter(c.reconnects, in.Reconnects)
+			counter(c.decodeErrors, in.DecodeErrors)
+			counter(c.packetsLost, in.PacketsLost)
+			ch <- prometheus.MustNewConstMetric(c.viewers, prometheus.GaugeValue, float64(viewers[streamKey{cam.ID, cs.ID}]), labels...)
+			ch <- prometheus.MustNewConstMetric(c.readers, prometheus.GaugeValue, float64(hub.Readers), labels...)
 		}
 	}
 }

@@ -40,22 +40,22 @@ func (l pionScope) Error(msg string)             { l.at(slog.LevelError, msg) }
 func (l pionScope) Errorf(f string, a ...any)    { l.at(slog.LevelError, fmt.Sprintf(f, a...)) }
 func (l pionScope) at(lv slog.Level, msg string) { l.log.Log(context.Background(), lv, msg) }
 
-// closeNoise are pion warnings that every session's normal end produces
-// (its readers see their streams and sockets closed under them) or that a
-// normal start produces (a DTLS packet before its endpoint exists, which
-// pion queues; a browser's mDNS candidate with mDNS off). Three a session made 600 warnings when 200 viewers left,
-// drowning the ones an operator can act on; they are logged at debug.
-var closeNoise = []string{
-	"stream is already closed",  // Failed to accept RTP/RTCP stream …
-	"read/write on closed pipe", // Failed to read from candidate …
-	"no endpoint for packet",    // mux: … adding to queue
-	// Every browser that hides its address sends a .local candidate;
-	// with WebRTC.MDNS "disabled" (the default) pion ignores it, and
-	// camgate tries the signaling address in its place.
-	"mDNS candidate added, but mDNS is disabled",
-}
-
+// warnLevel is the level of a pion warning: debug for those that every
+// session's normal end produces (its readers see their streams and sockets
+// closed under them) or that a normal start produces (a DTLS packet before
+// its endpoint exists, which pion queues; a browser's mDNS candidate with
+// mDNS off). Three a session made 600 warnings when 200 viewers left,
+// drowning the ones an operator can act on.
 func warnLevel(msg string) slog.Level {
+	closeNoise := []string{
+		"stream is already closed",  // Failed to accept RTP/RTCP stream …
+		"read/write on closed pipe", // Failed to read from candidate …
+		"no endpoint for packet",    // mux: … adding to queue
+		// Every browser that hides its address sends a .local candidate;
+		// with WebRTC.MDNS "disabled" (the default) pion ignores it, and
+		// camgate tries the signaling address in its place.
+		"mDNS candidate added, but mDNS is disabled",
+	}
 	for _, n := range closeNoise {
 		if strings.Contains(msg, n) {
 			return slog.LevelDebug
