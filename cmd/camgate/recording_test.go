@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,7 +37,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	var stdout bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, context.Background(), s, slog.New(slog.NewTextHandler(io.Discard, nil)), &stdout)
+		done <- serve(ctx, context.Background(), s, slog.New(slog.DiscardHandler), &stdout)
 	}()
 
 	// The demo clip has a keyframe every 4 s; a segment file appears with
