@@ -94,7 +94,10 @@ func TestWebSocketClientThatNeverReadsIsClosed(t *testing.T) {
 	// reading), until camgate cuts the connection or the test ends.
 	msg := []byte(`{"jsonrpc":"2.0","method":"nope","id":1234567}`)
 	go func() {
-		for conn.WriteMessage(websocket.TextMessage, msg) == nil {
+		for {
+			if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return
+			}
 		}
 	}()
 	const reason = "the client does not read: no message could be written to it for 10s"
