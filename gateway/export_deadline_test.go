@@ -59,7 +59,7 @@ func exportEnv(t *testing.T, mutate func(*appsettings.Settings)) (*testEnv, play
 
 // startSlowExport asks for 2 s of export on a connection whose client takes
 // nothing after the answer's headers (a small receive buffer, no reads).
-func (e *testEnv) startSlowExport(t *testing.T, sp playback.Span) (net.Conn, *http.Response) {
+func (e *testEnv) startSlowExport(t *testing.T, sp playback.Span) *http.Response {
 	t.Helper()
 	c := e.dialFrom(t, "127.0.0.1")
 	_ = c.(*net.TCPConn).SetReadBuffer(4096)
@@ -74,7 +74,7 @@ func (e *testEnv) startSlowExport(t *testing.T, sp playback.Span) (net.Conn, *ht
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("export: %d %s", resp.StatusCode, b)
 	}
-	return c, resp
+	return resp
 }
 
 // cutShort reads the rest of an export and fails unless the server cut it:
@@ -98,7 +98,7 @@ func TestExportStalledClientIsCut(t *testing.T) {
 	env, sp := exportEnv(t, func(s *appsettings.Settings) {
 		s.Http.WriteTimeout = appsettings.Duration(4 * time.Second)
 	})
-	_, resp := env.startSlowExport(t, sp)
+	resp := env.startSlowExport(t, sp)
 	time.Sleep(6 * time.Second) // the client reads nothing (not a measurement)
 	cutShort(t, resp, "stalled export")
 }
@@ -111,7 +111,7 @@ func TestShutdownCutsExportDownload(t *testing.T) {
 		s.Http.DrainPeriod = 0
 		s.Http.ShutdownTimeout = appsettings.Duration(time.Second)
 	})
-	_, resp := env.startSlowExport(t, sp)
+	resp := env.startSlowExport(t, sp)
 	rep, err := env.gw.Shutdown(context.Background())
 	if err != nil {
 		t.Fatalf("Shutdown: %v (a cut download is not an error)", err)

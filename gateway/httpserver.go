@@ -150,7 +150,7 @@ type deadlineBody struct {
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	switch {
-	case err == io.EOF && !b.lifted:
+	case errors.Is(err, io.EOF) && !b.lifted:
 		b.lifted = true
 		b.req.liftReadDeadline()
 	case errors.Is(err, os.ErrDeadlineExceeded):

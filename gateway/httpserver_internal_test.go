@@ -39,7 +39,7 @@ func serveWith(t *testing.T, g *Gateway, h http.Handler, wrap func(net.Listener)
 }
 
 func testGateway(h appsettings.HTTP) *Gateway {
-	return &Gateway{log: slog.New(slog.NewTextHandler(io.Discard, nil)), httpCfg: h, requests: newRequestTracker()}
+	return &Gateway{log: slog.New(slog.DiscardHandler), httpCfg: h, requests: newRequestTracker()}
 }
 
 // An export outlives Http.WriteTimeout and Http.ReadTimeout as long as its
@@ -131,11 +131,13 @@ func TestConnectionCeiling(t *testing.T) {
 	l := newConnLimiter(h, clients, g.log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(l.collectors()...)
-	addr := serveWith(t, g, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr := serveWith(t, g, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	}), func(ln net.Listener) net.Listener { return l.wrap(ln, 4) }) // 4 files: 2 connections
 
-	get := func() (net.Conn, int, string) {
+	// get opens a connection (kept open until the test ends) and asks it
+	// for one response.
+	get := func() (int, string) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -152,14 +154,14 @@ func TestConnectionCeiling(t *testing.T) {
 		if resp.StatusCode != http.StatusOK && resp.Header.Get("Retry-After") == "" {
 			t.Errorf("%d without Retry-After", resp.StatusCode)
 		}
-		return c, resp.StatusCode, string(b)
+		return resp.StatusCode, string(b)
 	}
 	for i := range 2 {
-		if _, status, body := get(); status != http.StatusOK {
+		if status, body := get(); status != http.StatusOK {
 			t.Fatalf("connection %d: %d %s", i+1, status, body)
 		}
 	}
-	_, status, body := get()
+	status, body := get()
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "Http.MaxConnections") || strings.Contains(body, "PerAddress") {
 		t.Fatalf("3rd connection: %d %s; want 503 naming Http.MaxConnections", status, body)
 	}
