@@ -35,6 +35,14 @@ type CameraStream struct {
 // Status returns the stream's current state.
 func (cs *CameraStream) Status() Status { return cs.sv.status.get() }
 
+// Watch calls fn with the stream's status now, and then with every change
+// of its state or reason, in order, until stop is called; once stop has
+// returned fn is not called again. A change is seen after the hub dropped
+// what it held from before a failure (Stream.Interrupt). fn runs under the
+// status lock on the supervisor's goroutine: it must return at once and
+// must not call Status or Watch.
+func (cs *CameraStream) Watch(fn func(Status)) (stop func()) { return cs.sv.status.watch(fn) }
+
 // Stream returns the stream with the given id (compared case-insensitively),
 // or the camera's default stream when id is empty.
 func (c *Camera) Stream(id string) (*CameraStream, bool) {
@@ -110,7 +118,7 @@ func (r *Registry) add(c appsettings.Camera) {
 				stream:    hub,
 			},
 		}
-		cs.sv.status.set(StateConnecting, "")
+		cs.sv.status.set(StateConnecting, nil)
 		cam.Streams = append(cam.Streams, cs)
 	}
 	r.cameras = append(r.cameras, cam)

@@ -81,7 +81,7 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 		t.Fatalf("hub is named %s/%s", cs.Hub.CameraID, cs.Hub.StreamID)
 	}
 	st := waitState(t, cs, StateStreaming)
-	if st.LastError != "" || st.Since.IsZero() {
+	if st.Cause != "" || st.Reason != "" || st.Detail != "" || st.Since.IsZero() {
 		t.Fatalf("streaming status = %+v, want no error and a Since", st)
 	}
 	first := waitFrames(t, cs.Hub, 0)
@@ -190,8 +190,8 @@ func TestRegistryDemoCamera(t *testing.T) {
 		t.Fatalf("demo hub = %+v, want a cached keyframe at once (the demo starts with one)", st)
 	}
 	// The cameras nobody serves fail on their own without affecting the demo.
-	waitState(t, lobby.Streams[0], StateRetrying)
-	waitState(t, lobby.Streams[1], StateRetrying)
+	waitState(t, lobby.Streams[0], StateOffline)
+	waitState(t, lobby.Streams[1], StateOffline)
 	if def.Status().State != StateStreaming {
 		t.Fatalf("demo stream = %+v", def.Status())
 	}

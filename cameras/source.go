@@ -17,11 +17,6 @@ import (
 	"github.com/pion/rtp"
 )
 
-// UnsupportedError reports a camera that offers no stream camgate can serve.
-type UnsupportedError struct{ Reason string }
-
-func (e *UnsupportedError) Error() string { return "unsupported camera: " + e.Reason }
-
 // ingestCounters are per-packet problems, aggregated instead of logged one
 // by one.
 type ingestCounters struct {
@@ -58,7 +53,7 @@ func (p *rtspPull) run(ctx context.Context) error {
 			// and even its detail ("invalid port") may show part of it.
 			err = errors.New("not a valid URL")
 		}
-		return fmt.Errorf("bad RTSP URL %q: %w", redactURL(p.url), err)
+		return &badURLError{fmt.Errorf("bad RTSP URL %q: %w", redactURL(p.url), err)}
 	}
 	c := &gortsplib.Client{
 		Scheme:        u.Scheme,
@@ -85,7 +80,7 @@ func (p *rtspPull) run(ctx context.Context) error {
 	var forma *format.H264
 	medi := desc.FindFormat(&forma)
 	if medi == nil {
-		return &UnsupportedError{Reason: "no H.264 video; the camera offers " + describeFormats(desc.Medias)}
+		return unsupported(desc.Medias)
 	}
 	dec, err := forma.CreateDecoder()
 	if err != nil {

@@ -29,6 +29,9 @@ type Stream struct {
 	keyed    bool // the epoch has had a keyframe: its frames are decodable
 	epoch    uint64
 	build    *FrameBuilder
+	// ended is the last epoch whose run failed (Interrupt): its frames
+	// are stale for live viewers.
+	ended atomic.Uint64
 
 	framesIn  atomic.Uint64
 	bytesIn   atomic.Uint64
@@ -59,6 +62,26 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 	s.gopValid = false
 	s.keyed = false
 }
+
+// Interrupt ends the source's run at a failure. The cached GOP is dropped
+// at once, so that a viewer who joins or asks for a keyframe while the
+// camera is away gets nothing rather than the picture from before the
+// failure, and the frames of the run still queued for readers become
+// stale (Stale): live viewers skip them. The recorder keeps them, as they
+// are true recordings. Frames come again after the next BeginEpoch.
+func (s *Stream) Interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gop = nil
+	s.gopBytes = 0
+	s.gopValid = false
+	s.keyed = false
+	s.ended.Store(s.epoch)
+}
+
+// Stale reports whether f comes from a run of the source that has failed
+// since (Interrupt): it must not be shown as live. It takes no lock.
+func (s *Stream) Stale(f *Frame) bool { return f.Epoch <= s.ended.Load() }
 
 // WriteAU publishes one access unit with its 90 kHz PTS. Only the source's
 // ingest goroutine calls it.

@@ -270,3 +270,52 @@ func TestGOPCacheOverflowKeepsTheLiveStream(t *testing.T) {
 		t.Fatalf("a viewer joining after the overflow did not start at the next keyframe: %d items", len(items))
 	}
 }
+
+// A failure of the source drops the cached GOP at once: a viewer who joins,
+// or asks for a keyframe, while the camera is away gets nothing, and the
+// frames still queued for a viewer are stale. The next run's frames are not.
+func TestInterruptDropsThePictureFromBeforeTheFailure(t *testing.T) {
+	s := NewStream("cam", "stream")
+	s.BeginEpoch(testSPS, testPPS)
+	feed(s, 0, 30, 25)
+	old := s.AddReader(64)
+	defer old.Close()
+	queued := drain(t, old) // the catch-up of the GOP at 25
+	if len(queued) == 0 {
+		t.Fatal("no catch-up before the failure")
+	}
+	feed(s, 30, 3, 25)
+
+	s.Interrupt()
+	if st := s.Stats(); st.GOPFrames != 0 {
+		t.Fatalf("GOP cache after the failure = %d frames, want none", st.GOPFrames)
+	}
+	for _, it := range append(queued, drain(t, old)...) {
+		if !s.Stale(it.Frame) {
+			t.Fatalf("frame %d of the failed run is not stale", it.Frame.PTS)
+		}
+	}
+	joined := s.AddReader(64)
+	defer joined.Close()
+	if items := drain(t, joined); len(items) != 0 {
+		t.Fatalf("a viewer who joined after the failure got %d frames from before it", len(items))
+	}
+	old.RequestKeyframe()
+	if items := drain(t, old); len(items) != 0 {
+		t.Fatalf("a keyframe request after the failure replayed %d frames from before it", len(items))
+	}
+
+	s.BeginEpoch(testSPS, testPPS)
+	feed(s, 0, 5, 25)
+	for _, r := range []*Reader{old, joined} {
+		items := drain(t, r)
+		if len(items) != 5 || !items[0].Frame.Key {
+			t.Fatalf("after the reconnect a reader got %d frames, want the 5 of the new run from its keyframe", len(items))
+		}
+		for _, it := range items {
+			if s.Stale(it.Frame) {
+				t.Fatalf("frame %d of the new run is stale", it.Frame.PTS)
+			}
+		}
+	}
+}

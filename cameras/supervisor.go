@@ -2,25 +2,80 @@ package cameras
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
 )
 
-// Reconnect back-off. A run that streamed for healthyRun resets the delay, so
-// a camera that drops once a day reconnects at once, while one that fails
-// repeatedly is retried ever more slowly up to maxRetryDelay.
-const (
-	minRetryDelay  = 500 * time.Millisecond
-	maxRetryDelay  = 30 * time.Second
-	healthyRun     = 10 * time.Second
-	problemsPeriod = 30 * time.Second
-)
+// Reconnect back-off (docs/cameras.md, "Camera states"). The delay grows
+// only while attempts in a row deliver no frame, and starts over as soon as
+// frames flow: a camera that flaps gets the short delays after every
+// outage, however many there are and however short its up-time between
+// them. The cap depends on how long ago the camera last streamed, so a
+// camera that was streaming minutes ago is back within about a second of
+// answering again, while one that has been down for long (or never
+// streamed) is tried less often.
+var defaultRetry = retryPolicy{
+	// The wait before the first attempt after a failure; each further
+	// failed attempt doubles it up to the cap.
+	First: 250 * time.Millisecond,
+	// With the jitter a camera that streamed within RecentWindow is
+	// tried at least every 1.2 s, so viewers get video about a second
+	// after it answers again (plus its wait for a keyframe).
+	RecentCap:    time.Second,
+	RecentWindow: 5 * time.Minute,
+	// For a camera down longer than RecentWindow or that never streamed,
+	// and after a failure that needs the operator.
+	LongCap: 10 * time.Second,
+}
+
+// problemsPeriod is how often per-packet problems are summed up in the log.
+const problemsPeriod = 30 * time.Second
+
+// retryPolicy is the back-off's figures (defaultRetry; tests shorten them).
+type retryPolicy struct {
+	First        time.Duration // the first delay after a failure
+	RecentCap    time.Duration // the cap while the camera streamed within RecentWindow
+	RecentWindow time.Duration // how long after its last frame a camera counts as recent
+	LongCap      time.Duration // the cap otherwise; the delay after failures that need the operator
+}
+
+// backoff is the supervisor's retry schedule; see defaultRetry.
+type backoff struct {
+	policy       retryPolicy
+	failures     int       // attempts in a row that delivered no frame
+	lastStreamed time.Time // when a run last delivered frames (zero: never)
+}
+
+// next returns the wait before the next attempt, for an attempt that ended
+// at now; streamed tells whether it delivered frames.
+func (b *backoff) next(now time.Time, streamed bool, f *Failure) time.Duration {
+	p := b.policy
+	if streamed {
+		b.failures, b.lastStreamed = 0, now
+	}
+	b.failures++
+	if f.needsOperator() {
+		// Retrying soon cannot fix it, and it spares cameras that lock
+		// an account after a few failed logins.
+		return p.LongCap
+	}
+	limit := p.LongCap
+	if !b.lastStreamed.IsZero() && now.Sub(b.lastStreamed) < p.RecentWindow {
+		limit = p.RecentCap
+	}
+	// Shifted at most 10 times: past any sensible cap, without overflow.
+	return min(p.First<<min(b.failures-1, 10), limit)
+}
+
+// pullFunc is one run of a stream's source: it returns when the
+// connection fails or ctx ends, and calls firstFrame when the first frame
+// reaches the hub.
+type pullFunc func(ctx context.Context, firstFrame func()) error
 
 // supervisor keeps one camera stream pulled: it runs the RTSP source, records
-// the stream's state and retries with exponential back-off and jitter.
+// the stream's state and retries with back-off and jitter.
 type supervisor struct {
 	url       string
 	transport string
@@ -30,10 +85,30 @@ type supervisor struct {
 	counters  ingestCounters
 	// reconnects counts the connection attempts after the first.
 	reconnects atomic.Uint64
+	// pull replaces the RTSP source in tests (nil: RTSP).
+	pull pullFunc
+	// retry replaces defaultRetry in tests (nil: defaultRetry).
+	retry *retryPolicy
+}
+
+// pullRTSP is the RTSP source's run.
+func (sv *supervisor) pullRTSP(ctx context.Context, firstFrame func()) error {
+	p := &rtspPull{
+		url:          sv.url,
+		transport:    sv.transport,
+		stream:       sv.stream,
+		counters:     &sv.counters,
+		log:          sv.log,
+		onFirstFrame: firstFrame,
+	}
+	return p.run(ctx)
 }
 
 func (sv *supervisor) run(ctx context.Context) {
-	delay := minRetryDelay
+	pull := sv.pull
+	if pull == nil {
+		pull = sv.pullRTSP
+	}
 	// run returns only once ctx is done; it waits for the reporter so that
 	// Registry.Close returns with no goroutine of the supervisor left.
 	reporterDone := make(chan struct{})
@@ -42,42 +117,49 @@ func (sv *supervisor) run(ctx context.Context) {
 		sv.reportProblems(ctx)
 	}()
 	defer func() { <-reporterDone }()
+	bo := backoff{policy: defaultRetry}
+	if sv.retry != nil {
+		bo.policy = *sv.retry
+	}
+	var (
+		last     Failure // of the attempt before, to log a repeat at debug
+		attempts int     // failed attempts in a row with the same failure
+	)
 	for {
-		sv.status.set(StateConnecting, "")
-		started := time.Now()
-		pull := &rtspPull{
-			url:       sv.url,
-			transport: sv.transport,
-			stream:    sv.stream,
-			counters:  &sv.counters,
-			log:       sv.log,
-			onFirstFrame: func() {
-				sv.status.set(StateStreaming, "")
-				sv.log.Info("camera streaming")
-			},
-		}
-		err := pull.run(ctx)
+		var streamed atomic.Bool
+		err := pull(ctx, func() {
+			streamed.Store(true)
+			sv.status.set(StateStreaming, nil)
+			sv.log.Info("camera streaming")
+		})
 		if ctx.Err() != nil {
 			return
 		}
-		if time.Since(started) >= healthyRun {
-			delay = minRetryDelay
+		// Before anyone hears of the failure: from here on no viewer,
+		// new or old, gets a frame from before it.
+		sv.stream.Interrupt()
+		f := classify(err, sv.url)
+		wait := jitter(bo.next(time.Now(), streamed.Load(), &f))
+		state := StateOffline
+		switch {
+		case f.Cause == CauseUnsupportedCodec || f.Cause == CauseNoVideo:
+			state = StateUnsupported
+		case streamed.Load():
+			state = StateReconnecting
 		}
-		wait := jitter(delay)
-		var unsupported *UnsupportedError
-		if errors.As(err, &unsupported) {
-			sv.status.set(StateUnsupported, unsupported.Reason)
-			sv.log.Warn("camera unsupported", "reason", unsupported.Reason)
-			wait = maxRetryDelay
+		sv.status.set(state, &f)
+		// One warning per new failure; a camera that stays away for an
+		// hour does not write a line per attempt.
+		if streamed.Load() || f.Cause != last.Cause || f.Reason != last.Reason {
+			attempts = 0
+			sv.log.Warn("camera "+string(state), "cause", string(f.Cause), "reason", f.Reason, "error", f.Detail,
+				"retryIn", wait.Round(time.Millisecond))
 		} else {
-			msg := "stream ended"
-			if err != nil {
-				msg = err.Error()
-			}
-			sv.status.set(StateRetrying, msg)
-			sv.log.Warn("camera stream failed; retrying", "error", msg, "retryIn", wait.Round(time.Millisecond))
-			delay = min(delay*2, maxRetryDelay)
+			sv.log.Debug("camera still "+string(state), "cause", string(f.Cause), "error", f.Detail,
+				"attempts", attempts+1, "retryIn", wait.Round(time.Millisecond))
 		}
+		last = f
+		attempts++
 		select {
 		case <-ctx.Done():
 			return

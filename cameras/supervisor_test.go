@@ -111,7 +111,25 @@ func oneCamera(id, rawURL, transport string) appsettings.Settings {
 // startTestRegistry builds and starts a registry and closes it at the end.
 func startTestRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger) *Registry {
 	t.Helper()
+	return startRetryingRegistry(t, s, log, nil)
+}
+
+// quickRetry retries within a tenth of a second whatever failed, for tests
+// that wait for a second attempt after a failure that would otherwise be
+// retried only after defaultRetry.LongCap.
+var quickRetry = &retryPolicy{First: 20 * time.Millisecond, RecentCap: 100 * time.Millisecond,
+	RecentWindow: time.Minute, LongCap: 100 * time.Millisecond}
+
+// startRetryingRegistry is startTestRegistry with the supervisors' back-off
+// figures replaced by p (nil: the defaults).
+func startRetryingRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger, p *retryPolicy) *Registry {
+	t.Helper()
 	r := NewRegistry(s, log)
+	for _, cam := range r.Cameras() {
+		for _, cs := range cam.Streams {
+			cs.sv.retry = p
+		}
+	}
 	if err := r.Start(context.Background()); err != nil {
 		t.Fatalf("Registry.Start: %v", err)
 	}
@@ -224,7 +242,7 @@ func TestSupervisorTransports(t *testing.T) {
 		name      string
 		transport string
 		tcpOnly   bool
-		// wantErr, when set, means the stream must fail with a LastError
+		// wantErr, when set, means the stream must fail with a Detail
 		// that contains it; otherwise it must stream.
 		wantErr string
 	}{
@@ -241,11 +259,14 @@ func TestSupervisorTransports(t *testing.T) {
 			r := startTestRegistry(t, oneCamera("cam", cam.URL(), tc.transport), discardLog())
 			cs := defaultStreamOf(t, r, "cam")
 			if tc.wantErr != "" {
-				st := waitStatus(t, cs, "retrying with an error", func(st Status) bool {
-					return st.State == StateRetrying && st.LastError != ""
+				st := waitStatus(t, cs, "offline with an error", func(st Status) bool {
+					return st.State == StateOffline && st.Detail != ""
 				})
-				if !strings.Contains(st.LastError, tc.wantErr) || !strings.Contains(st.LastError, "setup") {
-					t.Fatalf("LastError = %q, want the failed SETUP and %q (unsupported transport)", st.LastError, tc.wantErr)
+				if !strings.Contains(st.Detail, tc.wantErr) || !strings.Contains(st.Detail, "setup") {
+					t.Fatalf("Detail = %q, want the failed SETUP and %q (unsupported transport)", st.Detail, tc.wantErr)
+				}
+				if st.Cause != CauseTransport || !strings.Contains(st.Reason, "Transport") {
+					t.Fatalf("status = %+v, want cause %q and a reason that names the Transport setting", st, CauseTransport)
 				}
 				if cs.Hub.Stats().FramesIn != 0 {
 					t.Fatalf("frames arrived although the transport was refused: %+v", cs.Hub.Stats())
@@ -302,27 +323,34 @@ func TestSupervisorAuth(t *testing.T) {
 				camURL = withPassword(camURL, tc.password)
 			}
 			log, logs := captureLog()
-			r := startTestRegistry(t, oneCamera("cam", camURL, "auto"), log)
+			r := startRetryingRegistry(t, oneCamera("cam", camURL, "auto"), log, quickRetry)
 			cs := defaultStreamOf(t, r, "cam")
 			if tc.wantStream {
 				waitState(t, cs, StateStreaming)
 				waitFrames(t, cs.Hub, 5)
 			} else {
-				st := waitStatus(t, cs, "retrying after a 401", func(st Status) bool {
-					return st.State == StateRetrying && st.LastError != ""
+				st := waitStatus(t, cs, "offline after a 401", func(st Status) bool {
+					return st.State == StateOffline && st.Detail != ""
 				})
-				low := strings.ToLower(st.LastError)
+				low := strings.ToLower(st.Detail)
 				if !strings.Contains(low, "401") && !strings.Contains(low, "unauthorized") {
-					t.Fatalf("LastError = %q, want it to say 401 / unauthorized", st.LastError)
+					t.Fatalf("Detail = %q, want it to say 401 / unauthorized", st.Detail)
+				}
+				wantReason := "wrong user name or password"
+				if tc.password == "" {
+					wantReason = "the camera asks for a user name and password; the stream's Url has none"
+				}
+				if st.Cause != CauseUnauthorized || st.Reason != wantReason {
+					t.Fatalf("status = %+v, want cause %q and reason %q", st, CauseUnauthorized, wantReason)
 				}
 				// A second attempt, so the retry path is logged too.
 				eventually(t, "two failed attempts logged",
-					func() bool { return strings.Count(logs.String(), "retrying") >= 2 },
+					func() bool { return strings.Contains(logs.String(), "camera still offline") },
 					logs.String)
 				if n := cs.Hub.Stats().FramesIn; n != 0 {
 					t.Fatalf("%d frames arrived without valid credentials", n)
 				}
-				assertNoSecret(t, "LastError", st.LastError, password, wrongPassword)
+				assertNoSecret(t, "the status", fmt.Sprintf("%+v", st), password, wrongPassword)
 			}
 			r.Close() // flush every log line before reading the log
 			assertNoSecret(t, "the log", logs.String(), password, wrongPassword)
@@ -348,12 +376,12 @@ func TestSupervisorUnparsableURLKeepsItsPassword(t *testing.T) {
 		log, logs := captureLog()
 		r := startTestRegistry(t, oneCamera("cam", raw, "tcp"), log)
 		cs := defaultStreamOf(t, r, "cam")
-		st := waitStatus(t, cs, "retrying", func(st Status) bool { return st.State == StateRetrying && st.LastError != "" })
-		if !strings.Contains(st.LastError, "bad RTSP URL") {
-			t.Errorf("LastError = %q, want it to say the URL is bad", st.LastError)
+		st := waitStatus(t, cs, "offline", func(st Status) bool { return st.State == StateOffline && st.Detail != "" })
+		if !strings.Contains(st.Detail, "bad RTSP URL") || st.Cause != CauseBadURL {
+			t.Errorf("status = %+v, want cause %q and a Detail saying the URL is bad", st, CauseBadURL)
 		}
 		r.Close()
-		assertNoSecret(t, "LastError", st.LastError, secret)
+		assertNoSecret(t, "the status", fmt.Sprintf("%+v", st), secret)
 		assertNoSecret(t, "the log", logs.String(), secret)
 		assertNoSecret(t, "the registry's API", exposed(t, r), secret)
 	}
@@ -426,9 +454,12 @@ func TestSupervisorUnsupportedCamera(t *testing.T) {
 	cs := defaultStreamOf(t, r, "mjpeg-cam")
 	st := waitState(t, cs, StateUnsupported)
 	for _, codec := range []string{"H.264", (&format.MJPEG{}).Codec(), (&format.G711{}).Codec()} {
-		if !strings.Contains(st.LastError, codec) {
-			t.Errorf("LastError = %q, want it to name %q", st.LastError, codec)
+		if !strings.Contains(st.Detail, codec) {
+			t.Errorf("Detail = %q, want it to name %q", st.Detail, codec)
 		}
+	}
+	if st.Cause != CauseUnsupportedCodec || st.Reason != "the camera sends MJPEG, not H.264" {
+		t.Errorf("status = %+v, want cause %q and the reason naming MJPEG", st, CauseUnsupportedCodec)
 	}
 	if n := cs.Hub.Stats().FramesIn; n != 0 {
 		t.Errorf("an unsupported camera delivered %d frames", n)
@@ -441,11 +472,11 @@ func TestSupervisorCameraAppearsLater(t *testing.T) {
 	camURL := "rtsp://" + addr + "/" + demo.DefaultPath
 	r := startTestRegistry(t, oneCamera("late", camURL, "auto"), discardLog())
 	cs := defaultStreamOf(t, r, "late")
-	st := waitStatus(t, cs, "retrying while nobody listens", func(st Status) bool {
-		return st.State == StateRetrying && st.LastError != ""
+	st := waitStatus(t, cs, "offline while nobody listens", func(st Status) bool {
+		return st.State == StateOffline && st.Detail != ""
 	})
-	if !strings.Contains(st.LastError, "refused") {
-		t.Errorf("LastError = %q, want the refused connection", st.LastError)
+	if !strings.Contains(st.Detail, "refused") || st.Cause != CauseRefused || st.Reason != "the camera refused the connection" {
+		t.Errorf("status = %+v, want the refused connection", st)
 	}
 	// The camera comes up on that very address; the back-off is still short.
 	startTestCamera(t, func(s *demo.Server) { s.Address = addr })
@@ -471,7 +502,9 @@ func TestSupervisorReconnects(t *testing.T) {
 			defer viewer.Close()
 
 			cam.Close()
-			waitState(t, cs, StateRetrying)
+			waitStatus(t, cs, "reconnecting or offline", func(st Status) bool {
+				return st.State == StateReconnecting || st.State == StateOffline
+			})
 			if err := cam.Start(); err != nil { // same port: the URL does not change
 				t.Fatalf("restart camera: %v", err)
 			}

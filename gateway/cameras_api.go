@@ -5,27 +5,40 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/cameras"
 )
 
 type cameraJSON struct {
-	ID        string       `json:"id"`
-	Name      string       `json:"name"`
-	State     string       `json:"state"`
-	LastError string       `json:"lastError,omitempty"`
-	Since     time.Time    `json:"since"`
-	Streams   []streamJSON `json:"streams"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	stateJSON
+	Streams []streamJSON `json:"streams"`
 	// PTZ: the camera has PTZ control (GET …/cameras/{id}/ptz tells more).
 	PTZ bool `json:"ptz"`
 }
 
 type streamJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Default   bool      `json:"default"`
-	State     string    `json:"state"`
-	LastError string    `json:"lastError,omitempty"`
-	Since     time.Time `json:"since"`
-	Viewers   int       `json:"viewers"`
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Default bool   `json:"default"`
+	stateJSON
+	Viewers int `json:"viewers"`
+}
+
+// stateJSON is a stream's state as the API shows it (docs/cameras.md,
+// "Camera states"): cause and reason while it is not streaming, and the
+// library's own text of the failure in detail (never with credentials).
+type stateJSON struct {
+	State  string    `json:"state"`
+	Cause  string    `json:"cause,omitempty"`
+	Reason string    `json:"reason,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Since  time.Time `json:"since"`
+}
+
+func stateOf(st cameras.Status) stateJSON {
+	return stateJSON{State: string(st.State), Cause: string(st.Cause), Reason: st.Reason, Detail: st.Detail, Since: st.Since}
 }
 
 // getCameras lists the cameras the caller has any right on, with their
@@ -40,15 +53,14 @@ func (g *Gateway) getCameras(c *gin.Context) {
 		}
 		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: ptzController(g.ptz, cam.ID) != nil}
 		for _, s := range cam.Streams {
-			st := s.Status()
 			sj := streamJSON{
 				ID: s.ID, Name: s.Name, Default: s.Default,
-				State: string(st.State), LastError: st.LastError, Since: st.Since,
-				Viewers: s.Hub.Stats().Readers,
+				stateJSON: stateOf(s.Status()),
+				Viewers:   s.Hub.Stats().Readers,
 			}
 			cj.Streams = append(cj.Streams, sj)
 			if s.Default {
-				cj.State, cj.LastError, cj.Since = sj.State, sj.LastError, sj.Since
+				cj.stateJSON = sj.stateJSON
 			}
 		}
 		out = append(out, cj)

@@ -63,17 +63,27 @@ func newLiveSource(hub *cameras.Stream, queueLen int, clock rtpClock, origin tim
 
 func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
 
+// next returns the next frame to send. Frames of a run of the camera that
+// has failed since they were queued (cameras.Stream.Interrupt) are
+// skipped, however long the viewer's queue is: the picture from before a
+// failure is never shown as live. The check follows a catch-up's wait,
+// during which the camera may fail.
 func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
-	it, err := l.reader.Next(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if it.CatchUp {
-		if err := l.paceCatchUp(ctx, it.Frame); err != nil {
+	for {
+		it, err := l.reader.Next(ctx)
+		if err != nil {
 			return nil, 0, err
 		}
+		if it.CatchUp && !l.hub.Stale(it.Frame) {
+			if err := l.paceCatchUp(ctx, it.Frame); err != nil {
+				return nil, 0, err
+			}
+		}
+		if l.hub.Stale(it.Frame) {
+			continue
+		}
+		return it.Frame, uint32(l.timestamp(it)), nil
 	}
-	return it.Frame, uint32(l.timestamp(it)), nil
 }
 
 // paceCatchUp waits until a replayed frame is due (catchUpDue). It does

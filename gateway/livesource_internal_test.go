@@ -154,3 +154,41 @@ func TestCatchUpWaitEndsWithTheSession(t *testing.T) {
 		t.Fatal("next returned a frame after the context ended")
 	}
 }
+
+// A viewer's queue may still hold frames when the camera fails: none of
+// them reaches the viewer after the failure, the catch-up it was pacing
+// included, and the next run's keyframe does.
+func TestLiveSourceDropsQueuedFramesAtAFailure(t *testing.T) {
+	t.Parallel()
+	hub := hubWithGOP(20)
+	src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src.start()
+	defer src.close()
+	for i := 20; i < 30; i++ { // live frames behind the catch-up
+		hub.WriteAU(int64(i)*3600, [][]byte{benchNALU(false, 1000)})
+	}
+	if f, _, err := src.next(context.Background()); err != nil || !f.Key {
+		t.Fatalf("first frame before the failure: %v, %v; want the cached keyframe", f, err)
+	}
+	if queued, _ := src.reader.Backlog(); queued < 20 {
+		t.Fatalf("only %d frames queued; the test needs a backlog", queued)
+	}
+	before := hub.Stats().Epoch
+
+	hub.Interrupt()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	f, _, err := src.next(ctx)
+	cancel()
+	if err == nil {
+		t.Fatalf("after the failure the viewer got a frame of epoch %d (key %v) from before it", f.Epoch, f.Key)
+	}
+
+	hub.BeginEpoch(benchSPS, benchPPS)
+	hub.WriteAU(0, [][]byte{benchNALU(true, 3000)})
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f, _, err = src.next(ctx)
+	if err != nil || !f.Key || f.Epoch <= before {
+		t.Fatalf("after the reconnect: frame %+v, %v; want the new run's keyframe", f, err)
+	}
+}

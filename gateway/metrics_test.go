@@ -113,8 +113,8 @@ func TestMetricsFollowALiveSession(t *testing.T) {
 	if v := before.value(t, "camgate_camera_state", map[string]string{"camera": testCameraID, "stream": testStreamID, "state": "streaming"}); v != 1 {
 		t.Fatalf("camgate_camera_state{state=streaming} = %v, want 1", v)
 	}
-	if v := before.value(t, "camgate_camera_state", map[string]string{"camera": testCameraID, "state": "retrying"}); v != 0 {
-		t.Fatalf("camgate_camera_state{state=retrying} = %v, want 0", v)
+	if v := before.value(t, "camgate_camera_state", map[string]string{"camera": testCameraID, "state": "offline"}); v != 0 {
+		t.Fatalf("camgate_camera_state{state=offline} = %v, want 0", v)
 	}
 	for _, name := range []string{"camgate_camera_frames_in_total", "camgate_camera_bytes_in_total", "camgate_camera_keyframes_total"} {
 		if v := before.value(t, name, cam); v <= 0 {

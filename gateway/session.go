@@ -53,6 +53,8 @@ type Session struct {
 	// pending. Both nil without limits.
 	slot     *sessionSlot
 	onAnswer func()
+	// camState relays a live viewer's camera state changes (camerastate.go).
+	camState cameraStateRelay
 
 	mu         sync.Mutex
 	offer      string   // JSON string of the offer {type, sdp}
@@ -539,6 +541,7 @@ func (s *Session) FirstFrame() <-chan struct{} { return s.firstFrame }
 func (s *Session) Close() {
 	s.closeOnce.Do(func() {
 		s.cancel()
+		s.endCameraWatch()
 		s.releasePTZ("session closed")
 		if s.answerTime != nil {
 			s.answerTime.Stop()

@@ -191,6 +191,9 @@ func (m *sessionManager) create(ctx context.Context, req createRequest) (*Sessio
 	m.sessions[id] = s
 	s.metrics.opened()
 	m.mu.Unlock()
+	if req.Playback == nil {
+		s.watchCamera() // Close ends it
+	}
 	if err := s.start(ctx, m.api, time.Duration(m.cfg.GatherTimeout), time.Duration(m.cfg.AnswerTimeout)); err != nil {
 		s.Close()
 		return nil, err

@@ -176,7 +176,13 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	c.invites[key] = s.ID
 	c.watch(s)
 	result := connectResult{Session: s.ID, IceServers: c.g.sessions.publicICEServers()}
-	return result, func() { c.send(inviteMessage(inviteID, s.ID, s.Offer())) }, nil
+	return result, func() {
+		c.send(inviteMessage(inviteID, s.ID, s.Offer()))
+		// After the result and the invite, so that the client knows the
+		// session by then: the camera's state changes (and the state
+		// at the start when the camera is not streaming).
+		s.onCameraState(func(ev cameraStateEvent) { c.send(cameraStateNotification(s.ID, ev)) })
+	}, nil
 }
 
 // liveSessions counts the sessions of this socket that are still open,

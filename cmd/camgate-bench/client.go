@@ -177,7 +177,7 @@ func (c *client) waitStreaming(ctx context.Context) error {
 			Cameras []struct {
 				ID    string `json:"id"`
 				State string `json:"state"`
-				Error string `json:"lastError"`
+				Error string `json:"detail"`
 			} `json:"cameras"`
 		}
 		err := c.call(ctx, http.MethodGet, "/API/rest/v1/cameras", nil, &resp)
