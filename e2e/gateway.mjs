@@ -17,13 +17,14 @@ export const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 // streamingMs}: log keeps every line camgate printed, token is the demo
 // user's access token, demo the demo camera as the camera list shows it,
 // listeningMs and streamingMs how long after the start camgate listened and
-// the demo camera streamed.
-export async function startGateway({ name = 'camgate' } = {}) {
+// the demo camera streamed. env adds environment variables (CAMGATE__…
+// settings).
+export async function startGateway({ name = 'camgate', env = {} } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), `camgate-e2e-${name}-`));
   const log = [];
   const t0 = Date.now();
   const proc = spawn(BIN, ['--config', 'e2e/config'], {
-    env: { ...process.env, CAMGATE__DataDir: dataDir },
+    env: { ...process.env, CAMGATE__DataDir: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async () => {

@@ -11,6 +11,7 @@ import { PtzPad } from './ptz.js';
 import { WsLiveSession } from './ws.js';
 import { CameraGrid } from './grid.js';
 import { Timeline } from './timeline.js';
+import { Blind, describe, isDown, newer, stateOf } from './camstate.js';
 
 const LIST_REFRESH_MS = 5_000;
 const DISCONNECTED_MS = 8_000;
@@ -37,6 +38,10 @@ const status = {
   framesDecoded: 0,
   fps: 0,
   error: null,
+  // The viewed camera's own state while it plays live: {state, reason}
+  // (docs/cameras.md); while it is reconnecting or offline the video is
+  // hidden and the reason shown over it.
+  cameraState: null,
 };
 window.camgate = status;
 
@@ -47,8 +52,17 @@ const pad = new PtzPad({ root: $('ptz'), viewport: $('viewport'), video, getSess
 // the frame clock (status.playback, status.frameClock).
 const playback = new PlaybackControl({ root: $('playback'), video, status, replay: () => play(status.cameraId) });
 
+// Hides the camera view's video while the camera is down (camstate.js).
+const blind = new Blind($('viewport'), video, () => renderCameraState());
+
 // The grid of live tiles, the landing view after sign-in.
-const grid = new CameraGrid({ root: $('grid'), status, onOpen: (id) => { location.hash = `camera=${encodeURIComponent(id)}`; } });
+const grid = new CameraGrid({
+  root: $('grid'),
+  status,
+  onOpen: (id) => { location.hash = `camera=${encodeURIComponent(id)}`; },
+  // A tile's cameraState event updates the camera list at once too.
+  onCameraState: (id, st) => applyCameraState(id, st),
+});
 
 // route reads the fragment: the camera to view, or null for the grid.
 // Camera ids are GUIDs: a link may spell them in either case.
@@ -92,6 +106,7 @@ function stopCamera() {
   timeline.show(null);
   Object.assign(status, { cameraId: null, sessionId: null, ttffMs: null, connectionState: null, iceConnectionState: null });
   renderCameras();
+  renderCameraState();
   setState('grid');
 }
 
@@ -128,13 +143,19 @@ async function refreshCameras() {
   clearTimeout(listTimer);
   if (!auth.accessToken()) return;
   try {
-    cameras = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
+    const listed = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
+    // A list fetched before a cameraState event must not undo it.
+    cameras = listed.map((c) => {
+      const old = cameras.find((o) => o.id === c.id);
+      return old && !newer(stateOf(old), stateOf(c)) ? { ...c, ...stateOf(old) } : c;
+    });
     const recovered = listFailures > 0;
     if (listFailures) { say(''); gridSay(''); $('banner').hidden = true; }
     listFailures = 0;
     status.gateway = 'reachable';
     if (status.state === 'unreachable') setState('loading');
     renderCameras();
+    renderCameraState();
     if (route()) {
       if (!status.cameraId) play(route());
       // The gateway answers again after it could not be reached: it may
@@ -195,9 +216,36 @@ function renderCameras() {
     const badge = li.querySelector('.badge');
     badge.textContent = cam.state;
     badge.className = `badge badge-${cam.state}`;
-    li.querySelector('.why').textContent = cam.state !== 'streaming' && cam.lastError ? cam.lastError : '';
+    li.querySelector('.why').textContent = cam.state !== 'streaming' && cam.reason ? cam.reason : '';
     button.title = cam.since ? `${cam.state} since ${new Date(cam.since).toLocaleString()}` : cam.state;
   }
+}
+
+// ---- the camera's own state ----
+
+// applyCameraState takes a cameraState event of the viewed camera: the
+// list and the view show it at once, not at the next refresh.
+function applyCameraState(cameraId, st) {
+  const cam = cameras.find((c) => c.id.toLowerCase() === cameraId.toLowerCase());
+  if (!cam || !newer(stateOf(cam), st)) return;
+  Object.assign(cam, stateOf(st));
+  renderCameras();
+  renderCameraState();
+}
+
+// renderCameraState hides the live video of a camera that is down and says
+// why over it (recordings play whatever the camera does).
+let shownDown = false;
+function renderCameraState() {
+  const cam = status.cameraId ? cameras.find((c) => c.id === status.cameraId) : null;
+  const st = cam && session && !session.playback ? stateOf(cam) : null;
+  status.cameraState = st ? { state: st.state, reason: st.reason } : null;
+  blind.show(st);
+  const down = isDown(st);
+  $('video-state').textContent = down ? describe(st) : '';
+  if (down) say(`${cam.name || cam.id} sends no video; the picture comes back by itself when the camera does.`, true);
+  else if (shownDown && status.cameraId) say(status.state === 'playing' ? '' : `Connecting to ${cam?.name || status.cameraId}…`);
+  shownDown = down;
 }
 
 // ---- live view ----
@@ -208,6 +256,7 @@ function play(cameraId) {
   if (cameraId !== status.cameraId) playFailures = 0;
   session?.close();
   video.srcObject = null;
+  blind.reset(); // a new session starts without a picture
   const cam = cameras.find((c) => c.id === cameraId);
   $('title').textContent = cam?.name || cameraId;
   video.setAttribute('aria-label', `Live video of ${cam?.name || cameraId}`);
@@ -226,6 +275,7 @@ function play(cameraId) {
   // PTZ steers the live camera: no pad while recordings play.
   const ptzCamera = cam?.ptz && !s.playback ? cameraId : null;
   if (ptzCamera !== pad.cameraId) pad.show(ptzCamera);
+  renderCameraState();
   s.start().then(
     () => { status.sessionId = s.id; },
     (err) => {
@@ -244,6 +294,7 @@ function onSessionChange(s) {
   status.iceConnectionState = s.pc?.iceConnectionState ?? null;
   status.commandsChannel = s.channel?.readyState ?? null;
   playback.watch(s);
+  if (s.cameraState) applyCameraState(status.cameraId, s.cameraState);
   if (s.ttffMs !== null && status.ttffMs === null) {
     status.ttffMs = s.ttffMs;
     playFailures = 0;

@@ -4,8 +4,12 @@
 // retrying, offline); a click or Enter opens the camera view. A tile whose
 // session fails or is interrupted starts again with back-off, so the grid
 // of a wall display recovers by itself from a network failure or a
-// gateway restart.
+// gateway restart. While the camera itself is down (reconnecting, offline,
+// unsupported: the gateway's cameraState event or the cameras list) the
+// tile hides its last picture and says so with the reason (camstate.js);
+// the session stays and the picture comes back with the camera.
 import { WsLiveSession } from './ws.js';
+import { Blind, describe, isDown, newer, stateOf } from './camstate.js';
 
 const backoff = (failures) => Math.min(1_000 * 2 ** failures, 15_000);
 // How long an interrupted connection may stay so before the tile starts
@@ -21,23 +25,28 @@ class Tile {
     this.failures = 0;
     this.timer = 0;
     this.disconnectTimer = 0;
-    this.state = 'connecting';
+    this.state = 'connecting'; // of the tile's session
     this.reason = '';
+    this.camState = stateOf(cam); // of the camera itself
     const li = (this.el = document.createElement('li'));
     li.className = 'tile';
     li.dataset.id = cam.id;
     li.innerHTML = `
       <button type="button" class="tile-open">
         <video autoplay muted playsinline></video>
+        <span class="state-overlay"></span>
         <span class="tile-bar"><span class="name"></span> <span class="badge"></span></span>
         <small class="why"></small>
       </button>`;
     this.video = li.querySelector('video');
+    this.blind = new Blind(li, this.video, () => this.render());
+    this.blind.show(this.camState);
     li.querySelector('button').addEventListener('click', () => grid.onOpen(this.id));
   }
 
   update(cam) {
     this.cam = cam;
+    this.cameraState(stateOf(cam));
     this.render();
     // A camera that comes back online gets a tile session again.
     if (cam.state === 'streaming' && this.state === 'offline') this.start();
@@ -48,7 +57,9 @@ class Tile {
     clearTimeout(this.disconnectTimer);
     this.session?.close();
     this.session = null;
-    if (this.cam.state === 'unsupported' || this.cam.state === 'disabled') { this.set('offline', this.cam.lastError || this.cam.state); return; }
+    this.blind.reset();
+    this.blind.show(this.camState);
+    if (this.cam.state === 'unsupported' || this.cam.state === 'disabled') { this.set('offline', this.cam.reason || this.cam.state); return; }
     this.set(this.failures ? 'retrying' : 'connecting', this.reason);
     const s = (this.session = new WsLiveSession(this.id, this.video, () => this.changed(s)));
     s.start().catch((err) => { if (!s.closed) this.retry(s, err.message); });
@@ -56,6 +67,7 @@ class Tile {
 
   changed(s) {
     if (s !== this.session || s.closed) return;
+    if (s.cameraState) this.cameraState(s.cameraState);
     const cs = s.pc?.connectionState;
     if (s.ttffMs !== null && this.state !== 'streaming' && cs !== 'disconnected' && cs !== 'failed') {
       this.failures = 0;
@@ -83,23 +95,40 @@ class Tile {
     this.timer = setTimeout(() => this.start(), delay);
   }
 
+  // cameraState takes the camera's state from an event or the list,
+  // unless it is older than the one the tile has.
+  cameraState(st) {
+    if (!newer(this.camState, st)) return;
+    const known = this.camState;
+    this.camState = st;
+    this.blind.show(st);
+    this.render();
+    if (known?.state !== st.state || known?.reason !== st.reason) this.grid.onCameraState(this.id, st);
+  }
+
   set(state, why = '') {
     this.state = state;
     this.why = why;
-    this.grid.status.tiles[this.id] = state;
     this.render();
   }
 
   render() {
     const li = this.el;
     const name = this.cam.name || this.id;
+    // The camera's own trouble comes first: the session is fine, but there
+    // is nothing to see.
+    const down = isDown(this.camState) ? this.camState : null;
+    const state = down ? down.state : this.state;
+    this.grid.status.tiles[this.id] = state;
     li.querySelector('.name').textContent = name;
     const badge = li.querySelector('.badge');
-    badge.textContent = this.state;
-    badge.className = `badge badge-${this.state}`;
-    li.querySelector('.why').textContent = this.state !== 'streaming' ? this.why || this.cam.lastError || '' : '';
-    li.dataset.state = this.state;
-    li.querySelector('button').setAttribute('aria-label', `${name}, ${this.state}: open the camera`);
+    badge.textContent = state;
+    badge.className = `badge badge-${state}`;
+    li.querySelector('.state-overlay').textContent = down ? describe(down) : '';
+    li.querySelector('.why').textContent = !down && this.state !== 'streaming' ? this.why || this.cam.reason || '' : '';
+    li.dataset.state = state;
+    const why = down?.reason ? ` (${down.reason})` : '';
+    li.querySelector('button').setAttribute('aria-label', `${name}, ${state}${why}: open the camera`);
     this.video.setAttribute('aria-hidden', 'true');
   }
 
@@ -109,6 +138,7 @@ class Tile {
     this.session?.close();
     this.session = null;
     this.video.srcObject = null;
+    this.blind.reset(); // no reveal may follow: the tile is off
     this.failures = 0;
     delete this.grid.status.tiles[this.id];
   }
@@ -119,11 +149,14 @@ export class CameraGrid {
   #active = false;
 
   // root is the <ul> of tiles; status the page's window.camgate (tiles:
-  // camera id → tile state); onOpen(cameraId) opens the camera view.
-  constructor({ root, status, onOpen }) {
+  // camera id → tile state); onOpen(cameraId) opens the camera view;
+  // onCameraState(cameraId, state) hears of a camera's state change a
+  // tile's session was told of.
+  constructor({ root, status, onOpen, onCameraState = () => {} }) {
     this.root = root;
     this.status = status;
     this.onOpen = onOpen;
+    this.onCameraState = onCameraState;
     status.tiles = {};
   }
 

@@ -26,6 +26,9 @@ export class PeerSession {
     this.pc = null;
     this.channel = null; // "videoos-commands": PTZ requests (ptz.js)
     this.ttffMs = null;
+    // The camera's state as the gateway last told it (cameraState events,
+    // docs/api.md): {state, cause, reason, since}; null until one comes.
+    this.cameraState = null;
   }
 
   get closed() { return this.#closed; }
@@ -42,6 +45,28 @@ export class PeerSession {
     if (this.#frameCallback) this.video.cancelVideoFrameCallback?.(this.#frameCallback);
     const pc = this.pc;
     this.deleteSession().finally(() => pc?.close());
+  }
+
+  // watchChannel listens for the gateway's cameraState events on the
+  // commands channel: the camera failed, or came back.
+  watchChannel(ch) {
+    ch.addEventListener('message', (e) => {
+      let m;
+      try {
+        m = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (m?.type === 'event' && m.event === 'cameraState' && m.params) this.setCameraState(m.params);
+    });
+  }
+
+  // setCameraState takes a cameraState event's params (data channel or
+  // WebSocket notification; both may bring the same one).
+  setCameraState(p) {
+    if (this.#closed || typeof p.state !== 'string') return;
+    this.cameraState = { state: p.state, cause: p.cause ?? '', reason: p.reason ?? '', since: p.since ?? '' };
+    this.onChange();
   }
 
   // stats returns the inbound video numbers of the last second.

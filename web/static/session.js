@@ -46,6 +46,7 @@ export class LiveSession extends PeerSession {
     // The offer already carries an m=application section, so the channel
     // opens without renegotiation (clients never handle negotiationneeded).
     this.channel = pc.createDataChannel('commands', { protocol: 'videoos-commands' });
+    this.watchChannel(this.channel);
     this.channel.onopen = () => this.onChange();
     this.channel.onclose = () => this.onChange();
   }

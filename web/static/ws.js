@@ -186,6 +186,7 @@ export class WsLiveSession extends PeerSession {
     await this.#invited;
     if (this.closed) return;
     this.channel = pc.createDataChannel('commands', { protocol: 'videoos-commands' });
+    this.watchChannel(this.channel);
     this.channel.onopen = () => this.onChange();
     this.channel.onclose = () => this.onChange();
   }
@@ -198,6 +199,9 @@ export class WsLiveSession extends PeerSession {
     } else if (m.method === 'trickle') {
       // The gateway trickles after our answer, so the offer is applied.
       this.pc.addIceCandidate(m.params.candidate).catch(() => {});
+    } else if (m.method === 'cameraState') {
+      // The same as the data channel's event, for a channel not open yet.
+      this.setCameraState(m.params);
     } else if (m.method === 'error') {
       // 1002: the session ended (peer gone, token expired); 408: it got no
       // answer in time. Either way the view must start again.
