@@ -41,14 +41,15 @@ func encodeCommandEvent(name string, params any) []byte {
 
 // cameraStateRelay passes a live session's camera state changes on: to the
 // commands channel always, and to a hook (the WebSocket's notification)
-// once one is set. A session that starts while its camera streams hears
-// nothing until the state changes; one that starts otherwise is told the
-// state at once.
+// once one is set. A viewer takes its camera to work until told otherwise,
+// so only news is sent: a session that starts while the camera streams (or
+// makes its first connection, at camgate's start) hears nothing until the
+// camera fails; one that starts while it is down is told at once.
 type cameraStateRelay struct {
 	mu     sync.Mutex
 	events *commandEvents
 	ids    struct{ camera, stream string }
-	seen   bool              // the state at the start was looked at
+	told   cameras.Status    // what the viewer knows: State, Cause, Reason
 	last   *cameraStateEvent // the last one sent, for a hook set later
 	hook   func(cameraStateEvent)
 	stop   func()
@@ -59,6 +60,7 @@ func (s *Session) watchCamera() {
 	r := &s.camState
 	r.events = s.events
 	r.ids.camera, r.ids.stream = s.CameraID, s.StreamID
+	r.told = cameras.Status{State: cameras.StateStreaming}
 	stop := s.stream.Watch(r.changed)
 	r.mu.Lock()
 	r.stop = stop
@@ -75,11 +77,14 @@ func (s *Session) watchCamera() {
 func (r *cameraStateRelay) changed(st cameras.Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	first := !r.seen
-	r.seen = true
-	if first && st.State == cameras.StateStreaming {
-		return // a healthy start is no news
+	if st.State == cameras.StateConnecting {
+		// The first connection since camgate started: nothing has failed.
+		st = cameras.Status{State: cameras.StateStreaming, Since: st.Since}
 	}
+	if st.State == r.told.State && st.Cause == r.told.Cause && st.Reason == r.told.Reason {
+		return // no news
+	}
+	r.told = st
 	ev := cameraStateEvent{
 		CameraID: r.ids.camera, StreamID: r.ids.stream,
 		State: string(st.State), Cause: string(st.Cause), Reason: st.Reason, Since: formatTime(st.Since),
