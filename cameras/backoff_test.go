@@ -183,7 +183,7 @@ func TestBackoffFlappingCameraResumesQuickly(t *testing.T) {
 func TestBackoffGrowsWhileDownAndIsCapped(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		p := defaultRetry
+		p := defaultRetry()
 		cam := &fakeCamera{}
 		cam.setUp(true)
 		runFakeSupervisor(t, cam)
@@ -236,7 +236,7 @@ func TestBackoffGrowsWhileDownAndIsCapped(t *testing.T) {
 // cap; so is one whose failure needs the operator, at once.
 func TestBackoffNeverStreamedAndOperatorFailures(t *testing.T) {
 	t.Parallel()
-	p := defaultRetry
+	p := defaultRetry()
 	for _, tc := range []struct {
 		name   string
 		refuse error
@@ -294,7 +294,7 @@ func TestSupervisorStatesAndInterrupt(t *testing.T) {
 		time.Sleep(5 * time.Second) // offline: refused
 		cam.setUp(true)
 		// Never streamed: the next attempt may be up to the long cap away.
-		time.Sleep(defaultRetry.LongCap*2 + time.Second) // streaming
+		time.Sleep(defaultRetry().LongCap*2 + time.Second) // streaming
 		// The hub has a picture; the failure must drop it before anyone
 		// is told.
 		sv.stream.BeginEpoch(testSPS, testPPS)

@@ -16,18 +16,20 @@ import (
 // camera that was streaming minutes ago is back within about a second of
 // answering again, while one that has been down for long (or never
 // streamed) is tried less often.
-var defaultRetry = retryPolicy{
-	// The wait before the first attempt after a failure; each further
-	// failed attempt doubles it up to the cap.
-	First: 250 * time.Millisecond,
-	// With the jitter a camera that streamed within RecentWindow is
-	// tried at least every 1.2 s, so viewers get video about a second
-	// after it answers again (plus its wait for a keyframe).
-	RecentCap:    time.Second,
-	RecentWindow: 5 * time.Minute,
-	// For a camera down longer than RecentWindow or that never streamed,
-	// and after a failure that needs the operator.
-	LongCap: 10 * time.Second,
+func defaultRetry() retryPolicy {
+	return retryPolicy{
+		// The wait before the first attempt after a failure; each further
+		// failed attempt doubles it up to the cap.
+		First: 250 * time.Millisecond,
+		// With the jitter a camera that streamed within RecentWindow is
+		// tried at least every 1.2 s, so viewers get video about a second
+		// after it answers again (plus its wait for a keyframe).
+		RecentCap:    time.Second,
+		RecentWindow: 5 * time.Minute,
+		// For a camera down longer than RecentWindow or that never streamed,
+		// and after a failure that needs the operator.
+		LongCap: 10 * time.Second,
+	}
 }
 
 // problemsPeriod is how often per-packet problems are summed up in the log.
@@ -117,7 +119,7 @@ func (sv *supervisor) run(ctx context.Context) {
 		sv.reportProblems(ctx)
 	}()
 	defer func() { <-reporterDone }()
-	bo := backoff{policy: defaultRetry}
+	bo := backoff{policy: defaultRetry()}
 	if sv.retry != nil {
 		bo.policy = *sv.retry
 	}

@@ -231,7 +231,8 @@ type cameraStatus struct {
 	Detail string `json:"detail"`
 }
 
-func (e *testEnv) cameraStatus(id string) cameraStatus {
+// cameraStatus is the test camera's entry in the cameras list.
+func (e *testEnv) cameraStatus() cameraStatus {
 	e.t.Helper()
 	st, body := e.do("GET", "/rest/v1/cameras", nil)
 	var out struct {
@@ -241,11 +242,11 @@ func (e *testEnv) cameraStatus(id string) cameraStatus {
 		e.t.Fatalf("GET cameras: %d %s", st, body)
 	}
 	for _, c := range out.Cameras {
-		if strings.EqualFold(c.ID, id) {
+		if strings.EqualFold(c.ID, testCameraID) {
 			return c
 		}
 	}
-	e.t.Fatalf("camera %s not in %s", id, body)
+	e.t.Fatalf("camera %s not in %s", testCameraID, body)
 	return cameraStatus{}
 }
 
@@ -321,7 +322,7 @@ func TestCameraOutagesNoStaleFramesQuickResume(t *testing.T) {
 			latecomer.events.waitState(t, latecomer.name, 0, "reconnecting", "offline")
 			viewers = append(viewers, latecomer)
 		}
-		st := env.cameraStatus(testCameraID)
+		st := env.cameraStatus()
 		if (st.State != "reconnecting" && st.State != "offline") || st.Cause == "" || st.Reason == "" || st.Detail == "" {
 			t.Fatalf("outage %d: cameras API says %+v, want reconnecting or offline with cause, reason and detail", i+1, st)
 		}
@@ -346,7 +347,7 @@ func TestCameraOutagesNoStaleFramesQuickResume(t *testing.T) {
 				}
 			}
 		}
-		if st := env.cameraStatus(testCameraID); st.State != "streaming" || st.Cause != "" || st.Reason != "" {
+		if st := env.cameraStatus(); st.State != "streaming" || st.Cause != "" || st.Reason != "" {
 			t.Fatalf("outage %d: after the camera came back the API says %+v", i+1, st)
 		}
 	}
@@ -384,8 +385,8 @@ func TestCameraStateWrongPassword(t *testing.T) {
 	u.User = url.UserPassword("admin", wrong)
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) { s.Cameras[0].Streams[0].Url = u.String() }})
 	const reason = "wrong user name or password"
-	waitUntil(t, stateDeadline, "the camera offline", func() bool { return env.cameraStatus(testCameraID).State == "offline" })
-	st := env.cameraStatus(testCameraID)
+	waitUntil(t, stateDeadline, "the camera offline", func() bool { return env.cameraStatus().State == "offline" })
+	st := env.cameraStatus()
 	if st.Cause != "unauthorized" || st.Reason != reason || !strings.Contains(st.Detail, "401") {
 		t.Fatalf("cameras API: %+v, want cause unauthorized, reason %q and the 401 in detail", st, reason)
 	}
