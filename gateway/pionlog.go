@@ -44,8 +44,9 @@ func (l pionScope) at(lv slog.Level, msg string) { l.log.Log(context.Background(
 // session's normal end produces (its readers see their streams and sockets
 // closed under them) or that a normal start produces (a DTLS packet before
 // its endpoint exists, which pion queues; a browser's mDNS candidate with
-// mDNS off). Three a session made 600 warnings when 200 viewers left,
-// drowning the ones an operator can act on.
+// mDNS off; checks before the client's first candidate). Three a session
+// made 600 warnings when 200 viewers left, drowning the ones an operator
+// can act on.
 func warnLevel(msg string) slog.Level {
 	closeNoise := []string{
 		"stream is already closed",  // Failed to accept RTP/RTCP stream …
@@ -55,6 +56,11 @@ func warnLevel(msg string) slog.Level {
 		// with WebRTC.MDNS "disabled" (the default) pion ignores it, and
 		// camgate tries the signaling address in its place.
 		"mDNS candidate added, but mDNS is disabled",
+		// camgate's agent starts its checks when the answer arrives; until
+		// the client's first candidate or check it has no pair to check,
+		// at every tick. A client that trickles, or sends no candidates at
+		// all (go2rtc), is in that state at the start of every session.
+		"Failed to ping without candidate pairs",
 	}
 	for _, n := range closeNoise {
 		if strings.Contains(msg, n) {

@@ -170,6 +170,44 @@ func TestExternalIssuerDownAtStart(t *testing.T) {
 	}
 }
 
+// An issuer whose discovery document names it differently from
+// Auth.Issuers[n].Url (here a trailing slash) answers, so it is not
+// "unreachable": the log says what mismatched and what to set, once.
+func TestExternalIssuerMismatchSaysWhatToChange(t *testing.T) {
+	idp := serveIDP(t)
+	s := testSettings(t)
+	s.Auth.BuiltIn.Enabled = false
+	s.Auth.Issuers = []appsettings.Issuer{{Url: idp.issuer + "/", Audience: "camgate", RolesClaim: "roles"}}
+	rp := newTestService(t, s)
+	// The discovery New started, then one more after the back-off.
+	for range 2 {
+		if _, err := rp.verifierFor(context.Background(), rp.external[idp.issuer+"/"]); err == nil {
+			t.Fatal("a verifier for an issuer that names itself differently")
+		}
+		rp.clock.Add(discoveryMaxBackoff)
+	}
+	if n := idp.hits.Load(); n != 2 {
+		t.Fatalf("%d discoveries, want 2", n)
+	}
+	logs := rp.logs.String()
+	// The text handler escapes the message's quotes.
+	for _, want := range []string{
+		"level=ERROR", `Auth.Issuers[0].Url is \"` + idp.issuer + `/\"`,
+		`calls itself \"` + idp.issuer + `\"`, `set Auth.Issuers[0].Url to exactly \"` + idp.issuer + `\"`,
+		"configured=" + idp.issuer + "/ ", "issuerSays=" + idp.issuer,
+	} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "unreachable") {
+		t.Errorf("an issuer that answers is logged as unreachable:\n%s", logs)
+	}
+	if n := strings.Count(logs, "calls itself"); n != 1 {
+		t.Errorf("%d mismatch lines for 2 discoveries, want 1:\n%s", n, logs)
+	}
+}
+
 func TestNewRefusesBadIssuerSettings(t *testing.T) {
 	for name, is := range map[string]appsettings.Issuer{
 		"no URL":      {Audience: "a"},

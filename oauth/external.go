@@ -29,6 +29,7 @@ const (
 // verifier (which caches the issuer's JWKS and refetches it when a token
 // names a key id it has not seen: the issuer's key rotation).
 type externalIssuer struct {
+	field     string // its place in the settings: Auth.Issuers[n]
 	url       string
 	audience  string
 	leeway    time.Duration
@@ -61,6 +62,7 @@ func (s *Service) addIssuers(issuers []appsettings.Issuer) error {
 			claim = defaultRolesClaim
 		}
 		e := &externalIssuer{
+			field:     field,
 			url:       is.Url,
 			audience:  is.Audience,
 			leeway:    max(time.Duration(is.Leeway), 0),
@@ -105,12 +107,23 @@ func (s *Service) discover(e *externalIssuer, done chan struct{}) {
 		e.retryAt = s.now().Add(e.backoff)
 		// Once per outage: a token every second must not mean a log line
 		// every second.
-		if !e.warned {
-			s.log.Warn("external issuer unreachable; its tokens are refused until it answers (retried on use, with back-off)",
-				"issuer", e.url, "error", err)
+		var mismatch *oidc.IssuerMismatchError
+		switch {
+		case e.warned:
+			s.log.Debug("external issuer still unavailable", "issuer", e.url, "error", err, "retryIn", e.backoff)
+		case errors.As(err, &mismatch):
+			// The issuer answers, but names itself differently (a trailing
+			// slash, http for https, another host name behind a proxy):
+			// tokens carry its own name, so this never heals by waiting.
+			s.log.Error(fmt.Sprintf("external issuer: %s.Url is %q, but the issuer at that address calls itself %q in its discovery document; "+
+				"set %s.Url to exactly %q (or change the issuer's own public URL). Its tokens are refused until the two match",
+				e.field, mismatch.Provided, mismatch.Discovered, e.field, mismatch.Discovered),
+				"setting", e.field+".Url", "configured", mismatch.Provided, "issuerSays", mismatch.Discovered)
 			e.warned = true
-		} else {
-			s.log.Debug("external issuer still unreachable", "issuer", e.url, "error", err, "retryIn", e.backoff)
+		default:
+			s.log.Warn("external issuer unreachable; its tokens are refused until it answers (retried on use, with back-off)",
+				"setting", e.field+".Url", "issuer", e.url, "error", err)
+			e.warned = true
 		}
 		return
 	}
