@@ -2,6 +2,11 @@
 GO      ?= go
 BIN     := bin/camgate
 ARGS    ?=
+# camgate --version prints them: the nearest tag and the commits since
+# (or the short hash), "-dirty" for uncommitted changes; "devel" outside git.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 # golangci-lint, pinned. Built from source with the installed Go (a release
 # binary is built with whatever Go its release used, which may be older than
@@ -14,7 +19,7 @@ GOLANGCI_LINT := bin/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 .PHONY: build run test test-go test-e2e bench lint fuzz clean
 
 build:
-	$(GO) build -o $(BIN) ./cmd/camgate
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/camgate
 
 # The demo: camgate with its embedded demo camera; open the printed URL.
 run: build

@@ -2,6 +2,7 @@ package appsettings
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -213,6 +214,15 @@ func (v *validator) rtspURL(path, raw string) {
 		return
 	}
 	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		// A URL that does not parse, or parses without a user where the
+		// text has one: a user name or password may hold a character that
+		// cuts it short.
+		if problem := userinfoProblem(raw, err == nil); problem != "" {
+			v.fail(path, problem+gotURL(raw))
+			return
+		}
+	}
 	switch {
 	case err != nil:
 		// url.Parse's own message quotes the whole URL, password and all.
@@ -229,6 +239,93 @@ func (v *validator) rtspURL(path, raw string) {
 		// after '#' may be the rest of that password.
 		v.fail(path, "contains '#': RTSP URLs have no fragment; write a '#' in a user name or password as %23")
 	}
+}
+
+// userinfoProblem names a character of a URL's user name or password that
+// must be percent-encoded, without quoting either: a '/', '?' or '#' ends
+// the address part of a URL, so the rest of the password is read as a
+// path, query or fragment (the URL then fails to parse, or parses with the
+// user name as its host); a space or another character outside RFC 3986's
+// userinfo set, or a '%' that starts no %XX escape, makes it invalid. The
+// user name and password are what comes before the last '@' that is
+// followed by a host; "" when there is none or nothing is wrong. For a URL
+// that parsed (without a user), the host must be an IP address or a
+// dotted name, so that an '@' in a path ("/live@ch1") is not taken for
+// one.
+func userinfoProblem(raw string, parsed bool) string {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return ""
+	}
+	rest := raw[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	host := rest[at+1:]
+	if j := strings.IndexAny(host, "/?#"); j >= 0 {
+		host = host[:j]
+	}
+	if !looksLikeHost(host, parsed) {
+		return "" // the '@' may belong to the path
+	}
+	user, password, _ := strings.Cut(rest[:at], ":")
+	for _, part := range []struct{ name, text string }{{"user name", user}, {"password", password}} {
+		for k := 0; k < len(part.text); k++ {
+			c := part.text[k]
+			switch {
+			case c == '/' || c == '?' || c == '#':
+				return fmt.Sprintf("the %s contains '%c', which ends the address part of a URL; write it as %%%02X", part.name, c, c)
+			case c == '%' && !(k+2 < len(part.text) && isHex(part.text[k+1]) && isHex(part.text[k+2])):
+				return fmt.Sprintf("the %s contains a '%%' that starts no %%XX escape; write a '%%' as %%25", part.name)
+			case !userinfoChar(c):
+				shown := fmt.Sprintf("'%c'", c)
+				if c <= ' ' || c >= 0x7f {
+					shown = fmt.Sprintf("the byte 0x%02X", c)
+				}
+				return fmt.Sprintf("the %s contains %s, which a URL cannot hold as it is; write it as %%%02X", part.name, shown, c)
+			}
+		}
+	}
+	return ""
+}
+
+// looksLikeHost reports whether s is host[:port] with an IP address, a
+// bracketed IPv6 address, or a name with letters, digits, '-', '_' and
+// '.' only (with dotted, at least one '.').
+func looksLikeHost(s string, dotted bool) bool {
+	if h, _, err := net.SplitHostPort(s); err == nil {
+		s = h
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	if s == "" {
+		return false
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return !dotted || strings.Contains(s, ".")
+}
+
+// userinfoChar reports whether c may stand as it is in a URL's user name
+// or password (RFC 3986: unreserved, sub-delims, ':'; '%' is handled
+// apart), as Go's url.Parse requires.
+func userinfoChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:%@", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // hostPort checks a listen address.

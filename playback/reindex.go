@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/camgate/camgate/playback/internal/index"
 )
@@ -46,7 +47,9 @@ func Reindex(ctx context.Context, dir, cameraID string, log *slog.Logger) (Reind
 			return res, err
 		}
 	}
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return res, fmt.Errorf("reindex: there is no recordings folder %s: nothing was recorded under this DataDir (is it the DataDir of the settings camgate runs with?)", dir)
+	} else if err != nil {
 		return res, fmt.Errorf("reindex: %w", err)
 	}
 	unlock, err := lockDir(dir)
@@ -60,7 +63,9 @@ func Reindex(ctx context.Context, dir, cameraID string, log *slog.Logger) (Reind
 		if err != nil {
 			return res, err
 		}
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
+			return res, noSuchCamera(dir, cameraID)
+		} else if err != nil {
 			return res, fmt.Errorf("reindex: camera %s: %w", cameraID, err)
 		}
 		names = []string{name}
@@ -80,6 +85,17 @@ func Reindex(ctx context.Context, dir, cameraID string, log *slog.Logger) (Reind
 		res.Cameras++
 	}
 	return res, nil
+}
+
+// noSuchCamera is the error for a camera id with no folder under dir: a
+// *RequestError that lists the cameras that have one.
+func noSuchCamera(dir, cameraID string) error {
+	have, err := (&Store{dir: dir}).cameraFolders()
+	list := "none"
+	if err == nil && len(have) > 0 {
+		list = strings.Join(have, ", ")
+	}
+	return &RequestError{Field: "cameraId", Msg: fmt.Sprintf("%s has no recordings in %s; the cameras with recordings there: %s", cameraID, dir, list)}
 }
 
 func reindexCamera(ctx context.Context, camDir string, res *ReindexResult, log *slog.Logger) error {

@@ -15,27 +15,24 @@ import (
 // maxPasswordLen bounds the line hash-password reads.
 const maxPasswordLen = 4096
 
-// runCommand runs the subcommand name with its arguments:
-//
-//	camgate hash-password             reads a password line from stdin, prints its argon2id hash
-//	camgate rotate-signing-key [--config DIR] [--environment NAME]
-//	                                  adds a new signing key under DataDir, prints its key id
-//	camgate reindex [--config DIR] [--environment NAME] [--camera ID]
-//	                                  rebuilds the recording index from the segment files
-//
-// handled is false when name is not a subcommand (main then treats the
-// arguments as its own flags). code is the process exit code: 0, 1 when the
-// work failed, 2 for bad usage or settings.
+// runCommand runs the subcommand name (commands()) with its arguments.
+// handled is false when name is not a subcommand. code is the process exit
+// code: 0, 1 when the work failed, 2 for bad usage or settings.
 func runCommand(name string, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int, handled bool) {
-	switch name {
-	case "hash-password":
-		return hashPasswordCommand(args, stdin, stdout, stderr), true
-	case "rotate-signing-key":
-		return rotateSigningKeyCommand(args, stdout, stderr), true
-	case "reindex":
-		return runReindex(args, stdout, stderr), true
+	if c, ok := findCommand(name); ok {
+		return c.run(args, stdin, stdout, stderr), true
 	}
 	return 0, false
+}
+
+func hashPasswordUsage() usage {
+	return usage{
+		name: "hash-password", synopsis: "< FILE",
+		about: "Reads one line (the password) from standard input and prints its argon2id hash\n" +
+			"for Auth.Users[n].PasswordHash. The password is never an argument, which would end\n" +
+			"up in the shell's history and the process list.",
+		exits: "0 printed, 1 hashing failed, 2 bad usage or no password on standard input",
+	}
 }
 
 // hashPasswordCommand prints the hash for Auth.Users[].PasswordHash. The
@@ -43,17 +40,12 @@ func runCommand(name string, args []string, stdin io.Reader, stdout, stderr io.W
 // the shell's history and the process list.
 func hashPasswordCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("camgate hash-password", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: camgate hash-password < password-file\n\nReads one line (the password) from standard input and prints its argon2id hash\nfor Auth.Users[].PasswordHash.")
-	}
-	if err := fl.Parse(args); err != nil {
-		return exitSettings
+	if code, ok := parseFlags(fl, args, hashPasswordUsage(), stdout, stderr); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
 		// Do not echo the argument: it may be the password.
-		fmt.Fprintln(stderr, "camgate hash-password: takes no arguments; it reads the password from standard input")
-		return exitSettings
+		return hashPasswordUsage().bad(stderr, "takes no arguments; it reads the password from standard input")
 	}
 	if isTerminal(stdin) {
 		fmt.Fprintln(stderr, "camgate: reading the password from standard input (type it and press Enter; it is shown as you type)")
@@ -100,23 +92,27 @@ func isTerminal(r io.Reader) bool {
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
+func rotateSigningKeyUsage() usage {
+	return usage{
+		name: "rotate-signing-key", synopsis: "[--config DIR] [--environment NAME]",
+		about: "Adds a new signing key to DataDir/oauth/signing-keys.json and prints its key id.\n" +
+			"Previous keys keep verifying the tokens they signed; a running camgate signs\n" +
+			"with the new key within 10 seconds. Run it as camgate's user.",
+		exits: "0 added, 1 the key file could not be written, 2 bad usage or settings",
+	}
+}
+
 // rotateSigningKeyCommand adds a signing key to the DataDir of the settings
 // (the same layering as the server: --config, --environment, CAMGATE__
 // variables; without --config the default DataDir "data").
 func rotateSigningKeyCommand(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("camgate rotate-signing-key", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	sf := addSettingsFlags(fl, "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: camgate rotate-signing-key [--config DIR] [--environment NAME]\n\nAdds a new signing key to DataDir/oauth/signing-keys.json and prints its key id.\nPrevious keys keep verifying the tokens they signed; a running camgate signs\nwith the new key within 10 seconds.")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		return exitSettings
+	if code, ok := parseFlags(fl, args, rotateSigningKeyUsage(), stdout, stderr); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "camgate rotate-signing-key: unexpected argument %q\n", fl.Arg(0))
-		return exitSettings
+		return rotateSigningKeyUsage().bad(stderr, "unexpected argument %q", fl.Arg(0))
 	}
 	settings, ok := sf.load(stderr)
 	if !ok {

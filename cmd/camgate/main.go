@@ -5,13 +5,16 @@
 // Usage:
 //
 //	camgate [--config DIR] [--environment NAME]
-//	camgate hash-password              (reads a password on standard input)
-//	camgate rotate-signing-key [--config DIR]
-//	camgate reindex [--config DIR] [--camera ID]   (rebuilds the recording index; camgate stopped)
+//	camgate hash-password < FILE       (reads a password on standard input)
+//	camgate rotate-signing-key [--config DIR] [--environment NAME]
+//	camgate reindex [--config DIR] [--environment NAME] [--camera ID]
+//	                                   (rebuilds the recording index; camgate stopped)
+//	camgate help [COMMAND]             (also --help)
+//	camgate version                    (also --version)
 //
 // Without --config camgate runs its embedded demo camera on built-in
-// defaults. Bad settings end the process with exit code 2 and one line that
-// says what is wrong.
+// defaults. Bad settings and bad usage end the process with exit code 2
+// and a message that says what is wrong; see docs/operations.md.
 package main
 
 import (
@@ -35,11 +38,39 @@ import (
 	"github.com/camgate/camgate/web"
 )
 
-// exitSettings is the exit code for settings that cannot be used.
-const exitSettings = 2
+// exitSettings is the exit code for settings that cannot be used, the
+// same as for bad usage.
+const exitSettings = exitUsage
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// mainUsage is the gateway's own usage (camgate without a command).
+func mainUsage() usage {
+	return usage{
+		synopsis: "[--config DIR] [--environment NAME]",
+		about: "Runs the gateway. Without --config it runs on built-in settings with the embedded\n" +
+			"demo camera; with --config DIR it reads DIR/appsettings.json, then\n" +
+			"DIR/appsettings.{NAME}.json, then CAMGATE__Section__Key environment variables.",
+		exits: "0 after a shutdown on SIGINT or SIGTERM, 1 when it failed, 2 for bad usage or settings",
+	}
+}
+
+// mainFlags are the flags of camgate without a command.
+type mainFlags struct {
+	fl       *flag.FlagSet
+	settings settingsFlags
+	version  *bool
+}
+
+func newMainFlags() mainFlags {
+	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
+	return mainFlags{
+		fl:       fl,
+		settings: addSettingsFlags(fl, "folder with appsettings.json (default: built-in settings with the demo camera)"),
+		version:  fl.Bool("version", false, "print the version, the commit and the Go version, and exit"),
+	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -47,16 +78,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if code, handled := runCommand(args[0], args[1:], os.Stdin, stdout, stderr); handled {
 			return code
 		}
-		fmt.Fprintf(stderr, "camgate: unknown command %q (commands: hash-password, rotate-signing-key, reindex)\n", args[0])
-		return exitSettings
+		return mainUsage().bad(stderr, "unknown command %q; the commands are %s", args[0], commandNames())
 	}
-	fl := flag.NewFlagSet("camgate", flag.ContinueOnError)
-	fl.SetOutput(stderr)
-	sf := addSettingsFlags(fl, "folder with appsettings.json (default: built-in settings with the demo camera)")
-	if err := fl.Parse(args); err != nil {
-		return exitSettings
+	mf := newMainFlags()
+	// The gateway's help is camgate's whole help: its flags and every
+	// command.
+	mf.fl.SetOutput(stderr)
+	mf.fl.Usage = func() {}
+	switch err := mf.fl.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		writeHelp(stdout)
+		return exitOK
+	case err != nil:
+		return mainUsage().bad(stderr, "")
 	}
-	settings, ok := sf.load(stderr)
+	if *mf.version {
+		fmt.Fprintln(stdout, versionLine())
+		return exitOK
+	}
+	if mf.fl.NArg() > 0 {
+		if _, isCommand := findCommand(mf.fl.Arg(0)); isCommand {
+			return mainUsage().bad(stderr, "%q after the flags: a command comes first (camgate %s --config DIR)", mf.fl.Arg(0), mf.fl.Arg(0))
+		}
+		return mainUsage().bad(stderr, "unexpected argument %q; camgate takes flags only, or a command first (%s)", mf.fl.Arg(0), commandNames())
+	}
+	settings, ok := mf.settings.load(stderr)
 	if !ok {
 		return exitSettings
 	}

@@ -21,23 +21,26 @@ import (
 // camgate must not be running on the same DataDir. Exit codes: 0 done, 1
 // the work failed (camgate running, unreadable folder), 2 bad usage or
 // settings.
+func reindexUsage() usage {
+	return usage{
+		name: "reindex", synopsis: "[--config DIR] [--environment NAME] [--camera ID]",
+		about: "Rebuilds the recording index (DataDir/recordings/<camera>/index.sqlite) from the\n" +
+			"segment files, which are the source of truth, and cuts files a crash left\n" +
+			"unfinished back to their last complete fragment. Stop camgate first.",
+		exits: "0 rebuilt, 1 the work failed (camgate is running, an unreadable folder, no recordings folder), " +
+			"2 bad usage or settings, or a --camera with no recordings",
+	}
+}
+
 func runReindex(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("camgate reindex", flag.ContinueOnError)
-	fl.SetOutput(stderr)
 	sf := addSettingsFlags(fl, "folder with appsettings.json, to find DataDir (default: built-in settings, DataDir \"data\")")
 	camera := fl.String("camera", "", "rebuild only this camera's index (its GUID); default: every camera")
-	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: camgate reindex [--config DIR] [--environment NAME] [--camera ID]\n\n"+
-			"Rebuilds the recording index (DataDir/recordings/<camera>/index.sqlite) from the\n"+
-			"segment files, which are the source of truth. Stop camgate first.")
-		fl.PrintDefaults()
-	}
-	if err := fl.Parse(args); err != nil {
-		return exitSettings
+	if code, ok := parseFlags(fl, args, reindexUsage(), stdout, stderr); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintf(stderr, "camgate reindex: unexpected argument %q\n", fl.Arg(0))
-		return exitSettings
+		return reindexUsage().bad(stderr, "unexpected argument %q", fl.Arg(0))
 	}
 	settings, ok := sf.load(stderr)
 	if !ok {
