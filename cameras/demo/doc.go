@@ -13,7 +13,9 @@
 // live camera: it streams whether or not anyone watches, and a reader that
 // joins mid-GOP waits for the next IDR, as with real cameras. Tests that need
 // a fast first keyframe raise FPS (RTP timestamps follow the pacing, so the
-// stream stays self-consistent).
+// stream stays self-consistent). On a busy machine the timestamps still keep
+// to the wall clock: a Server that falls behind sends the frames it owes at
+// once, and more than a second behind it skips them, as a camera does.
 //
 // gortsplib stays inside the cameras tree: this package imports it, callers
 // only see URLs, clips and plain Go types.

@@ -11,25 +11,49 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/pion/rtp"
 )
 
 // clockRate is the RTP clock of H.264.
 const clockRate = 90000
 
 // pacer writes the clip to the stream in real time, one access unit per
-// 1/FPS, looping forever. Frame i (counted from Start, across loops) gets
-// RTP timestamp base + i*90000/FPS, so the loop boundary is seamless to a
-// reader: timestamps never jump or repeat.
+// 1/FPS, looping forever. Its clock is a schedule of slots, slot k at
+// Start + k/FPS with RTP timestamp base + k*90000/FPS; the clip's frames go
+// out in order, one per slot. A pacer that falls behind (a busy machine)
+// sends the frames it owes at once, as a camera whose sender was held up,
+// so its timestamps keep to the wall clock like a real camera's: a reader
+// never sees the camera's clock drift (the recorder would start a new run
+// at every drift of Recording.MaxDrift). More than maxLag behind, it skips
+// the slots it missed, as an encoder that drops frames: the timestamps
+// jump, the frames stay in order, and no backlog is ever sent. The loop
+// boundary is seamless to a reader: timestamps never repeat.
 type pacer struct {
 	cfg    config
-	stream *gortsplib.ServerStream
-	media  *description.Media
 	enc    *rtph264.Encoder
 	stats  *counters
 	tsBase uint32 // random, as RFC 3550 asks and real cameras do
+	// write sends a frame's packets with the wall time of its slot.
+	write func(pkts []*rtp.Packet, ntp time.Time) error
 }
 
+// maxLag is how far the pacer may fall behind its schedule before it skips
+// slots instead of catching up.
+const maxLag = time.Second
+
 func newPacer(cfg config, stream *gortsplib.ServerStream, media *description.Media, stats *counters) (*pacer, error) {
+	return newPacerWriting(cfg, stats, func(pkts []*rtp.Packet, ntp time.Time) error {
+		for _, pkt := range pkts {
+			if err := stream.WritePacketRTPWithNTP(media, pkt, ntp); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// newPacerWriting is newPacer with the packets going to write.
+func newPacerWriting(cfg config, stats *counters, write func([]*rtp.Packet, time.Time) error) (*pacer, error) {
 	enc := &rtph264.Encoder{
 		PayloadType:       payloadType,
 		PacketizationMode: 1,
@@ -42,36 +66,65 @@ func newPacer(cfg config, stream *gortsplib.ServerStream, media *description.Med
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, fmt.Errorf("rtp timestamp base: %w", err)
 	}
-	return &pacer{cfg: cfg, stream: stream, media: media, enc: enc, stats: stats, tsBase: binary.BigEndian.Uint32(b[:])}, nil
+	return &pacer{cfg: cfg, enc: enc, stats: stats, tsBase: binary.BigEndian.Uint32(b[:]), write: write}, nil
 }
 
 // run sends frames until ctx is cancelled. The first frame goes out at once.
-// If the goroutine falls behind, the ticker drops ticks and the stream
-// slows down rather than bursting, as a real encoder would.
 func (p *pacer) run(ctx context.Context) {
 	start := time.Now()
-	ticker := time.NewTicker(time.Second / time.Duration(p.cfg.fps))
-	defer ticker.Stop()
+	timer := time.NewTimer(time.Hour) // reset before each wait
+	defer timer.Stop()
 
 	n := p.cfg.clip.Len()
+	slot := int64(0)
 	for i := 0; ; i++ {
-		p.send(i, start)
+		p.send(i, slot, start)
 		p.stats.frames.Add(1)
 		if (i+1)%n == 0 {
 			p.stats.loops.Add(1)
 		}
+		slot++
+		wait := time.Until(p.due(start, slot))
+		if wait < -maxLag {
+			// Too far behind to catch up: the next frame takes the
+			// current slot.
+			slot = p.slotAt(time.Since(start))
+			wait = 0
+		}
+		if wait <= 0 {
+			select {
+			case <-ctx.Done():
+				return
+			default:
+			}
+			continue
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		}
 	}
 }
 
-// send packetizes and writes frame i (a global index). Errors are not
-// logged: the only ones are "stream closed" during Close, and per-packet
-// logs are not wanted anyway.
-func (p *pacer) send(i int, start time.Time) {
+// due is the wall time of a slot, and slotAt the slot due at an elapsed
+// time: whole seconds apart from their fraction, so that no product
+// overflows however long the server runs.
+func (p *pacer) due(start time.Time, slot int64) time.Time {
+	fps := int64(p.cfg.fps)
+	return start.Add(time.Duration(slot/fps)*time.Second + time.Duration(slot%fps*int64(time.Second)/fps))
+}
+
+func (p *pacer) slotAt(elapsed time.Duration) int64 {
+	fps := int64(p.cfg.fps)
+	return int64(elapsed/time.Second)*fps + int64(elapsed%time.Second)*fps/int64(time.Second)
+}
+
+// send packetizes and writes frame i (a global index) in the given slot.
+// Errors are not logged: the only ones are "stream closed" during Close,
+// and per-packet logs are not wanted anyway.
+func (p *pacer) send(i int, slot int64, start time.Time) {
 	au := p.accessUnit(i)
 	if len(au) == 0 {
 		return
@@ -88,20 +141,16 @@ func (p *pacer) send(i int, start time.Time) {
 		pkts = p.cfg.corruptRTP(i, pkts)
 	}
 
-	// 64-bit arithmetic so neither the product nor the NTP offset overflows
-	// however long the server runs; the uint32 wrap of the RTP timestamp is
-	// the normal, expected one.
-	ts := p.tsBase + uint32(int64(i)*clockRate/int64(p.cfg.fps))
-	ntp := start.Add(time.Duration(int64(i) * int64(time.Second) / int64(p.cfg.fps)))
+	// The uint32 wrap of the RTP timestamp is the normal, expected one.
+	ts := p.tsBase + uint32(slot*clockRate/int64(p.cfg.fps))
+	out := pkts[:0]
 	for _, pkt := range pkts {
-		if pkt == nil {
-			continue
-		}
-		pkt.Timestamp = ts
-		if err := p.stream.WritePacketRTPWithNTP(p.media, pkt, ntp); err != nil {
-			return
+		if pkt != nil {
+			pkt.Timestamp = ts
+			out = append(out, pkt)
 		}
 	}
+	_ = p.write(out, p.due(start, slot))
 }
 
 // accessUnit returns frame i of the loop with the parameter-set policy and
