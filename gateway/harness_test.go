@@ -303,7 +303,10 @@ type xprotectClient struct {
 type receivedFrame struct {
 	nalus     [][]byte
 	timestamp uint32
-	arrived   time.Time
+	// lastSeq is the sequence number of the frame's last packet (the one
+	// with the marker).
+	lastSeq uint16
+	arrived time.Time
 }
 
 func (f receivedFrame) types() []h264.NALUType {
@@ -483,7 +486,7 @@ func (c *xprotectClient) collect(depack *codecs.H264Packet, annexb *[]byte, pkt 
 	}
 	var au h264.AnnexB
 	if err := au.Unmarshal(*annexb); err == nil && len(au) > 0 {
-		f := receivedFrame{nalus: au, timestamp: pkt.Timestamp, arrived: time.Now()}
+		f := receivedFrame{nalus: au, timestamp: pkt.Timestamp, lastSeq: pkt.SequenceNumber, arrived: time.Now()}
 		c.mu.Lock()
 		if len(c.frames) == 0 || c.firstKey.IsZero() && f.isKey() {
 			c.firstKey = f.arrived
