@@ -107,25 +107,45 @@ func TestViewerSurvivesCameraFlap(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)
-	c.waitFrames(10, 20*time.Second)
+	// Live frames past the catch-up, so that from here on every frame is
+	// 40 ms after the one before until the outage.
+	frames := c.waitFrames(10, 20*time.Second)
+	for live := pastCatchUp(frames); live < 0 || len(frames) < live+2; live = pastCatchUp(frames) {
+		frames = c.waitFrames(len(frames)+1, 20*time.Second)
+	}
 
+	closed := len(frames)
 	env.camera.Close()
-	time.Sleep(1500 * time.Millisecond)
-	before := c.frameCount()
+	time.Sleep(1500 * time.Millisecond) // the outage
 	if err := env.camera.Start(); err != nil {
 		t.Fatalf("restart camera: %v", err)
 	}
-	frames := c.waitFrames(before+30, 30*time.Second)
+	// The first frame after the outage is the first one more than a second
+	// after the one before (frames still on their way when the camera went
+	// away arrive after it closed, so the count at the restart would not
+	// tell): a keyframe with its parameter sets, and 30 more follow.
+	resumedAt := func() int {
+		for i := closed; i < len(frames); i++ {
+			if time.Duration(frames[i].timestamp-frames[i-1].timestamp)*time.Millisecond > time.Second {
+				return i
+			}
+		}
+		return -1
+	}
+	for r := resumedAt(); r < 0 || len(frames) < r+30; r = resumedAt() {
+		frames = c.waitFrames(len(frames)+1, 30*time.Second)
+	}
 	if st := c.pc.ConnectionState(); st != webrtc.PeerConnectionStateConnected {
 		t.Fatalf("peer connection state after the flap = %s, want connected", st)
 	}
-	// The first frame after the outage is a keyframe with its parameter sets.
-	resumed := frames[before]
+	resumed := frames[resumedAt()]
 	if !resumed.isKey() || resumed.types()[0] != h264.NALUTypeSPS {
 		t.Fatalf("first frame after reconnect: %v, want SPS, PPS, IDR", resumed.types())
 	}
-	if int32(resumed.timestamp-frames[before-1].timestamp) <= 0 {
-		t.Fatal("RTP timestamps went backwards across the reconnect")
+	for i := 1; i < len(frames); i++ {
+		if int32(frames[i].timestamp-frames[i-1].timestamp) <= 0 {
+			t.Fatalf("RTP timestamps went backwards at frame %d (the reconnect is at %d)", i, resumedAt())
+		}
 	}
 	if env.gw.SessionCount() != 1 {
 		t.Fatalf("sessions = %d, want the same single session", env.gw.SessionCount())
