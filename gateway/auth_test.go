@@ -184,15 +184,16 @@ func TestTokenPatch(t *testing.T) {
 func TestSessionEndsWhenItsTokenExpires(t *testing.T) {
 	env := newTestEnv(t, envOptions{
 		inBandParams: true,
-		// Tokens last one minute, issued "57 s ago": they expire in ~3 s.
-		authNow: func() time.Time { return time.Now().Add(-57 * time.Second) },
+		// Tokens last one minute, issued "50 s ago": they expire in ~10 s,
+		// time enough for the first frame on a busy machine.
+		authNow: func() time.Time { return time.Now().Add(-50 * time.Second) },
 		mutate: func(s *appsettings.Settings) {
 			s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
 			s.Auth.SessionGrace = appsettings.Duration(time.Second)
 		},
 	})
 	env.waitStreaming()
-	env.token = env.signIn(testUser, testPassword) // expires ~3 s from now
+	env.token = env.signIn(testUser, testPassword) // expires ~10 s from now
 	c := env.play(liveBody)
 	c.waitFrames(1, 20*time.Second)
 	deadline := time.Now().Add(30 * time.Second)

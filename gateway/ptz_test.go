@@ -330,11 +330,14 @@ func TestPTZReleasedWhenTheChannelOrConnectionCloses(t *testing.T) {
 
 func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.T) {
 	env, cam := onvifEnv(t, envOptions{
-		// Tokens last one minute, issued "52 s ago": they expire in ~8 s.
-		authNow: func() time.Time { return time.Now().Add(-52 * time.Second) },
+		// Tokens last one minute, issued "45 s ago": they expire in ~15 s,
+		// time enough for a move on a busy machine.
+		authNow: func() time.Time { return time.Now().Add(-45 * time.Second) },
 		mutate: func(s *appsettings.Settings) {
 			s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
-			s.Auth.SessionGrace = appsettings.Duration(2 * time.Second)
+			// Long enough for the refused command's round trip on a busy
+			// machine: the session must still be there to answer it.
+			s.Auth.SessionGrace = appsettings.Duration(5 * time.Second)
 		},
 	}, func(p *appsettings.Ptz) { p.LeaseTimeout = appsettings.Duration(time.Minute) })
 	ctrl, _ := env.ptz.Get(testCameraID)
@@ -347,7 +350,7 @@ func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.
 		return v.(ptz.StatusResult).Control.Held
 	}
 	env.token = env.signIn(pilotUser, testPassword)
-	expires := time.Now().Add(8 * time.Second)
+	expires := time.Now().Add(15 * time.Second)
 	c := env.play(liveBody)
 	c.waitCommands()
 	if r := c.command("ptzMove", `{"direction":"left"}`); r.Error != nil {

@@ -203,7 +203,8 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 func TestWebSocketSessionLimit(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.WebSocket.MaxSessionsPerConnection = 2
-		s.WebRTC.AnswerTimeout = appsettings.Duration(time.Second)
+		// The third session must be answered within it on a busy machine.
+		s.WebRTC.AnswerTimeout = appsettings.Duration(5 * time.Second)
 	}})
 	env.waitStreaming()
 	c := env.mustDialWS()
@@ -370,12 +371,14 @@ func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 func TestWebSocketTokenExpiry(t *testing.T) {
 	var offset atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	offset.Store(int64(-45 * time.Second)) // tokens issued now were issued 45 s ago
+	// Tokens issued now were issued 35 s ago: env.token expires in about
+	// 25 s, time enough for three sessions on a busy machine.
+	offset.Store(int64(-35 * time.Second))
 	env := newTestEnv(t, envOptions{inBandParams: true, authNow: clock, mutate: func(s *appsettings.Settings) {
 		s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
 		s.Auth.SessionGrace = appsettings.Duration(time.Second)
 	}})
-	offset.Store(0) // env.token expires in about 15 s
+	offset.Store(0)
 	env.waitStreaming()
 
 	s1 := env.mustDialWS()
@@ -398,7 +401,7 @@ func TestWebSocketTokenExpiry(t *testing.T) {
 		x.waitFrames(1, 20*time.Second)
 	}
 
-	// The token expires about 15 s after the start, the grace is 1 s.
+	// The token expires about 25 s after the start, the grace is 1 s.
 	n := s1.checkError(s1.next(40*time.Second), "", 1002)
 	if n.Session != expiring.sessionID {
 		t.Fatalf("session %s ended, want %s (the one without a new token)", n.Session, expiring.sessionID)
