@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/camgate/camgate/cameras"
@@ -82,35 +83,39 @@ func TestCatchUpWaitIsBounded(t *testing.T) {
 // the hub as their timestamp, not the later time they were sent: otherwise
 // the browser would hold every later frame back by that delay.
 func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
-	const gop = 20
-	hub := hubWithGOP(gop)
-	origin := time.Now()
-	src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, origin)
-	src.start()
-	defer src.close()
-	ctx := context.Background()
-	if _, _, err := src.next(ctx); err != nil { // the keyframe
-		t.Fatal(err)
-	}
-	// The replay's timestamps end about 20 ms after the keyframe's; this
-	// live frame arrives later than that, while the replay is still paced.
-	time.Sleep(60 * time.Millisecond)
-	livePTS := int64(gop) * 3600
-	hub.WriteAU(livePTS, [][]byte{benchNALU(false, 1000)})
-	for range gop {
-		f, ts, err := src.next(ctx)
-		if err != nil {
+	// In a bubble: the sleep is exact, so the live frame surely arrives
+	// after the replay's last timestamp however busy the machine is.
+	synctest.Test(t, func(t *testing.T) {
+		const gop = 20
+		hub := hubWithGOP(gop)
+		origin := time.Now()
+		src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, origin)
+		src.start()
+		defer src.close()
+		ctx := context.Background()
+		if _, _, err := src.next(ctx); err != nil { // the keyframe
 			t.Fatal(err)
 		}
-		if f.PTS != livePTS {
-			continue
+		// The replay's timestamps end about 20 ms after the keyframe's; this
+		// live frame arrives later than that, while the replay is still paced.
+		time.Sleep(60 * time.Millisecond)
+		livePTS := int64(gop) * 3600
+		hub.WriteAU(livePTS, [][]byte{benchNALU(false, 1000)})
+		for range gop {
+			f, ts, err := src.next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.PTS != livePTS {
+				continue
+			}
+			if want := uint32(f.Arrived.Sub(origin) / time.Millisecond); ts != want {
+				t.Fatalf("live frame timestamp %d ms, want its arrival %d ms (sent %v after arriving)", ts, want, time.Since(f.Arrived))
+			}
+			return
 		}
-		if want := uint32(f.Arrived.Sub(origin) / time.Millisecond); ts != want {
-			t.Fatalf("live frame timestamp %d ms, want its arrival %d ms (sent %v after arriving)", ts, want, time.Since(f.Arrived))
-		}
-		return
-	}
-	t.Fatal("the live frame never came")
+		t.Fatal("the live frame never came")
+	})
 }
 
 // While live frames pile up behind a replay and fill three quarters of the
