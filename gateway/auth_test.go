@@ -43,6 +43,7 @@ func forgedToken(t *testing.T, env *testEnv) string {
 // malformed one and a forged one: each is a 401 JSON error with the RFC 6750
 // challenge, and nothing is created.
 func TestEveryRouteRequiresAValidToken(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	owned := env.play(liveBody)
@@ -114,6 +115,7 @@ func TestEveryRouteRequiresAValidToken(t *testing.T) {
 // user's session cannot be touched; the camera list shows only what the
 // caller may see.
 func TestRightsArePerCameraAndPerUser(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	stranger := env.signIn(otherUser, testPassword)
@@ -159,6 +161,7 @@ func TestRightsArePerCameraAndPerUser(t *testing.T) {
 // A valid token of the same user is taken; another user's is a 403; an
 // invalid one a 401; the session plays on throughout.
 func TestTokenPatch(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)
@@ -182,6 +185,7 @@ func TestTokenPatch(t *testing.T) {
 // A session whose token expires without a new one is closed after the
 // grace period.
 func TestSessionEndsWhenItsTokenExpires(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{
 		inBandParams: true,
 		// Tokens last one minute, issued "50 s ago": they expire in ~10 s,
@@ -207,6 +211,7 @@ func TestSessionEndsWhenItsTokenExpires(t *testing.T) {
 
 // The identity provider's endpoints and the page need no token.
 func TestOpenEndpoints(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	for _, p := range []string{"/IDP/.well-known/openid-configuration", "/idp/.well-known/JWKS"} {
 		if status, out := env.doAs("", "GET", p, nil); status != http.StatusOK {
@@ -218,6 +223,7 @@ func TestOpenEndpoints(t *testing.T) {
 // CORS through the whole stack: the token endpoint and the REST API answer
 // preflights from an allowed origin and refuse others.
 func TestCORSOnTheTokenEndpointAndTheAPI(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.CORS = appsettings.CORS{Enabled: true, AllowOrigin: "https://portal.example", AllowHeaders: "*", AllowMethods: "*"}
 	}})

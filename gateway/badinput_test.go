@@ -170,6 +170,7 @@ func assertAPIError(t *testing.T, what string, r response, status int, mentions 
 // offer), playback without the playback right is a 403, and the rest are
 // errors that name the problem.
 func TestSessionBodiesOverHTTP(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	for _, tc := range gateway.BindingCases() {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -193,6 +194,7 @@ func TestSessionBodiesOverHTTP(t *testing.T) {
 // any segment, a trailing slash, upper-case session ids, and the legacy
 // aliases of the answer and token PATCH.
 func TestPathsAreCaseInsensitive(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	answer := validAnswer(t)
 
@@ -353,6 +355,7 @@ func requestErrors() []errorCase {
 // the error shape and that the text names the offending thing; then that a
 // token PATCH works and the token never comes back.
 func TestErrorShapes(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	s := createSession(t, env, liveBody)
 	var bodies [][]byte
@@ -445,6 +448,8 @@ func TestErrorShapes(t *testing.T) {
 // TestNothingLeftBehind runs bad requests and every way a session can end
 // against one gateway, then checks that no session, hub reader or goroutine
 // is left; and that the bad requests never disturbed a playing viewer.
+// Not parallel: it counts the process's goroutines, so it runs before the
+// parallel tests start.
 func TestNothingLeftBehind(t *testing.T) {
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		// The viewers must answer within it on a busy machine.
@@ -547,6 +552,7 @@ const (
 // keep receiving frames, and a healthy camera on the same gateway must be
 // unaffected.
 func TestCameraGarbage(t *testing.T) {
+	t.Parallel()
 	healthy := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), InBandParameterSets: true, StartOnFirstPlay: true, Logger: testLogger(t)}
 	if err := healthy.Start(); err != nil {
 		t.Fatalf("start healthy camera: %v", err)
@@ -617,6 +623,7 @@ func TestCameraGarbage(t *testing.T) {
 // with the garbage for good, which would leave every later viewer with an
 // undecodable stream.
 func TestCameraGarbageKeepsParameterSets(t *testing.T) {
+	t.Parallel()
 	// Seed 4 puts a 1912-byte random "SPS" into frame 4 (and 19).
 	env := newTestEnv(t, envOptions{corrupt: demo.GarbageEvery(5, 4)})
 	c := env.play(liveBody)
@@ -638,6 +645,7 @@ func TestCameraGarbageKeepsParameterSets(t *testing.T) {
 // it never GETs any) and its answer carries none of its own: only the
 // candidates buffered before the answer let the two find each other.
 func TestClientCandidatesBeforeAnswer(t *testing.T) {
+	t.Parallel()
 	// No need to wait for the camera: connecting is what is tested.
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	s := createSession(t, env, liveBody)

@@ -338,6 +338,7 @@ var bindingCases = []bindingCase{
 // device, stream, live or playback, speed, skipGaps, includeAudio and the
 // ICE servers.
 func TestSessionRequestBinding(t *testing.T) {
+	t.Parallel()
 	for _, tc := range bindingCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var req sessionRequest
@@ -436,6 +437,7 @@ var candidateCases = []candidateCase{
 }
 
 func TestParseClientCandidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range candidateCases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parseClientCandidate(tc.raw)
@@ -508,6 +510,7 @@ func mustQuote(s string) string {
 }
 
 func TestParseAnswer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range answerCases {
 		t.Run(tc.name, func(t *testing.T) {
 			desc, err := parseAnswer(tc.raw)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	type want struct {
 		status  int

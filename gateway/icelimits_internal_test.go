@@ -27,6 +27,7 @@ func withCandidates(n int) string {
 }
 
 func TestAnswerCandidatesCountsDistinctLines(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{0, 1, 7} {
 		desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: withCandidates(n)}
 		if got := answerCandidates(desc); got != n {
@@ -36,6 +37,7 @@ func TestAnswerCandidatesCountsDistinctLines(t *testing.T) {
 }
 
 func TestCandidateLimitsAdmit(t *testing.T) {
+	t.Parallel()
 	l := candidateLimits{perSession: 6, perRequest: 3}
 	if err := l.admit("s", 3, 3, "this request"); err != nil {
 		t.Fatalf("up to the cap: %v", err)
@@ -60,6 +62,7 @@ func permissiveManager() *sessionManager {
 }
 
 func TestClientICEServerLimits(t *testing.T) {
+	t.Parallel()
 	configured := appsettings.Defaults().WebRTC
 	configured.IceServers = []appsettings.IceServer{{Urls: []string{"stun:stun.example.net", "turns:turn.example.net:443"}, Username: "u", Credential: "c"}}
 	listed := appsettings.Defaults().WebRTC
@@ -138,6 +141,7 @@ func TestClientICEServerLimits(t *testing.T) {
 }
 
 func TestRemoteAddrAllowed(t *testing.T) {
+	t.Parallel()
 	for ip, want := range map[string]bool{
 		"192.0.2.1": true, "127.0.0.1": true, "2001:db8::1": true, "::ffff:192.0.2.1": true,
 		"0.0.0.0": false, "::": false, "224.0.0.251": false, "ff02::fb": false, "255.255.255.255": false, "::ffff:224.0.0.1": false,

@@ -21,6 +21,7 @@ import (
 const chromeMDNS = "candidate:1 1 udp 2122262783 3c7a2bd2-4f8e-4b6b-9f1e-2b8d0d7f3c11.local 54321 typ host generation 0"
 
 func TestWithSignalingAddress(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		cand string
@@ -81,6 +82,7 @@ func TestWithSignalingAddress(t *testing.T) {
 // canPair lets addRemote use a substitute only when camgate gathers on its
 // transport and family.
 func TestCanPair(t *testing.T) {
+	t.Parallel()
 	v4 := []webrtc.NetworkType{webrtc.NetworkTypeUDP4}
 	dual := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
 	dualTCP := []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
@@ -125,6 +127,7 @@ var testHost = []hostAddr{
 }
 
 func TestMediaAddresses(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		mutate func(*appsettings.WebRTC)
@@ -182,6 +185,7 @@ func hasIPv6Loopback(t *testing.T) {
 // The shared mux and the network types follow WebRTC.IPv6 and the host:
 // IPv6 only when an IPv6 address was bound.
 func TestMediaAPINetworks(t *testing.T) {
+	t.Parallel()
 	hasIPv6Loopback(t)
 	cases := []struct {
 		name     string
@@ -232,6 +236,7 @@ func TestMediaAPINetworks(t *testing.T) {
 // no link-local one (this test proves something only on a host that has
 // one; it logs them).
 func TestMediaAPIBindsNoLinkLocal(t *testing.T) {
+	t.Parallel()
 	cfg := appsettings.Defaults().WebRTC
 	cfg.UdpPort = 0
 	cfg.MDNS = "disabled"
@@ -264,6 +269,7 @@ func TestMediaAPIBindsNoLinkLocal(t *testing.T) {
 // With ICE over TCP and IPv6, the one TCP listener takes clients of both
 // families; with IPv6 off it takes only IPv4 ones.
 func TestMediaAPITCPListenerFamilies(t *testing.T) {
+	t.Parallel()
 	hasIPv6Loopback(t)
 	for _, ipv6 := range []bool{true, false} {
 		t.Run(fmt.Sprintf("IPv6=%v", ipv6), func(t *testing.T) {
@@ -328,6 +334,7 @@ func mediaAPIOnFreeTCPPort(t *testing.T, cfg appsettings.WebRTC) *mediaAPI {
 // The start-up log says media is IPv4 only beyond this host when ::1 is the
 // only IPv6 address bound, and not when a routable one is.
 func TestMediaAddressesLogSaysIPv4Only(t *testing.T) {
+	t.Parallel()
 	cfg := appsettings.Defaults().WebRTC
 	for _, tc := range []struct {
 		addrs []net.Addr

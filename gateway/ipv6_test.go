@@ -54,6 +54,7 @@ func ipv6ClientAPI(t *testing.T) *webrtc.API {
 // on 127.0.0.1 and ::1, WebRTC.IPv6 at its default), and the media flows
 // over IPv6.
 func TestIPv6OnlyViewerReceivesFrames(t *testing.T) {
+	t.Parallel()
 	needIPv6Loopback(t)
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) {
 		if !s.WebRTC.IPv6 {
@@ -114,6 +115,7 @@ func offerCandidates(t *testing.T, env *testEnv) []string {
 // With every interface allowed (no WebRTC.IPs), camgate offers the host's
 // IPv6 addresses, ::1 among them, but never a link-local one.
 func TestIPv6OfferLeavesOutLinkLocal(t *testing.T) {
+	t.Parallel()
 	needIPv6Loopback(t)
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) { s.WebRTC.IPs = nil }})
 	addrs := offerCandidates(t, env)
@@ -138,6 +140,7 @@ func TestIPv6OfferLeavesOutLinkLocal(t *testing.T) {
 // With WebRTC.IPv6 false camgate offers no IPv6 address, whatever the host
 // has.
 func TestIPv6OffOffersOnlyIPv4(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) {
 		s.WebRTC.IPs = nil
 		s.WebRTC.IPv6 = false
@@ -169,6 +172,7 @@ func linkLocalAddrs(t *testing.T) []string {
 // replaces the IPv4 host addresses and leaves the IPv6 ones as they are; an
 // IPv6 public address replaces the IPv6 ones.
 func TestIPv6PublicIPsMapEachFamily(t *testing.T) {
+	t.Parallel()
 	needIPv6Loopback(t)
 	cases := []struct {
 		name      string

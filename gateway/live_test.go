@@ -16,6 +16,7 @@ var liveBody = `{"deviceId":"` + testCameraID + `","resolution":"notInUse","incl
 	`"playbackTimeNode":{"playbackTime":"","skipGaps":false},"iceServers":[]}`
 
 func TestRESTFlowDeliversDecodableH264(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		inBand bool
@@ -69,6 +70,7 @@ func TestRESTFlowDeliversDecodableH264(t *testing.T) {
 }
 
 func TestCommandsChannelOpensAfterAnswerAndReplies(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)
@@ -104,6 +106,7 @@ func TestCommandsChannelOpensAfterAnswerAndReplies(t *testing.T) {
 }
 
 func TestViewerSurvivesCameraFlap(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)
@@ -153,6 +156,7 @@ func TestViewerSurvivesCameraFlap(t *testing.T) {
 }
 
 func TestSessionEndsWhenPeerCloses(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)
@@ -174,6 +178,7 @@ func TestSessionEndsWhenPeerCloses(t *testing.T) {
 // A browser that unloads closes its peer connection and sends DELETE at the
 // same time; whichever arrives first, the DELETE succeeds.
 func TestDeleteAfterTheSessionEndedSucceeds(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.play(liveBody)

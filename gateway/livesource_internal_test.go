@@ -25,6 +25,7 @@ func hubWithGOP(n int) *cameras.Stream {
 // others catchUpSpeed times faster than the camera sent them, with
 // timestamps one step (1 ms) apart.
 func TestCatchUpIsPaced(t *testing.T) {
+	t.Parallel()
 	const frames = 40
 	src := newLiveSource(hubWithGOP(frames), 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
@@ -60,6 +61,7 @@ func TestCatchUpIsPaced(t *testing.T) {
 // that would overflow the conversion) delays the next replayed frame by at
 // most maxCatchUpGap.
 func TestCatchUpWaitIsBounded(t *testing.T) {
+	t.Parallel()
 	src := newLiveSource(nil, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	now := time.Now()
 	src.catchUpDue(&cameras.Frame{Key: true, PTS: 0}, now)
@@ -83,6 +85,7 @@ func TestCatchUpWaitIsBounded(t *testing.T) {
 // the hub as their timestamp, not the later time they were sent: otherwise
 // the browser would hold every later frame back by that delay.
 func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
+	t.Parallel()
 	// In a bubble: the sleep is exact, so the live frame surely arrives
 	// after the replay's last timestamp however busy the machine is.
 	synctest.Test(t, func(t *testing.T) {
@@ -121,6 +124,7 @@ func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
 // While live frames pile up behind a replay and fill three quarters of the
 // viewer's queue, the replay is not paced: waiting would overflow the queue.
 func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
+	t.Parallel()
 	const queue, gop = 16, 8
 	hub := hubWithGOP(gop)
 	src := newLiveSource(hub, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
@@ -147,6 +151,7 @@ func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
 
 // Closing the session (its context) ends a paced wait.
 func TestCatchUpWaitEndsWithTheSession(t *testing.T) {
+	t.Parallel()
 	src := newLiveSource(hubWithGOP(3), 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()

@@ -63,6 +63,7 @@ func value(m *dto.Metric) float64 {
 }
 
 func TestKindOf(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		playback, ws bool
 		want         string
@@ -81,6 +82,7 @@ func TestKindOf(t *testing.T) {
 }
 
 func TestRTCPFeedbackCounts(t *testing.T) {
+	t.Parallel()
 	m := testMetrics(t)
 	k := m.forKind(kindLiveWS)
 	for _, p := range []rtcp.Packet{
@@ -110,6 +112,7 @@ func TestRTCPFeedbackCounts(t *testing.T) {
 }
 
 func TestPTZCallCounts(t *testing.T) {
+	t.Parallel()
 	m := testMetrics(t)
 	m.ptzCall(ptz.MethodMove, nil)
 	m.ptzCall(ptz.MethodMove, nil)
@@ -135,6 +138,7 @@ func TestPTZCallCounts(t *testing.T) {
 // Every counting method is a no-op without metrics (a session manager
 // built by a test or a benchmark).
 func TestNilMetricsAreNoOps(t *testing.T) {
+	t.Parallel()
 	var m *gatewayMetrics
 	k := m.forKind(kindLiveREST)
 	if k != nil {
@@ -150,6 +154,8 @@ func TestNilMetricsAreNoOps(t *testing.T) {
 
 // Counting a sent frame allocates nothing: it is on the media path.
 func TestFrameSentAllocatesNothing(t *testing.T) {
+	// Not parallel: testing.AllocsPerRun refuses to run in a parallel test
+	// (other tests' allocations would count).
 	k := testMetrics(t).forKind(kindLiveREST)
 	if n := testing.AllocsPerRun(1000, func() { k.frameSent(1188) }); n != 0 {
 		t.Fatalf("frameSent allocates %v times per call", n)
@@ -157,6 +163,7 @@ func TestFrameSentAllocatesNothing(t *testing.T) {
 }
 
 func TestMetricsAllowFrom(t *testing.T) {
+	t.Parallel()
 	a := newMetricsAccess(appsettings.Metrics{AllowFrom: []string{"127.0.0.1/32", "::1/128", "10.0.0.0/8"}})
 	for _, tc := range []struct {
 		addr string
@@ -182,6 +189,7 @@ func TestMetricsAllowFrom(t *testing.T) {
 // A slow viewer's drops are read from its reader while the session is open
 // and kept when it ends: the counter never goes down.
 func TestDroppedFramesOutliveTheSession(t *testing.T) {
+	t.Parallel()
 	g := &Gateway{log: slog.New(slog.DiscardHandler)}
 	g.sessions = &sessionManager{sessions: map[string]*Session{}}
 	g.metrics = newGatewayMetrics(g, appsettings.Defaults().Metrics)

@@ -104,6 +104,7 @@ func hasLabels(m *dto.Metric, want map[string]string) bool {
 }
 
 func TestMetricsFollowALiveSession(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	env.waitStreaming()
 	cam := map[string]string{"camera": testCameraID, "stream": testStreamID}
@@ -184,6 +185,7 @@ func TestMetricsFollowALiveSession(t *testing.T) {
 
 // A session signaled over the WebSocket API counts as live_ws.
 func TestMetricsCountWebSocketSessions(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	env.waitStreaming()
 	c := env.mustDialWS()
@@ -206,6 +208,7 @@ func TestMetricsCountWebSocketSessions(t *testing.T) {
 // PTZ requests are counted by method and result, from the data channel and
 // from REST.
 func TestMetricsCountPTZCalls(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated"}
 		withPilot(t, s)
@@ -255,6 +258,7 @@ func withAdmins(s *appsettings.Settings) {
 }
 
 func TestMetricsAccess(t *testing.T) {
+	t.Parallel()
 	type call struct {
 		who    string // a user to sign in as, "" for no token, "bad" for a forged one
 		status int
@@ -354,6 +358,7 @@ func TestMetricsAccess(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	resp, body := env.get("/healthz", "")
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"status":"ok"}` {

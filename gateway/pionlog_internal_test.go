@@ -10,6 +10,7 @@ import (
 // pion's warnings of a normal session's start and end are debug lines;
 // other warnings stay warnings.
 func TestPionCloseNoiseIsDebug(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := pionLogger{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}.NewLogger("pc")
 	log.Warn("Failed to accept RTP stream is already closed")

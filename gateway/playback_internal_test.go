@@ -39,6 +39,7 @@ var isoTimeCases = []struct {
 }
 
 func TestParseISOTime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range isoTimeCases {
 		got, err := parseISOTime(tc.raw)
 		if tc.want != "" {
@@ -78,6 +79,7 @@ func FuzzParseISOTime(f *testing.F) {
 }
 
 func TestParsePlayback(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		speed flexFloat
 		skip  flexBool
@@ -110,6 +112,7 @@ func TestParsePlayback(t *testing.T) {
 
 // The store's errors map to statuses in one place, with their texts.
 func TestPlaybackErrorMapping(t *testing.T) {
+	t.Parallel()
 	rng := &playback.RangeError{Requested: time.Unix(100, 0), Oldest: time.Unix(200, 0), Newest: time.Unix(300, 0)}
 	for _, tc := range []struct {
 		err    error
@@ -131,6 +134,7 @@ func TestPlaybackErrorMapping(t *testing.T) {
 // A playback event on the commands channel has the documented shape, with
 // the event's time on the session's RTP clock as a signed number.
 func TestPlaybackEventShape(t *testing.T) {
+	t.Parallel()
 	at := time.Date(2026, 1, 15, 10, 2, 50, 0, time.UTC)
 	e := playback.Event{Type: playback.EventGap, Time: at, Until: at.Add(80 * time.Second), Offset: -1500 * time.Millisecond, Speed: 4}
 	got := string(encodeEvent(eventOf(e, 1000)))
@@ -152,6 +156,7 @@ func TestPlaybackEventShape(t *testing.T) {
 // Events sent before the client opened its commands channel wait for it,
 // up to a bound.
 func TestCommandEventsBacklog(t *testing.T) {
+	t.Parallel()
 	q := newCommandEvents()
 	for i := range maxQueuedEvents + 5 {
 		q.send([]byte(fmt.Sprint(i)))

@@ -194,6 +194,7 @@ type playbackCase struct {
 // TestPlayback records the harness camera with an outage in between (about
 // 12 s), then plays the recording and checks the recordings API.
 func TestPlayback(t *testing.T) {
+	t.Parallel()
 	env, sp := recordedEnv(t)
 	t.Run("sessions", func(t *testing.T) { testPlaybackSessions(t, env, sp) })
 	t.Run("bad requests", func(t *testing.T) { testPlaybackErrors(t, env.forTest(t), sp) })

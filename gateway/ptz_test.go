@@ -241,6 +241,7 @@ func waitMove(t *testing.T, cam *onviftest.Camera, from int, sign float64) (onvi
 }
 
 func TestPTZMoveLeftMovesThenStopsTheCamera(t *testing.T) {
+	t.Parallel()
 	env, cam := onvifEnv(t, envOptions{}, nil)
 	env.token = env.signIn(pilotUser, testPassword)
 	c := env.play(liveBody)
@@ -286,6 +287,7 @@ func TestPTZMoveLeftMovesThenStopsTheCamera(t *testing.T) {
 }
 
 func TestPTZReleasedWhenTheChannelOrConnectionCloses(t *testing.T) {
+	t.Parallel()
 	// A 5 s nudge (the longest allowed): a stop well before it is the
 	// release's, not the watchdog's.
 	const nudge = 5 * time.Second
@@ -329,6 +331,7 @@ func TestPTZReleasedWhenTheChannelOrConnectionCloses(t *testing.T) {
 }
 
 func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.T) {
+	t.Parallel()
 	env, cam := onvifEnv(t, envOptions{
 		// Tokens last one minute, issued "45 s ago": they expire in ~15 s,
 		// time enough for a move on a busy machine.
@@ -379,6 +382,7 @@ func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.
 }
 
 func TestPTZTwoSessionsContendForTheLease(t *testing.T) {
+	t.Parallel()
 	env, cam := onvifEnv(t, envOptions{}, nil)
 	env.token = env.signIn(pilotUser, testPassword)
 	a := env.play(liveBody)
@@ -422,6 +426,7 @@ func TestPTZTwoSessionsContendForTheLease(t *testing.T) {
 }
 
 func TestPTZNeedsTheRight(t *testing.T) {
+	t.Parallel()
 	env, cam := onvifEnv(t, envOptions{}, nil)
 	c := env.play(liveBody) // testUser: live, no ptz
 	c.waitCommands()
@@ -451,6 +456,7 @@ func TestPTZNeedsTheRight(t *testing.T) {
 }
 
 func TestPTZOverREST(t *testing.T) {
+	t.Parallel()
 	env, cam := onvifEnv(t, envOptions{}, nil)
 	pilot := env.signIn(pilotUser, testPassword)
 	stranger := env.signIn(otherUser, testPassword)
@@ -551,6 +557,7 @@ func TestPTZOverREST(t *testing.T) {
 }
 
 func TestPTZWithoutPTZ(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) { withPilot(t, s) }})
 	pilot := env.signIn(pilotUser, testPassword)
 	path := "/rest/v1/cameras/" + testCameraID + "/ptz"
@@ -573,6 +580,7 @@ func TestPTZWithoutPTZ(t *testing.T) {
 }
 
 func TestPTZSimulatedCameraMoves(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		// A wide lens: the page gets the controller's geometry, the rest
 		// of it the defaults.
@@ -630,6 +638,7 @@ func TestPTZSimulatedCameraMoves(t *testing.T) {
 // A session that plays recordings cannot steer: PTZ moves the live camera,
 // which its viewer does not see.
 func TestPTZRefusedInPlayback(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, fps: 100, mutate: func(s *appsettings.Settings) {
 		s.Cameras[0].Recording.Enabled = true
 		s.Cameras[0].Ptz = appsettings.Ptz{Driver: "simulated"}

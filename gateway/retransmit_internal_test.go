@@ -34,6 +34,7 @@ func frameOf(id byte, n int) *cameras.Frame {
 }
 
 func TestSendHistoryResendsWhatItHolds(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	payloads := map[uint16][]byte{}
 	var f *cameras.Frame
@@ -68,6 +69,7 @@ func TestSendHistoryResendsWhatItHolds(t *testing.T) {
 }
 
 func TestSendHistoryForgetsOldAndUnsentPackets(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	for seq := range uint16(3000) {
 		h.record(seq, 0, one, 0)
@@ -81,6 +83,7 @@ func TestSendHistoryForgetsOldAndUnsentPackets(t *testing.T) {
 }
 
 func TestSendHistoryBudget(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	// 40 packets sent earn 10 resends.
 	for seq := range uint16(40) {
@@ -105,6 +108,7 @@ func TestSendHistoryBudget(t *testing.T) {
 
 // A NACK with a bitmask of every bit names 17 packets.
 func TestSendHistoryReadsTheBitmask(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	for seq := range uint16(200) {
 		h.record(seq, 0, one, 0)
@@ -124,6 +128,7 @@ func TestSendHistoryReadsTheBitmask(t *testing.T) {
 // A NACK before anything was sent (a confused or hostile viewer) finds
 // nothing and breaks nothing.
 func TestSendHistoryEmpty(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	got, c := resentSeqs(&h, nackOf(0, 1, 500))
 	if len(got) != 0 || c.expired != 3 {
@@ -134,6 +139,7 @@ func TestSendHistoryEmpty(t *testing.T) {
 // After forget (the sender stopped), nothing is resent and the frames are
 // no longer referenced.
 func TestSendHistoryForget(t *testing.T) {
+	t.Parallel()
 	var h sendHistory
 	h.record(7, 0, one, 0)
 	h.forget()

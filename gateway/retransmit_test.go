@@ -98,6 +98,7 @@ func lossyClientAPI(t *testing.T, every int) (*webrtc.API, *lossyConn) {
 // every lost sequence number arrives later, and the metrics count the
 // resends.
 func TestLostPacketsAreSentAgain(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	env.waitStreaming()
 	api, conn := lossyClientAPI(t, 25)

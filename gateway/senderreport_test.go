@@ -29,6 +29,7 @@ func fromNTP(ntp uint64) time.Time {
 // camgate used before, extrapolated the RTP time at 90 kHz and was off by
 // up to seconds.)
 func TestSenderReportsFollowTheViewerClock(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	env.waitStreaming()
 	c := env.play(liveBody)

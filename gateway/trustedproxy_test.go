@@ -61,6 +61,7 @@ func xff(chain string) map[string]string { return map[string]string{"X-Forwarded
 // The harness's requests come from 127.0.0.1: trusting it makes the test
 // the reverse proxy, whose X-Forwarded-For the sign-in rate limit keys on.
 func TestSignInLimitBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) {
 		s.Auth.SignInFailuresPerMinute = 3
 		s.Http.TrustedProxies = []string{"127.0.0.1", "10.0.0.0/8"}
@@ -94,6 +95,7 @@ func TestSignInLimitBehindTrustedProxy(t *testing.T) {
 // From a peer that is not a trusted proxy, X-Forwarded-For is the client's
 // own claim and is ignored: every attempt counts for the peer.
 func TestSignInLimitIgnoresUntrustedForwarding(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) {
 		s.Auth.SignInFailuresPerMinute = 3
 		s.Http.TrustedProxies = []string{"10.0.0.1"} // not the harness's 127.0.0.1
@@ -113,6 +115,7 @@ func TestSignInLimitIgnoresUntrustedForwarding(t *testing.T) {
 // Metrics.AllowFrom checks the client address: the forwarded one from a
 // trusted proxy, the peer otherwise.
 func TestMetricsAllowFromBehindProxy(t *testing.T) {
+	t.Parallel()
 	type call struct {
 		headers map[string]string
 		want    int
@@ -174,6 +177,7 @@ func TestMetricsAllowFromBehindProxy(t *testing.T) {
 // The log names the client address a failed request came from, and a
 // gateway refuses settings that could not resolve one.
 func TestClientAddressInLogAndSettings(t *testing.T) {
+	t.Parallel()
 	s := appsettings.Defaults()
 	s.WebRTC.UdpPort = 0
 	s.WebRTC.IPs = []string{"127.0.0.1"}

@@ -79,6 +79,7 @@ func WSRefusedMessages() []struct {
 }
 
 func TestDecodeWSMessage(t *testing.T) {
+	t.Parallel()
 	for _, c := range wsCases {
 		t.Run(c.name, func(t *testing.T) {
 			m, e := decodeWSMessage([]byte(c.msg))
@@ -105,6 +106,7 @@ func TestDecodeWSMessage(t *testing.T) {
 // The connect params of the 2025 R2 sample, as its code spells them, and as
 // its README does.
 func TestConnectParams(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{
 		`{"authorization":"tok","peer":"CAM","streamID":"S","includeAudio":true,"iceServers":[{"urls":"stun:a"},{"urls":"turn:b","username":"u","credential":"p"}]}`,
 		`{"Peer":"CAM","streamId":"S","includeAudio":"true","iceServers":[{"url":"stun:a"},{"urls":["turn:b"],"username":"u","credential":"p"}]}`,

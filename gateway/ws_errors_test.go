@@ -27,6 +27,7 @@ type wsBadCase struct {
 // text and no token in it, and the socket stays open for the next, up to a
 // connect that works at the end.
 func TestWebSocketBadMessagesKeepTheSocket(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	stranger := env.signIn(otherUser, testPassword)
@@ -153,6 +154,7 @@ func TestWebSocketBadMessagesKeepTheSocket(t *testing.T) {
 // A user without the right to watch the camera is refused at connect, as
 // over REST.
 func TestWebSocketRightsAreCheckedAtConnect(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.mustDialWS()

@@ -22,6 +22,7 @@ import (
 // it, or with "Bearer "), or with the upgrade: an Authorization header or
 // ?access_token= (ONVIF clients), for a register without one.
 func TestWebSocketRegisterTokenSources(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	for _, tc := range []struct {
 		name   string
@@ -64,6 +65,7 @@ func TestWebSocketRegisterTokenSources(t *testing.T) {
 // clients that send none) may open the socket; with CORS, the listed
 // origins too. Others get a 403 JSON error and no socket.
 func TestWebSocketOriginCheck(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		cors  appsettings.CORS
@@ -133,6 +135,7 @@ func statusOf(resp *http.Response) any {
 // The endpoint is a WebSocket: a plain GET is a 400 that says so, another
 // method a 405; the path is case-insensitive.
 func TestWebSocketEndpointHTTP(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	if st, body := env.doAs("", "GET", "/ws/webrtc/v1", nil); st != http.StatusBadRequest || !strings.Contains(string(body), "WebSocket") {
 		t.Fatalf("plain GET: %d %s", st, body)
@@ -159,6 +162,7 @@ func TestWebSocketEndpointHTTP(t *testing.T) {
 // closes it; ONVIF says the peer connection must not depend on it), while a
 // session that never got its answer is closed with the socket.
 func TestWebSocketCloseKeepsConnectedMedia(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.mustDialWS()
@@ -201,6 +205,7 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 // connect beyond is refused with 1001 until one ends. A session left
 // without an answer ends after WebRTC.AnswerTimeout with a 408 notice.
 func TestWebSocketSessionLimit(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.WebSocket.MaxSessionsPerConnection = 2
 		// The third session must be answered within it on a busy machine.
@@ -237,6 +242,7 @@ func TestWebSocketSessionLimit(t *testing.T) {
 // register of one more is refused with 1001 and that socket closed. Other
 // users are not affected, and a closed socket frees its place.
 func TestWebSocketConnectionLimit(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.WebSocket.MaxConnectionsPerUser = 2
 	}})
@@ -278,6 +284,7 @@ func TestWebSocketConnectionLimit(t *testing.T) {
 // it reads) stays, one that does not is closed after two intervals, and a
 // socket that never registers is closed after WebSocket.RegisterTimeout.
 func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.WebSocket.PingInterval = appsettings.Duration(2 * time.Second)
 		s.WebSocket.RegisterTimeout = appsettings.Duration(time.Second)
@@ -369,6 +376,7 @@ func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 // 2025 sample's PATCH …/ws/webrtc/v1/Session/{id}; connect then needs a new
 // register.
 func TestWebSocketTokenExpiry(t *testing.T) {
+	t.Parallel()
 	var offset atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
 	// Tokens issued now were issued 35 s ago: env.token expires in about
@@ -429,6 +437,7 @@ func TestWebSocketTokenExpiry(t *testing.T) {
 // Gateway.Close ends every socket with "going away" and returns when their
 // goroutines are gone.
 func TestWebSocketGatewayCloseEndsSockets(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	registered, fresh := env.mustDialWS(), env.mustDialWS()
 	registered.register(env.token)

@@ -18,6 +18,7 @@ import (
 // peer receives decodable H.264. The STUN server the client names is the
 // configured one, which clients may always name.
 func TestWebSocketFlowDeliversDecodableH264(t *testing.T) {
+	t.Parallel()
 	stunURL := stunServer(t)
 	env := newTestEnv(t, envOptions{inBandParams: false, mutate: func(s *appsettings.Settings) {
 		s.WebRTC.IceServers = []appsettings.IceServer{{Urls: []string{stunURL}}}
@@ -57,6 +58,7 @@ func TestWebSocketFlowDeliversDecodableH264(t *testing.T) {
 // The 2025 R1 sample put "ApiVersion":"1.0" where later ones put
 // "jsonrpc":"2.0"; ids may be strings, and are echoed as they came.
 func TestWebSocketApiVersionAndStringIDs(t *testing.T) {
+	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true})
 	env.waitStreaming()
 	c := env.mustDialWS()
@@ -77,6 +79,7 @@ func TestWebSocketApiVersionAndStringIDs(t *testing.T) {
 // TestWebSocketTwoCamerasOnOneSocket plays two cameras on one socket, as a
 // video wall does; one ending does not disturb the other.
 func TestWebSocketTwoCamerasOnOneSocket(t *testing.T) {
+	t.Parallel()
 	env, second := newTwoCameraEnv(t)
 	c := env.mustDialWS()
 	c.register(env.token)
