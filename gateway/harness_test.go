@@ -18,6 +18,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -343,6 +344,26 @@ func clientAPI(t *testing.T) *webrtc.API {
 		t.Fatal(err)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(se))
+}
+
+// nackClientAPI is a viewer like clientAPI that, as a browser, asks for
+// lost packets again (RTCP NACK) and keeps a browser's SRTP replay window
+// (libwebrtc: 1024 packets; pion's 64 would drop a late resend as a
+// replay). A busy machine loses packets on loopback when the client's
+// goroutines fall behind its socket; with it, tests that count every
+// frame do not depend on the machine being quiet.
+func nackClientAPI(t *testing.T) *webrtc.API {
+	se := loopbackClientSettings()
+	se.SetSRTPReplayProtectionWindow(1024)
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureNack(m, reg); err != nil {
+		t.Fatal(err)
+	}
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 
 // play runs the REST flow for the given session-create body.

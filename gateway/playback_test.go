@@ -38,11 +38,6 @@ func recordedEnv(t *testing.T) (*testEnv, [2]playback.Span) {
 	t.Helper()
 	env := newTestEnv(t, envOptions{inBandParams: true, fps: 100, mutate: func(s *appsettings.Settings) {
 		s.Cameras[0].Recording.Enabled = true
-		// The demo camera's pacer drops ticks when the machine is busy (the
-		// race detector, parallel sessions), so its clock falls behind
-		// camgate's; past MaxDrift (2 s) the recorder would start a new run
-		// and the recording would have more spans than the outage's two.
-		s.Recording.MaxDrift = appsettings.Duration(time.Minute)
 		s.Auth.Roles[0].Playback = []string{"*"}
 		s.Auth.Roles[0].Export = []string{"*"}
 		s.Auth.Roles = append(s.Auth.Roles, appsettings.Role{Name: "live only", Live: []string{"*"}})
@@ -207,8 +202,9 @@ func TestPlayback(t *testing.T) {
 // inside the gap, with and without skipGaps, at 1×, 4× and 32×. Frame times
 // come from the RTP timestamps exactly as the XProtect sample computes them
 // (playbackTime + rtpTimestamp ms) and must match the recorded times; the
-// gap must show as a jump of the timestamps in both modes; the pacing must
-// follow the speed.
+// gap must show as a jump of the timestamps in both modes; no frame may come
+// before the speed's schedule allows, and a skipped gap must take less time
+// than the gap at the speed.
 func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 	cases := []playbackCase{
 		{
@@ -236,8 +232,10 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 			events: []string{"start", "gap", "resume"},
 		},
 		{
+			// Early in the gap, so that the wait it skips (the rest of the
+			// gap) is longer than a busy machine's session set-up.
 			name: "REST from the gap at 1x skipping it", speed: 1, skip: true,
-			at: func(sp [2]playback.Span) time.Time { return sp[0].End.Add(sp[1].Start.Sub(sp[0].End) / 2) },
+			at: func(sp [2]playback.Span) time.Time { return sp[0].End.Add(200 * time.Millisecond) },
 			until: func(sp [2]playback.Span, f playedFrame) bool {
 				return f.at.After(sp[1].Start.Add(1500 * time.Millisecond))
 			},
@@ -266,6 +264,7 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 			var c *xprotectClient
 			if tc.ws {
 				ws := env.mustDialWS()
+				ws.api = nackClientAPI(t)
 				ws.register(env.token)
 				c = ws.play("2", testCameraID, map[string]any{
 					"PlaybackTime": requested.Format(time.RFC3339Nano), "skipGaps": tc.skip,
@@ -273,7 +272,7 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 				})
 				c.commands.OnMessage(func(m webrtc.DataChannelMessage) { c.cmdReplys <- string(m.Data) })
 			} else {
-				c = env.play(map[string]any{
+				c = env.playWith(nackClientAPI(t), map[string]any{
 					"deviceId": testCameraID, "resolution": "notInUse", "includeAudio": false,
 					// The sample sends the speed as a string and the time
 					// with a zone offset is as valid as Z.
@@ -380,13 +379,12 @@ func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []
 		if first.ts <= 0 {
 			t.Errorf("first frame timestamp %d, want the positive distance to the recording", first.ts)
 		}
+		// Without skipGaps nothing comes before the rest of the gap at
+		// the speed has passed (checked for every frame below); with it,
+		// the first frame comes sooner than that.
 		due := time.Duration(float64(sp[1].Start.Sub(requested)) / tc.speed)
-		waited := first.arrived.Sub(posted)
-		if !tc.skip && waited < due/2 {
-			t.Errorf("without skipGaps the first frame came %v after the request, want about %v (gap/speed)", waited, due)
-		}
-		if tc.skip && waited > due*3/4 && due > time.Second {
-			t.Errorf("with skipGaps the first frame came %v after the request, want at once (not %v)", waited, due)
+		if waited := first.arrived.Sub(posted); tc.skip && waited >= due && due > time.Second {
+			t.Errorf("with skipGaps the first frame came %v after the request, want at once (not after the %v of the gap)", waited, due)
 		}
 	}
 
@@ -424,8 +422,8 @@ func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []
 			}
 			continue
 		}
-		// Every frame is sent, 10 ms apart; the test's client has no NACK,
-		// so a rare frame lost on loopback is tolerated.
+		// Every frame is sent, 10 ms apart; a rare frame lost on loopback
+		// (and its resends too) is tolerated.
 		n := (step + 5*time.Millisecond) / (10 * time.Millisecond)
 		if off := step - n*10*time.Millisecond; n < 1 || n > 5 || off < -2*time.Millisecond || off > 2*time.Millisecond {
 			t.Fatalf("frame %d: %v after the previous one, want every frame, 10 ms apart", i, step)
@@ -462,42 +460,49 @@ func checkPlayback(t *testing.T, tc playbackCase, requested time.Time, frames []
 		if jump < sp[1].Start.Sub(sp[0].End) {
 			t.Errorf("the RTP timestamp jumps %v across the gap, want at least the gap %v", jump, sp[1].Start.Sub(sp[0].End))
 		}
-		// Without skipGaps nothing comes for gap/speed; with it the next
-		// recording comes at once.
+		// With skipGaps the next recording comes sooner than the gap at
+		// the speed would take; without it, the schedule below holds it
+		// back that long.
 		waited, due := next.arrived.Sub(last.arrived), time.Duration(float64(jump)/tc.speed)
-		if !tc.skip && waited < due/2 {
-			t.Errorf("without skipGaps the gap took %v, want about %v", waited, due)
-		}
-		if tc.skip && due > 400*time.Millisecond && waited > due/2 {
+		if tc.skip && due > 400*time.Millisecond && waited >= due {
 			t.Errorf("with skipGaps the gap took %v, want at once (not %v)", waited, due)
 		}
 	}
 
-	// Pacing: recorded time advances speed times faster than arrival, over
-	// each stretch on one schedule (a skipped gap starts a new one).
+	// Pacing: frame f is due at wall0 + (time_f - time0)/speed on one
+	// schedule (docs/recording.md), and wall0 is no earlier than the
+	// request; without skipGaps the wait for the end of a gap is on the
+	// schedule, with it a new schedule starts after the gap, no earlier
+	// than the last frame before it was due. A busy machine only delays
+	// frames, so no frame may arrive before it is due: this holds for
+	// every frame however loaded the machine is, where a ratio of recorded
+	// to arrival time over a stretch did not. (The exact pacing, in
+	// virtual time, is playback's TestPlayback.)
+	start := first.at
+	if inGap && !tc.skip {
+		start = requested
+	}
+	var offset time.Duration // the schedule's wall0, at the earliest, after the request
+	for i, f := range frames {
+		if i == across && tc.skip {
+			offset += time.Duration(float64(frames[i-1].at.Sub(start)) / tc.speed)
+			start = f.at
+		}
+		due := offset + time.Duration(float64(f.at.Sub(start))/tc.speed)
+		if got := f.arrived.Sub(posted); got < due-frameTol {
+			t.Fatalf("frame %d (recorded at %v) arrived %v after the request, before it was due (%v at %vx)",
+				i, f.at.Format("15:04:05.000"), got, due, tc.speed)
+		}
+	}
 	stretches := [][]playedFrame{frames}
 	if across > 0 && tc.skip {
 		stretches = [][]playedFrame{frames[:across], frames[across:]}
 	}
-	checked := false
 	for _, s := range stretches {
-		if len(s) < 3 {
-			continue
+		if wall := s[len(s)-1].arrived.Sub(s[0].arrived); len(s) > 1 && wall > 0 {
+			media := s[len(s)-1].at.Sub(s[0].at)
+			t.Logf("%d frames: %v of recording in %v: %.2fx", len(s), media, wall, float64(media)/float64(wall))
 		}
-		wall := s[len(s)-1].arrived.Sub(s[0].arrived)
-		media := s[len(s)-1].at.Sub(s[0].at)
-		if wall < 250*time.Millisecond {
-			continue
-		}
-		checked = true
-		ratio := float64(media) / float64(wall)
-		t.Logf("%d frames: %v of recording in %v: %.2fx", len(s), media, wall, ratio)
-		if ratio < tc.speed*0.6 || ratio > tc.speed*1.6 {
-			t.Errorf("recorded time ran %.2fx as fast as arrival over %d frames, want about %vx", ratio, len(s), tc.speed)
-		}
-	}
-	if !checked {
-		t.Errorf("no stretch long enough to check the pacing: %d frames", len(frames))
 	}
 	return frames
 }

@@ -39,6 +39,9 @@ type wsClient struct {
 	sent     map[string]int // client trickles sent, per session
 	problems []string       // what the reader goroutine found wrong
 	readErr  error
+
+	// api builds the peers (nil: clientAPI).
+	api *webrtc.API
 }
 
 // wsIn is a message from camgate.
@@ -329,7 +332,11 @@ func (c *wsClient) expectInvite(session string) invite {
 func (c *wsClient) answer(inv invite) *xprotectClient {
 	c.t.Helper()
 	x := &xprotectClient{t: c.t, env: c.env, sessionID: inv.session, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
-	pc, err := clientAPI(c.t).NewPeerConnection(webrtc.Configuration{})
+	api := c.api
+	if api == nil {
+		api = clientAPI(c.t)
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		c.t.Fatal(err)
 	}
