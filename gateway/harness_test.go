@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
@@ -189,22 +191,15 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	return env
 }
 
-var (
-	hashOnce sync.Once
-	hashed   string
-)
-
-// testPasswordHash hashes testPassword once per test binary: argon2id is
-// slow on purpose.
-func testPasswordHash(t testing.TB) string {
-	hashOnce.Do(func() {
-		h, err := oauth.HashPassword(testPassword)
-		if err != nil {
-			t.Fatalf("hash: %v", err)
-		}
-		hashed = h
-	})
-	return hashed
+// testPasswordHash is testPassword hashed with a cheap argon2id (256 KiB,
+// one pass, a fixed salt), in the PHC form Auth.Users[].PasswordHash takes.
+// HashPassword's own parameters (19 MiB, two passes) cost half a second of
+// CPU per sign-in under the race detector, and every test signs in; they
+// are tested in package oauth.
+func testPasswordHash(testing.TB) string {
+	salt := []byte("camgate-test-salt")
+	key := argon2.IDKey([]byte(testPassword), salt, 1, 256, 1, 32)
+	return "$argon2id$v=19$m=256,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
 }
 
 // signIn gets an access token from the gateway's token endpoint, as an
