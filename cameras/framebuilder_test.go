@@ -38,6 +38,7 @@ var buildCases = []struct {
 }
 
 func TestFrameBuilderPacketizes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range buildCases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFrameBuilder(nil, nil, tc.max).Build(tc.au)
@@ -91,6 +92,7 @@ func stripStartCodes(b []byte) []byte {
 }
 
 func TestFrameBuilderOwnsItsBytes(t *testing.T) {
+	t.Parallel()
 	b := NewFrameBuilder(testSPS, testPPS)
 	idr := nalu(5, 3000)
 	f := b.Build([][]byte{idr})

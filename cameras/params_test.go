@@ -27,6 +27,7 @@ func naluTypes(au [][]byte) []h264.NALUType {
 }
 
 func TestParamSetsNormalize(t *testing.T) {
+	t.Parallel()
 	sps2 := testSPS2
 	for _, tc := range []struct {
 		name      string
@@ -70,6 +71,7 @@ func equalTypes(a, b []h264.NALUType) bool {
 }
 
 func TestGarbageParameterSetsAreIgnored(t *testing.T) {
+	t.Parallel()
 	p := paramSets{sps: testSPS, pps: testPPS}
 	garbageSPS := append([]byte{0x67}, make([]byte, 40)...)
 	hugePPS := append([]byte{0x68}, make([]byte, maxParamSetSize)...)
@@ -80,6 +82,7 @@ func TestGarbageParameterSetsAreIgnored(t *testing.T) {
 }
 
 func TestParamSetsChangeAndOwnership(t *testing.T) {
+	t.Parallel()
 	p := paramSets{}
 	idr := append([]byte(nil), testIDR...)
 	out, key := p.normalize([][]byte{testSPS, testPPS, idr})

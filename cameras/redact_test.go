@@ -9,6 +9,7 @@ import (
 )
 
 func TestRedactURL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"rtsp://admin:secret@10.0.0.5:554/Streaming/Channels/101", "rtsp://10.0.0.5:554/Streaming/Channels/101"},
 		{"rtsp://admin@cam.local/live", "rtsp://cam.local/live"},
@@ -32,6 +33,7 @@ func TestRedactURL(t *testing.T) {
 }
 
 func TestScrubText(t *testing.T) {
+	t.Parallel()
 	const camURL = "rtsp://admin:Hunter2-Secret@cam.local/live"
 	for _, tc := range []struct{ name, msg, rawURL, want string }{
 		{"password in the text", "describe: auth failed for admin:Hunter2-Secret", camURL, "describe: auth failed for admin:***"},
@@ -59,6 +61,7 @@ func TestScrubText(t *testing.T) {
 }
 
 func TestScrubSecretKeepsTheErrorChain(t *testing.T) {
+	t.Parallel()
 	const camURL = "rtsp://admin:Hunter2-Secret@cam.local/live"
 	base := fmt.Errorf("open admin:Hunter2-Secret: %w", fs.ErrPermission)
 	got := scrubSecret(base, camURL)

@@ -33,6 +33,7 @@ func drain(t *testing.T, r *Reader) []Item {
 }
 
 func TestNewReaderStartsAtLatestKeyframe(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	feed(s, 0, 37, 25) // keyframes at 0 and 25; 12 frames after the second
@@ -53,6 +54,7 @@ func TestNewReaderStartsAtLatestKeyframe(t *testing.T) {
 }
 
 func TestFramesBeforeTheFirstKeyframeAreDropped(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	r := s.AddReader(64)
@@ -69,6 +71,7 @@ func TestFramesBeforeTheFirstKeyframeAreDropped(t *testing.T) {
 }
 
 func TestSlowReaderDropsToNextKeyframe(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	feed(s, 0, 1, 10)
@@ -103,6 +106,7 @@ func TestSlowReaderDropsToNextKeyframe(t *testing.T) {
 }
 
 func TestNewEpochClearsTheCache(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	feed(s, 0, 5, 25)
@@ -120,6 +124,7 @@ func TestNewEpochClearsTheCache(t *testing.T) {
 }
 
 func TestRequestKeyframeReplaysTheGOP(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	feed(s, 0, 5, 25)
@@ -134,6 +139,7 @@ func TestRequestKeyframeReplaysTheGOP(t *testing.T) {
 }
 
 func TestClosedReaderStops(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	r := s.AddReader(4)
 	done := make(chan error, 1)
@@ -156,6 +162,7 @@ func TestClosedReaderStops(t *testing.T) {
 }
 
 func TestPayloadsRespectTheSizeLimit(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	big := make([]byte, 10000)
@@ -229,6 +236,7 @@ func itoa(n int) string {
 // A GOP longer than a reader's queue is replayed whole, with room for the
 // live frames behind it: the viewer does not freeze until the next keyframe.
 func TestLongGOPFitsTheReaderQueue(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	const gop = 300 // 10 s at 30 fps
@@ -250,6 +258,7 @@ func TestLongGOPFitsTheReaderQueue(t *testing.T) {
 // Past the GOP cache's bounds a new viewer waits for the next keyframe, but
 // the viewers already watching (and the recorder) keep every frame.
 func TestGOPCacheOverflowKeepsTheLiveStream(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	const gop = maxGOPFrames + 10
@@ -275,6 +284,7 @@ func TestGOPCacheOverflowKeepsTheLiveStream(t *testing.T) {
 // or asks for a keyframe, while the camera is away gets nothing, and the
 // frames still queued for a viewer are stale. The next run's frames are not.
 func TestInterruptDropsThePictureFromBeforeTheFailure(t *testing.T) {
+	t.Parallel()
 	s := NewStream("cam", "stream")
 	s.BeginEpoch(testSPS, testPPS)
 	feed(s, 0, 30, 25)

@@ -264,6 +264,7 @@ type viewer struct {
 }
 
 func TestCameraOutagesNoStaleFramesQuickResume(t *testing.T) {
+	t.Parallel()
 	mark, serial := markFrames()
 	// 100 fps: the clip's keyframe comes every second, so a reconnect
 	// waits at most that long for its first picture.
@@ -372,6 +373,7 @@ func TestCameraOutagesNoStaleFramesQuickResume(t *testing.T) {
 // it is offline and why, on the data channel, on the WebSocket and in the
 // cameras API, in words and without the password.
 func TestCameraStateWrongPassword(t *testing.T) {
+	t.Parallel()
 	const password, wrong = "Right-Pa55/word", "Wr0ng-Pa55@word"
 	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), Username: "admin", Password: password, Logger: testLogger(t)}
 	if err := cam.Start(); err != nil {

@@ -175,6 +175,7 @@ func TestConnectionCeiling(t *testing.T) {
 
 // The per-address limits count an IPv6 client by its /64.
 func TestAddressKey(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ a, b string }{
 		{"192.0.2.1", "192.0.2.1/32"},
 		{"::ffff:192.0.2.1", "192.0.2.1/32"},

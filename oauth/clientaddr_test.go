@@ -28,6 +28,7 @@ func postTokenFrom(t *testing.T, svc *Service, user, password, remote, client st
 // The rate limit counts the address WithClientAddress gives, not the TCP
 // peer (a reverse proxy), and the log names it.
 func TestRateLimitKeysOnTheResolvedAddress(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)
@@ -62,6 +63,7 @@ func TestRateLimitKeysOnTheResolvedAddress(t *testing.T) {
 // Without WithClientAddress the TCP peer counts, and an invalid address
 // leaves it so.
 func TestRateLimitKeysOnThePeerByDefault(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 2
 	svc := newTestService(t, s)
@@ -81,6 +83,7 @@ func TestRateLimitKeysOnThePeerByDefault(t *testing.T) {
 // An IPv6 client is counted by its /64: the addresses a host picks in its
 // own network share one budget, another network has its own.
 func TestRateLimitCountsIPv6ByItsSlash64(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)

@@ -67,6 +67,7 @@ func (idp *servedIDP) token(t *testing.T, user, password string) string {
 }
 
 func TestDiscoveryDocument(t *testing.T) {
+	t.Parallel()
 	idp := serveIDP(t)
 	resp, err := http.Get(idp.issuer + "/.well-known/openid-configuration")
 	if err != nil {
@@ -102,6 +103,7 @@ func TestDiscoveryDocument(t *testing.T) {
 // go-oidc, knowing only the issuer URL, finds camgate's discovery document
 // and keys and verifies a token from camgate's token endpoint.
 func TestGoOIDCVerifiesCamgateToken(t *testing.T) {
+	t.Parallel()
 	idp := serveIDP(t, func(o *Options) { o.Now = nil }) // go-oidc checks exp by the real clock
 	ctx := context.Background()
 	provider, err := oidc.NewProvider(ctx, idp.issuer)
@@ -132,6 +134,7 @@ func TestGoOIDCVerifiesCamgateToken(t *testing.T) {
 // refused as "issuer unavailable" (one warning, no request storm) and
 // accepted once it answers and the back-off has passed.
 func TestExternalIssuerDownAtStart(t *testing.T) {
+	t.Parallel()
 	idp := serveIDP(t)
 	token := idp.token(t, "alice", alicePassword) // role "operators" at the issuer
 	idp.up.Store(false)
@@ -174,6 +177,7 @@ func TestExternalIssuerDownAtStart(t *testing.T) {
 // Auth.Issuers[n].Url (here a trailing slash) answers, so it is not
 // "unreachable": the log says what mismatched and what to set, once.
 func TestExternalIssuerMismatchSaysWhatToChange(t *testing.T) {
+	t.Parallel()
 	idp := serveIDP(t)
 	s := testSettings(t)
 	s.Auth.BuiltIn.Enabled = false
@@ -209,6 +213,7 @@ func TestExternalIssuerMismatchSaysWhatToChange(t *testing.T) {
 }
 
 func TestNewRefusesBadIssuerSettings(t *testing.T) {
+	t.Parallel()
 	for name, is := range map[string]appsettings.Issuer{
 		"no URL":      {Audience: "a"},
 		"not http":    {Url: "ftp://x", Audience: "a"},

@@ -77,6 +77,7 @@ func (c tokenCase) do(t testing.TB, svc *Service, addr string) tokenAnswer {
 }
 
 func TestTokenEndpoint(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	for i, tc := range tokenCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +118,7 @@ func TestTokenEndpoint(t *testing.T) {
 
 // A wrong password and an unknown user get byte-identical answers.
 func TestFailureDoesNotTellUserFromPassword(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	wrongPassword := postToken(t, svc.Service, passwordForm("alice", "wrong", clientVms), "192.0.2.1:1")
 	unknownUser := postToken(t, svc.Service, passwordForm("nobody", "wrong", clientVms), "192.0.2.2:1")
@@ -127,6 +129,7 @@ func TestFailureDoesNotTellUserFromPassword(t *testing.T) {
 }
 
 func TestAccessTokenClaims(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	a := signIn(t, svc.Service, "Alice", alicePassword)
 	jws, claims, terr := parseUnverified(a.str("access_token"))
@@ -156,6 +159,7 @@ func TestAccessTokenClaims(t *testing.T) {
 
 // A user's rights are the union of their roles'.
 func TestRolesAddUp(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.Users[1].Roles = []string{"viewers", "operators"}
 	svc := newTestService(t, s)
@@ -169,6 +173,7 @@ func TestRolesAddUp(t *testing.T) {
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	first := signIn(t, svc.Service, "alice", alicePassword)
 	r1 := first.str("refresh_token")
@@ -206,6 +211,7 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestRefreshTokenExpires(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	r := signIn(t, svc.Service, "alice", alicePassword).str("refresh_token")
 	svc.clock.Add(24*time.Hour + time.Second)
@@ -222,6 +228,7 @@ func TestRefreshTokenExpires(t *testing.T) {
 // A refresh token keeps working while it is refreshed within its lifetime:
 // each new one lives RefreshTokenLifetime from its issue.
 func TestRefreshTokenSlides(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	r := signIn(t, svc.Service, "alice", alicePassword).str("refresh_token")
 	for range 3 {
@@ -235,6 +242,7 @@ func TestRefreshTokenSlides(t *testing.T) {
 }
 
 func TestRateLimitPerUser(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)
@@ -267,6 +275,7 @@ func TestRateLimitPerUser(t *testing.T) {
 }
 
 func TestRateLimitPerAddress(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)
@@ -294,6 +303,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 // Passwords, access tokens and refresh tokens appear neither in the log
 // (debug level) nor in error bodies.
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 2
 	svc := newTestService(t, s)
@@ -344,6 +354,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 // The failure delay gives up when the client does: it never holds a
 // handler after its request ended.
 func TestFailureDelayEndsWithTheRequest(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t), func(o *Options) { o.FailureDelay = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -358,6 +369,7 @@ func TestFailureDelayEndsWithTheRequest(t *testing.T) {
 }
 
 func TestDemoUser(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Demo.Enabled = true
 	svc := newTestService(t, s)
@@ -383,6 +395,7 @@ func TestDemoUser(t *testing.T) {
 }
 
 func TestNoDefaultUserOutsideDemo(t *testing.T) {
+	t.Parallel()
 	s := appsettings.Defaults()
 	s.DataDir = t.TempDir()
 	svc := newTestService(t, s)
@@ -398,6 +411,7 @@ func TestNoDefaultUserOutsideDemo(t *testing.T) {
 }
 
 func TestBuiltInDisabled(t *testing.T) {
+	t.Parallel()
 	enabled := newTestService(t, testSettings(t))
 	token := signIn(t, enabled.Service, "alice", alicePassword).str("access_token")
 
@@ -434,6 +448,7 @@ func verifyErr(svc *Service, token string) error {
 // Guesses sent at once get no more than the limit between them: each
 // attempt takes its place in the count before the password is checked.
 func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)
@@ -464,6 +479,7 @@ func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
 
 // Successful sign-ins do not count against the address.
 func TestSuccessesDoNotCount(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestSigningKeyFileIsCreatedPrivate(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	svc := newTestService(t, s)
 	dir := filepath.Join(s.DataDir, "oauth")
@@ -48,6 +49,7 @@ func TestSigningKeyFileIsCreatedPrivate(t *testing.T) {
 // A second Service on the same DataDir (a restart) verifies the first one's
 // tokens: the key is persisted, not regenerated.
 func TestSigningKeySurvivesRestart(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	first := newTestService(t, s)
 	token := signIn(t, first.Service, "alice", alicePassword).str("access_token")
@@ -66,6 +68,7 @@ func TestSigningKeySurvivesRestart(t *testing.T) {
 // Rotation: the running service picks up the new key within the reload
 // interval, keeps verifying tokens of the old one, and lists both.
 func TestRotationKeepsLiveTokensValid(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	svc := newTestService(t, s)
 	before := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
@@ -123,6 +126,7 @@ func kids(s jose.JSONWebKeySet) []string {
 // A token signed with a key the service has not loaded yet (another process
 // rotated a moment ago) makes it look at the file at once.
 func TestUnknownKidReloadsAtOnce(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	b := newTestService(t, s)
 	if _, err := RotateSigningKey(s.DataDir); err != nil {
@@ -136,6 +140,7 @@ func TestUnknownKidReloadsAtOnce(t *testing.T) {
 }
 
 func TestRotationPrunesOldRetiredKeys(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "oauth", "signing-keys.json")
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	first, err := rotateSigningKey(path, t0) // creates the file
@@ -170,6 +175,7 @@ func keyIDs(s *keySet) []string {
 // A service records its token lifetime in the key file, and rotation keeps
 // retired keys that long.
 func TestRotationHonoursRecordedLifetime(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(48 * time.Hour)
 	newTestService(t, s).Close()
@@ -190,6 +196,7 @@ func TestRotationHonoursRecordedLifetime(t *testing.T) {
 }
 
 func TestCorruptKeyFileFailsNew(t *testing.T) {
+	t.Parallel()
 	for name, content := range map[string]string{
 		"not JSON":      "{",
 		"wrong version": `{"version":7,"keys":[]}`,
@@ -223,6 +230,7 @@ func TestCorruptKeyFileFailsNew(t *testing.T) {
 // A key file broken after start does not stop a running service: it keeps
 // the keys it has, and says so once.
 func TestBrokenKeyFileAfterStartKeepsKeys(t *testing.T) {
+	t.Parallel()
 	s := testSettings(t)
 	svc := newTestService(t, s)
 	if err := os.WriteFile(keysPath(s.DataDir), []byte("garbage"), 0o600); err != nil {

@@ -150,6 +150,7 @@ func externalSettings(t *testing.T, issuerURL, rolesClaim string) appsettings.Se
 }
 
 func TestExternalIssuerOIDCProvider(t *testing.T) {
+	t.Parallel()
 	iss := startNodeIssuer(t)
 	stranger := startNodeIssuer(t) // a real issuer camgate is not configured for
 

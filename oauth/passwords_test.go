@@ -8,6 +8,7 @@ import (
 )
 
 func TestHashPassword(t *testing.T) {
+	t.Parallel()
 	hash, err := HashPassword("s3cret")
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +31,7 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestVerifyPasswordFormats(t *testing.T) {
+	t.Parallel()
 	bc, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
 	for _, tc := range []struct {
 		name, hash, password string
@@ -68,6 +70,7 @@ func TestVerifyPasswordFormats(t *testing.T) {
 
 // The decoy costs what the model costs: same algorithm and parameters.
 func TestDecoyMatchesModel(t *testing.T) {
+	t.Parallel()
 	bc, _ := bcrypt.GenerateFromPassword([]byte("pw"), 5)
 	model, err := parsePasswordHash(string(bc))
 	if err != nil {

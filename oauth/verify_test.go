@@ -49,6 +49,7 @@ func tamper(token string) string {
 }
 
 func TestVerifyBuiltInRefusals(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	good := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	key := svc.keys.keys().active
@@ -118,6 +119,7 @@ func TestVerifyBuiltInRefusals(t *testing.T) {
 // An issued token expires after TokenLifetime by the service's clock, and is
 // not valid before it was issued.
 func TestIssuedTokenExpires(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	tok := signIn(t, svc.Service, "alice", alicePassword).str("access_token")
 	svc.clock.Add(time.Hour - time.Second)
@@ -135,6 +137,7 @@ func TestIssuedTokenExpires(t *testing.T) {
 }
 
 func TestTokenErrorUnwrapsCause(t *testing.T) {
+	t.Parallel()
 	svc := newTestService(t, testSettings(t))
 	_, err := svc.Verify(context.Background(), "a.b.c")
 	var te *TokenError
@@ -144,6 +147,7 @@ func TestTokenErrorUnwrapsCause(t *testing.T) {
 }
 
 func TestClaimStrings(t *testing.T) {
+	t.Parallel()
 	claims := map[string]any{
 		"roles":        []any{"a", 7, "b"},
 		"group":        "g",

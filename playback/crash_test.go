@@ -43,6 +43,7 @@ func crashRecording() appsettings.Recording {
 // clip (100 frames per second of real time) until it is killed. It does
 // nothing unless started by TestCrashRecovery.
 func TestCrashChild(t *testing.T) {
+	t.Parallel()
 	dir := os.Getenv(crashChildEnv)
 	if dir == "" {
 		t.Skip("only run as the child of TestCrashRecovery")
@@ -139,6 +140,7 @@ func totalFragments(m map[string]fileSnap) int {
 // complete on disk is indexed and plays, and that the index agrees with the
 // files (and with a rebuild from them).
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}

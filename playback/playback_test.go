@@ -95,6 +95,7 @@ func checkNoOpen(t testing.TB, s *Store) {
 }
 
 func TestRecordedLayoutAndIndex(t *testing.T) {
+	t.Parallel()
 	dir := fixtureDir(t)
 	s := openStore(t, dir, testRecording(nil))
 	ctx := context.Background()
@@ -196,6 +197,7 @@ func checkFragments(t *testing.T, camDir, rel string) {
 }
 
 func TestPlayback(t *testing.T) {
+	t.Parallel()
 	dir := fixtureDir(t)
 	c := loadClip(t)
 	// Each case plays in a bubble of its own, with a store of the fixture
@@ -529,6 +531,7 @@ func TestPlayback(t *testing.T) {
 // frame after the lead-in, the first the viewer is meant to see, is the one
 // at T or the first after it. Then the clock meets recorded time.
 func TestPlaybackStartsAtT(t *testing.T) {
+	t.Parallel()
 	dir := fixtureDir(t)
 	kf := t0.Add(28 * time.Second) // a keyframe; the next is at 32 s
 	for _, tc := range []struct {
@@ -644,6 +647,7 @@ func checkEvents(t *testing.T, got, want []Event, speed float64) {
 }
 
 func TestPlayerCloseAndCancel(t *testing.T) {
+	t.Parallel()
 	dir := fixtureDir(t)
 	synctest.Test(t, func(t *testing.T) {
 		s := openStore(t, dir, testRecording(nil))

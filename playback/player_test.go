@@ -10,6 +10,7 @@ import (
 )
 
 func TestRTPTimestamp(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		offset time.Duration
 		rate   uint32
@@ -38,6 +39,7 @@ func TestRTPTimestamp(t *testing.T) {
 // the segment's, as a live IDR gets the SDP's; a damaged sample builds
 // nothing and is skipped.
 func TestBuildFrameFromSample(t *testing.T) {
+	t.Parallel()
 	var sps, pps []byte
 	var rest [][]byte
 	for _, n := range clipAU(loadClip(t), 0) {

@@ -21,6 +21,7 @@ import (
 // a real RTSP server on loopback, and sockets do not belong in a bubble.
 // The recording is then played in a bubble, where the pacing is exact.
 func TestRecordRTSPCameraWithOutage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("streams in real time")
 	}

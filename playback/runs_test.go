@@ -41,6 +41,7 @@ func recordWith(t *testing.T, rec appsettings.Recording, feed func(f *feeder)) (
 }
 
 func TestNewRuns(t *testing.T) {
+	t.Parallel()
 	t.Run("the parameter sets change", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			st, segs, s := recordWith(t, testRecording(nil), func(f *feeder) {
@@ -120,6 +121,7 @@ func TestNewRuns(t *testing.T) {
 // there and starts a new one at that keyframe, so no recording spans the
 // hole.
 func TestRecorderDropsToKeyframe(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		jumpTo(t, t0)
 		s := openStore(t, t.TempDir(), testRecording(func(r *appsettings.Recording) {

@@ -34,6 +34,7 @@ func ffprobe(t *testing.T) string {
 }
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	probe := ffprobe(t)
 	s := openStore(t, fixtureDir(t), testRecording(nil))
 	ctx := context.Background()
@@ -116,6 +117,7 @@ func isRangeError(err error) bool {
 }
 
 func TestRetention(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, testRetention)
 }
 
@@ -209,6 +211,7 @@ func testRetention(t *testing.T) {
 }
 
 func TestReindexAgreesWithIndex(t *testing.T) {
+	t.Parallel()
 	dir := fixtureDir(t)
 	s := openStore(t, dir, testRecording(nil))
 	ctx := context.Background()
@@ -260,6 +263,7 @@ func TestReindexAgreesWithIndex(t *testing.T) {
 }
 
 func TestNewRecorderTwice(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, t.TempDir(), testRecording(func(*appsettings.Recording) {}))
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)

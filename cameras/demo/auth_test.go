@@ -12,6 +12,7 @@ import (
 )
 
 func TestDigestAuth(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, testFrames), FPS: testFPS, Username: "admin", Password: "s3cret"})
 	good, err := url.Parse(s.URL())
 	if err != nil {
@@ -45,6 +46,7 @@ func TestDigestAuth(t *testing.T) {
 // challenge offers Digest (and Basic only when allowed); right credentials
 // sent as Basic are rejected by default and accepted with AllowBasicAuth.
 func TestBasicAuthOnlyWhenAllowed(t *testing.T) {
+	t.Parallel()
 	for _, allow := range []bool{false, true} {
 		t.Run(fmt.Sprint("allow=", allow), func(t *testing.T) {
 			s := startServer(t, &Server{Clip: smallClip(t, 2), Username: "admin", Password: "s3cret", AllowBasicAuth: allow})

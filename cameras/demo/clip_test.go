@@ -8,6 +8,7 @@ import (
 )
 
 func TestDemoClipProperties(t *testing.T) {
+	t.Parallel()
 	c := loadDemo(t)
 
 	if c.Len() != 500 {
@@ -44,6 +45,7 @@ func TestDemoClipProperties(t *testing.T) {
 }
 
 func TestParseClipSkipsLeadingNonIDRAndAddsParams(t *testing.T) {
+	t.Parallel()
 	demo := loadDemo(t)
 	sps, pps := demo.SPS(), demo.PPS()
 	idr := slice(demo.AccessUnit(0))
@@ -125,6 +127,7 @@ func clipCases() []clipCase {
 }
 
 func TestParseClipErrors(t *testing.T) {
+	t.Parallel()
 	demo := loadDemo(t)
 	for _, tc := range clipCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,12 +143,14 @@ func TestParseClipErrors(t *testing.T) {
 }
 
 func TestLoadClipMissingFile(t *testing.T) {
+	t.Parallel()
 	if _, err := LoadClip(t.TempDir() + "/nope.h264"); err == nil {
 		t.Fatal("LoadClip of a missing file succeeded")
 	}
 }
 
 func TestWithFPS(t *testing.T) {
+	t.Parallel()
 	c := smallClip(t, 10)
 	fast, err := c.WithFPS(100)
 	if err != nil {

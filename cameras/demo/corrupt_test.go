@@ -9,6 +9,7 @@ import (
 )
 
 func TestCorruptHelpers(t *testing.T) {
+	t.Parallel()
 	au := func() [][]byte { return [][]byte{{0x09, 0xf0}, bytes.Repeat([]byte{0x41}, 300)} }
 
 	if got := TruncateEvery(3)(1, au()); len(got[1]) != 300 {
@@ -44,6 +45,7 @@ func TestCorruptHelpers(t *testing.T) {
 // TestCorruptHooksDoNotTouchTheClip: hooks get private copies, so mangling
 // bytes in place cannot damage the shared clip or later loops.
 func TestCorruptHooksDoNotTouchTheClip(t *testing.T) {
+	t.Parallel()
 	clip := smallClip(t, testFrames)
 	want := bytes.Clone(slice(clip.AccessUnit(3)))
 	zero := func(b []byte) {
@@ -79,6 +81,7 @@ func TestCorruptHooksDoNotTouchTheClip(t *testing.T) {
 // lost fragments mixed in, the server keeps streaming and a reader keeps
 // getting intact frames with intact timestamps afterwards.
 func TestReaderSurvivesCorruption(t *testing.T) {
+	t.Parallel()
 	for _, tr := range []struct {
 		name string
 		udp  bool

@@ -22,6 +22,7 @@ const (
 // that timestamps advance by exactly one frame each time and that the
 // frames are the clip's, in order, with SPS/PPS where the mode says.
 func TestStreamLoopsSeamlessly(t *testing.T) {
+	t.Parallel()
 	for _, tr := range []struct {
 		name      string
 		transport *gortsplib.Transport
@@ -77,6 +78,7 @@ func checkFrame(t *testing.T, clip *Clip, i int, au [][]byte, inBand bool) {
 }
 
 func TestURLAndDefaults(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, 2)})
 	if !strings.HasPrefix(s.Addr(), "127.0.0.1:") || strings.HasSuffix(s.Addr(), ":0") {
 		t.Errorf("Addr = %q, want loopback with a real port", s.Addr())
@@ -98,6 +100,7 @@ func TestURLAndDefaults(t *testing.T) {
 }
 
 func TestStartRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	clip := smallClip(t, 2)
 	for name, s := range map[string]*Server{
 		"no clip":              {},
@@ -120,6 +123,7 @@ func TestStartRejectsBadConfig(t *testing.T) {
 }
 
 func TestWrongPathIsNotFound(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, 2), Path: "cam1"})
 	_, err := dial(strings.TrimSuffix(s.URL(), "cam1")+"other", tcp)
 	if err == nil || !strings.Contains(err.Error(), "404") {
@@ -130,6 +134,7 @@ func TestWrongPathIsNotFound(t *testing.T) {
 // TestRestartOnSamePort simulates a camera flap: Close, then Start again
 // (the same Server and a new one on the same address), and play each time.
 func TestRestartOnSamePort(t *testing.T) {
+	t.Parallel()
 	clip := smallClip(t, testFrames)
 	s := startServer(t, &Server{Clip: clip, FPS: testFPS})
 	url := s.URL()
@@ -160,6 +165,7 @@ func TestRestartOnSamePort(t *testing.T) {
 }
 
 func TestTCPOnlyFallsBackFromUDP(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, testFrames), FPS: testFPS, TCPOnly: true})
 	if _, err := dial(s.URL(), udp); err == nil {
 		t.Fatal("UDP play succeeded on a TCP-only server")
@@ -169,6 +175,7 @@ func TestTCPOnlyFallsBackFromUDP(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, testFrames), FPS: testFPS})
 	r := mustDial(t, s.URL(), tcp)
 	r.nextIDR(t)
@@ -191,6 +198,7 @@ func TestStats(t *testing.T) {
 // TestCloseWithReaderConnected: Close returns promptly with a reader
 // attached, and the reader sees the end of the stream.
 func TestCloseWithReaderConnected(t *testing.T) {
+	t.Parallel()
 	s := startServer(t, &Server{Clip: smallClip(t, testFrames), FPS: testFPS})
 	r := mustDial(t, s.URL(), tcp)
 	r.nextIDR(t)
@@ -209,6 +217,7 @@ func TestCloseWithReaderConnected(t *testing.T) {
 // With StartOnFirstPlay the first reader's first frame is the clip's first
 // IDR, however long after Start it connects.
 func TestStartOnFirstPlayBeginsWithTheFirstIDR(t *testing.T) {
+	t.Parallel()
 	clip := loadDemo(t)
 	srv := startServer(t, &Server{Clip: clip, StartOnFirstPlay: true, InBandParameterSets: true})
 	time.Sleep(300 * time.Millisecond) // a running loop would be 7 frames in by now

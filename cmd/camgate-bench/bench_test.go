@@ -6,6 +6,7 @@ import (
 )
 
 func TestStampRoundTrip(t *testing.T) {
+	t.Parallel()
 	at := time.Unix(1763726400, 123456789)
 	nalu := makeStamp(4242, at)
 	if len(nalu) != stampNALUSize {
@@ -32,6 +33,7 @@ func TestStampRoundTrip(t *testing.T) {
 }
 
 func TestParseStatCPU(t *testing.T) {
+	t.Parallel()
 	// utime 250 and stime 50 ticks; the command name has a space and a ')'.
 	stat := []byte("4242 (cam gate)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 12 0 100 2000000 3000 18446744073709551615")
 	got, err := parseStatCPU(stat)
@@ -44,6 +46,7 @@ func TestParseStatCPU(t *testing.T) {
 }
 
 func TestParseStatusRSS(t *testing.T) {
+	t.Parallel()
 	got, err := parseStatusRSS([]byte("Name:\tcamgate\nVmPeak:\t  900 kB\nVmRSS:\t   51234 kB\nThreads:\t9\n"))
 	if err != nil || got != 51234 {
 		t.Fatalf("parseStatusRSS = %d, %v", got, err)
@@ -54,6 +57,7 @@ func TestParseStatusRSS(t *testing.T) {
 }
 
 func TestParseSNMPUdp(t *testing.T) {
+	t.Parallel()
 	snmp := []byte("Ip: Forwarding DefaultTTL\nIp: 1 64\n" +
 		"Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\n" +
 		"Udp: 100 2 7 90 5 0 0 0 0\nUdpLite: InDatagrams\nUdpLite: 0\n")
@@ -64,6 +68,7 @@ func TestParseSNMPUdp(t *testing.T) {
 }
 
 func TestParseMachineCPU(t *testing.T) {
+	t.Parallel()
 	got, err := parseMachineCPU([]byte("cpu  100 10 50 9000 20 5 5 30 0 0\ncpu0 1 2 3\n"))
 	if err != nil || got != 2*time.Second { // 100+10+50+5+5+30 ticks
 		t.Fatalf("parseMachineCPU = %v, %v", got, err)
@@ -71,6 +76,7 @@ func TestParseMachineCPU(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
+	t.Parallel()
 	var ds []time.Duration
 	for i := 100; i >= 1; i-- {
 		ds = append(ds, time.Duration(i)*time.Millisecond)
@@ -85,6 +91,7 @@ func TestSummarize(t *testing.T) {
 }
 
 func TestRSSSlope(t *testing.T) {
+	t.Parallel()
 	steps := []stepResult{{Viewers: 0, CamgateRSSKB: 90000}, {Viewers: 1, CamgateRSSKB: 49800}, {Viewers: 10, CamgateRSSKB: 51600}, {Viewers: 100, CamgateRSSKB: 69600}}
 	got, ok := rssSlope(steps)
 	if !ok || got != 200 {
@@ -93,6 +100,7 @@ func TestRSSSlope(t *testing.T) {
 }
 
 func TestParseSteps(t *testing.T) {
+	t.Parallel()
 	l := loadFlags{steps: "1, 10,50"}
 	got, err := l.parseSteps()
 	if err != nil || len(got) != 3 || got[2] != 50 {
@@ -107,6 +115,7 @@ func TestParseSteps(t *testing.T) {
 }
 
 func TestParseMetrics(t *testing.T) {
+	t.Parallel()
 	text := "# HELP camgate_session_nack_packets_total x\n# TYPE camgate_session_nack_packets_total counter\n" +
 		"camgate_session_nack_packets_total{kind=\"live_rest\"} 12\n" +
 		"camgate_session_nack_packets_total{kind=\"live_ws\",note=\"a } b\"} 3\n" +

@@ -164,6 +164,7 @@ func (e *inProcess) sessionsCreated(t *testing.T, kind string) int {
 // TestScenarioAgainstInProcessGateway runs a short ramp (1 then 3 viewers)
 // with the REST flow.
 func TestScenarioAgainstInProcessGateway(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	e := startInProcess(t, ctx)
@@ -180,6 +181,7 @@ func TestScenarioAgainstInProcessGateway(t *testing.T) {
 // without candidates and send none (go2rtc's way): camgate reaches each by
 // its checks alone, and every viewer still gets its first frame.
 func TestScenarioNoCandidatesFlow(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	e := startInProcess(t, ctx)
@@ -197,6 +199,7 @@ func TestScenarioNoCandidatesFlow(t *testing.T) {
 // viewers to a socket: the three viewers need two sockets, every session
 // is created over a socket, and candidates go both ways as trickles.
 func TestScenarioWebSocketFlow(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	e := startInProcess(t, ctx)

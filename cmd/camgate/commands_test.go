@@ -12,6 +12,7 @@ import (
 )
 
 func TestUnknownCommandIsNotHandled(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"", "--config", "serve", "hash"} {
 		if _, handled := runCommand(name, nil, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}); handled {
 			t.Errorf("%q was handled", name)
@@ -20,6 +21,7 @@ func TestUnknownCommandIsNotHandled(t *testing.T) {
 }
 
 func TestHashPassword(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, stdin, password string
 	}{
@@ -50,6 +52,7 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestHashPasswordRefusals(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, stdin string
 		args        []string
@@ -91,6 +94,7 @@ func keyCount(t *testing.T, dataDir string) int {
 }
 
 func TestRotateSigningKeyWithConfig(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	body, _ := json.Marshal(map[string]any{"DataDir": dataDir})
 	config := writeConfig(t, string(body))
@@ -130,6 +134,7 @@ func TestRotateSigningKeyDefaultDataDir(t *testing.T) {
 }
 
 func TestRotateSigningKeyBadUsage(t *testing.T) {
+	t.Parallel()
 	for name, args := range map[string][]string{
 		"bad settings":   {"--config", writeConfig(t, `{"DataDirr":"x"}`)},
 		"missing config": {"--config", filepath.Join(t.TempDir(), "nope")},

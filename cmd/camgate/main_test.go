@@ -20,6 +20,7 @@ func writeConfig(t *testing.T, body string) string {
 // Bad settings stop camgate with exit code 2 and one line naming what is
 // wrong, with no stack trace and no password.
 func TestBadSettingsExitTwoWithOneLine(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, body string
 		want       []string
@@ -52,6 +53,7 @@ func TestBadSettingsExitTwoWithOneLine(t *testing.T) {
 }
 
 func TestMissingConfigFolderExitsTwo(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := run([]string{"--config", filepath.Join(t.TempDir(), "nope")}, &stdout, &stderr); code != exitSettings {
 		t.Fatalf("exit code = %d, want %d", code, exitSettings)

@@ -15,6 +15,7 @@ import (
 // camgate gives every camera whose settings name a driver a controller on
 // that driver, and the demo camera a simulated one.
 func TestPTZRegistryFromSettings(t *testing.T) {
+	t.Parallel()
 	cam := onviftest.New(onviftest.Options{Username: "admin", Password: "pw"})
 	defer cam.Close()
 	const onvifID = "11111111-2222-3333-4444-555555555555"

@@ -18,6 +18,7 @@ import (
 // default), and at shutdown closes the recorders and the store: the
 // recording is then complete and the folder free for the next camgate.
 func TestServeRecordsTheDemoCamera(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("records in real time")
 	}
@@ -89,6 +90,7 @@ func hasSegment(dir string) bool {
 
 // reindex is one of camgate's commands; an unknown command lists it.
 func TestReindexIsACommand(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	if err := os.Mkdir(filepath.Join(data, "recordings"), 0o750); err != nil {
 		t.Fatal(err)

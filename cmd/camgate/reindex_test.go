@@ -17,6 +17,7 @@ import (
 )
 
 func TestReindexCommand(t *testing.T) {
+	t.Parallel()
 	const cam = "11111111-2222-3333-4444-555555555555"
 	data := t.TempDir()
 	config := t.TempDir()

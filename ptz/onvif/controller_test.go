@@ -79,6 +79,7 @@ func moveThenStop(t *testing.T, cam *onviftest.Camera, sign float64) time.Durati
 }
 
 func TestControllerMoveLeftStopsByItself(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, nil, nil)
 	res, err := c.Do(context.Background(), "s1", mv("left"))
@@ -99,6 +100,7 @@ func TestControllerMoveLeftStopsByItself(t *testing.T) {
 }
 
 func TestControllerHeldButtonMovesSmoothly(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, nil, func(cfg *ptz.Config) { cfg.NudgeLength = time.Second })
 	for range 25 { // held for 2.5s, a command every 100ms
@@ -126,6 +128,7 @@ func TestControllerHeldButtonMovesSmoothly(t *testing.T) {
 }
 
 func TestControllerStopAllMidMove(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{IgnoreTimeout: true}})
 	c := startController(t, cam, nil, func(cfg *ptz.Config) { cfg.NudgeLength = time.Minute })
 	if _, err := c.Do(context.Background(), "s1", mv("right")); err != nil {
@@ -146,6 +149,7 @@ func TestControllerStopAllMidMove(t *testing.T) {
 }
 
 func TestControllerReleaseMidMove(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{IgnoreTimeout: true}})
 	c := startController(t, cam, nil, func(cfg *ptz.Config) { cfg.NudgeLength = time.Minute })
 	if _, err := c.Do(context.Background(), "s1", mv("up")); err != nil {
@@ -159,6 +163,7 @@ func TestControllerReleaseMidMove(t *testing.T) {
 }
 
 func TestControllerLeaseContention(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, nil, nil)
 	if _, err := c.Do(context.Background(), "s1", mv("left")); err != nil {
@@ -178,6 +183,7 @@ func TestControllerLeaseContention(t *testing.T) {
 }
 
 func TestControllerCameraClockAnHourOff(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{ClockOffset: time.Hour})
 	c := startController(t, cam, nil, nil)
 	if _, err := c.Do(context.Background(), "s1", mv("downLeft")); err != nil {
@@ -192,6 +198,7 @@ func TestControllerCameraClockAnHourOff(t *testing.T) {
 }
 
 func TestControllerNoStop(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{NoStop: true, IgnoreTimeout: true}})
 	c := startController(t, cam, nil, nil)
 	for range 2 {
@@ -215,6 +222,7 @@ func TestControllerNoStop(t *testing.T) {
 }
 
 func TestControllerDiagonalRefused(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{RejectDiagonal: true}})
 	c := startController(t, cam, nil, nil)
 	if _, err := c.Do(context.Background(), "s1", mv("upRight")); err != nil {
@@ -236,6 +244,7 @@ func TestControllerDiagonalRefused(t *testing.T) {
 }
 
 func TestControllerSlowCamera(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, func(cfg *onvif.Config) { cfg.CallTimeout = 300 * time.Millisecond }, nil)
 	cam.Set(onviftest.Faults{Slow: true})
@@ -260,6 +269,7 @@ func TestControllerSlowCamera(t *testing.T) {
 }
 
 func TestControllerIgnoredTimeout(t *testing.T) {
+	t.Parallel()
 	// The camera ignores Timeout: only the watchdog's stop ends the move.
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{IgnoreTimeout: true}})
 	c := startController(t, cam, nil, nil)
@@ -274,6 +284,7 @@ func TestControllerIgnoredTimeout(t *testing.T) {
 }
 
 func TestControllerPresetsAndStatus(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, nil, nil)
 	ctx := context.Background()

@@ -18,6 +18,7 @@ func ops(cam *onviftest.Camera) string { return strings.Join(cam.Ops(), " ") }
 const connectOps = "GetSystemDateAndTime GetCapabilities GetProfiles GetNodes"
 
 func TestCameraClockAnHourOff(t *testing.T) {
+	t.Parallel()
 	for _, off := range []time.Duration{time.Hour, -time.Hour, 183 * 24 * time.Hour} {
 		cam := newCamera(t, onviftest.Options{ClockOffset: off})
 		d := newDriver(t, cam, nil)
@@ -34,6 +35,7 @@ func TestCameraClockAnHourOff(t *testing.T) {
 }
 
 func TestClockChangeIsLearnedOnce(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
 	ctx := context.Background()
@@ -47,6 +49,7 @@ func TestClockChangeIsLearnedOnce(t *testing.T) {
 }
 
 func TestWrongPasswordIsAnAuthError(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, func(c *onvif.Config) { c.Password = "wrong" })
 	err := d.Connect(context.Background())
@@ -67,6 +70,7 @@ func TestWrongPasswordIsAnAuthError(t *testing.T) {
 }
 
 func TestTimeNeedsAuth(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{TimeNeedsAuth: true})
 	d := newDriver(t, cam, nil)
 	must(t, d.Connect(context.Background()))
@@ -76,6 +80,7 @@ func TestTimeNeedsAuth(t *testing.T) {
 }
 
 func TestAdvertisedHostIsReplaced(t *testing.T) {
+	t.Parallel()
 	// The fake advertises 192.0.2.99:8899; calls must still reach it.
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
@@ -89,6 +94,7 @@ func TestAdvertisedHostIsReplaced(t *testing.T) {
 }
 
 func TestNoStop(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{NoStop: true}})
 	d := newDriver(t, cam, nil)
 	ctx := context.Background()
@@ -107,6 +113,7 @@ func TestNoStop(t *testing.T) {
 }
 
 func TestStopModes(t *testing.T) {
+	t.Parallel()
 	for mode, want := range map[onvif.StopMode]string{
 		onvif.StopBoth:         "ContinuousMove Stop",
 		onvif.StopZeroVelocity: "ContinuousMove",
@@ -142,6 +149,7 @@ func TestStopModes(t *testing.T) {
 }
 
 func TestDiagonal(t *testing.T) {
+	t.Parallel()
 	// A camera that refuses diagonals: the first one faults and is sent
 	// again as a pan; later ones go as a pan at once.
 	cam := newCamera(t, onviftest.Options{Faults: onviftest.Faults{RejectDiagonal: true}})
@@ -175,6 +183,7 @@ func TestDiagonal(t *testing.T) {
 }
 
 func TestNoTimeoutAndInversion(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, func(c *onvif.Config) {
 		c.Quirks = onvif.Quirks{NoTimeout: true, InvertPan: true, InvertTilt: true}
@@ -205,6 +214,7 @@ func TestNoTimeoutAndInversion(t *testing.T) {
 }
 
 func TestSlowCameraTimesOut(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, func(c *onvif.Config) { c.CallTimeout = 200 * time.Millisecond })
 	ctx := context.Background()
@@ -219,6 +229,7 @@ func TestSlowCameraTimesOut(t *testing.T) {
 }
 
 func TestFeaturesFromTheNode(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{NoHome: true, NoZoom: true})
 	d := newDriver(t, cam, nil)
 	must(t, d.Connect(context.Background()))
@@ -241,6 +252,7 @@ func TestFeaturesFromTheNode(t *testing.T) {
 }
 
 func TestAux(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
 	ctx := context.Background()
@@ -276,6 +288,7 @@ func TestAux(t *testing.T) {
 }
 
 func TestPresetNotFound(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
 	err := d.GotoPreset(context.Background(), "nope")
@@ -285,6 +298,7 @@ func TestPresetNotFound(t *testing.T) {
 }
 
 func TestProfileChoice(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	for token, ok := range map[string]bool{"Profile_0": true, "ptzstream": true, "Profile_9": false} {
 		d := newDriver(t, cam, func(c *onvif.Config) { c.ProfileToken = token })
@@ -296,6 +310,7 @@ func TestProfileChoice(t *testing.T) {
 }
 
 func TestNewRefusesBadURLs(t *testing.T) {
+	t.Parallel()
 	for _, u := range []string{"", "rtsp://192.0.2.1/x", "http://", "http://admin:" + password + "@192.0.2.1/onvif/device_service"} {
 		_, err := onvif.New(onvif.Config{URL: u}, nil)
 		if err == nil {

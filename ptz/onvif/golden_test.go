@@ -60,6 +60,7 @@ func must(t *testing.T, err error) {
 // with its golden file (nonce, Created and digest normalized). Run with
 // -update to rewrite them after a deliberate change.
 func TestGoldenRequests(t *testing.T) {
+	t.Parallel()
 	cam := newCamera(t, onviftest.Options{})
 	d := newDriver(t, cam, nil)
 	ctx := context.Background()

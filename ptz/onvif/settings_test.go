@@ -9,6 +9,7 @@ import (
 )
 
 func TestConfigFromSettings(t *testing.T) {
+	t.Parallel()
 	p := appsettings.Ptz{Driver: "onvif", Url: "http://192.0.2.10/onvif/device_service", NudgeLength: appsettings.Duration(1200 * time.Millisecond),
 		Quirks: appsettings.PtzQuirks{StopMode: "zeroVelocity", InvertTilt: true}}
 	c := onvif.ConfigFromSettings(p)

@@ -12,6 +12,7 @@ import (
 // recorder adds a fragment must not get an error. The pool is made to open
 // a new connection for every query.
 func TestNewConnectionsWaitForTheWriter(t *testing.T) {
+	t.Parallel()
 	db := openTemp(t)
 	ctx := context.Background()
 	if _, err := db.db.ExecContext(ctx, "CREATE TABLE busy(a INTEGER PRIMARY KEY, b)"); err != nil {

@@ -81,6 +81,7 @@ func checkPlans(t testing.TB, db *DB, mid int64) {
 // them again on 30 days, 43,200 segments, which is too slow to build under
 // the race detector).
 func TestQueryPlans(t *testing.T) {
+	t.Parallel()
 	db := openTemp(t)
 	start := synthetic(t, db, 1000)
 	ctx := context.Background()
@@ -123,6 +124,7 @@ func BenchmarkLocate(b *testing.B) {
 }
 
 func TestStatesAndDelete(t *testing.T) {
+	t.Parallel()
 	db := openTemp(t)
 	ctx := context.Background()
 	id, err := db.CloseAndOpen(ctx, 0, 0, 0, 0, nil, Segment{Start: 100, End: 100, Run: "r", Path: "a.mp4", State: StateOpen}, nil)
