@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -286,6 +287,9 @@ type xprotectClient struct {
 	pc        *webrtc.PeerConnection
 	sessionID string
 	posted    time.Time
+	// hold is how long the client waits for a missing packet (see
+	// reorder): reorderHold with NACKs, else 0.
+	hold time.Duration
 
 	mu        sync.Mutex
 	frames    []receivedFrame
@@ -361,6 +365,13 @@ func nackClientAPI(t *testing.T) *webrtc.API {
 	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se))
 }
 
+// playNACK runs the REST flow with a viewer of nackClientAPI, which waits
+// up to reorderHold for a packet it asked for again.
+func (e *testEnv) playNACK(body any) *xprotectClient {
+	e.t.Helper()
+	return e.playWithHold(nackClientAPI(e.t), reorderHold, body)
+}
+
 // play runs the REST flow for the given session-create body.
 func (e *testEnv) play(body any) *xprotectClient {
 	e.t.Helper()
@@ -370,7 +381,14 @@ func (e *testEnv) play(body any) *xprotectClient {
 // playWith runs the REST flow with a client built on api.
 func (e *testEnv) playWith(api *webrtc.API, body any) *xprotectClient {
 	e.t.Helper()
-	c := &xprotectClient{t: e.t, env: e, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
+	return e.playWithHold(api, 0, body)
+}
+
+// playWithHold runs the REST flow with a client built on api that waits up
+// to hold for a missing packet before it goes on without it.
+func (e *testEnv) playWithHold(api *webrtc.API, hold time.Duration, body any) *xprotectClient {
+	e.t.Helper()
+	c := &xprotectClient{t: e.t, env: e, hold: hold, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
 	c.posted = time.Now()
 	status, resp := e.do(http.MethodPost, "/REST/v1/WebRTC/Session", body)
 	if status != http.StatusOK {
@@ -478,30 +496,110 @@ func (c *xprotectClient) pollCandidates() {
 }
 
 func (c *xprotectClient) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-	var depack codecs.H264Packet
-	var annexb []byte
+	var a assembly
+	ro := reorder{hold: c.hold}
 	for {
-		pkt, _, err := tr.ReadRTP()
-		if err != nil {
-			return
+		if c.hold > 0 {
+			// Wake up now and then, so that a gap is given up even when
+			// no packet follows it (the end of a playback).
+			_ = tr.SetReadDeadline(time.Now().Add(c.hold / 4))
 		}
-		c.collect(&depack, &annexb, pkt)
+		pkt, _, err := tr.ReadRTP()
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+		case err != nil:
+			return
+		default:
+			c.mu.Lock()
+			c.seqs = append(c.seqs, pkt.SequenceNumber)
+			c.mu.Unlock()
+			ro.push(pkt)
+		}
+		for _, p := range ro.ready(time.Now()) {
+			c.collect(&a, p)
+		}
 	}
 }
 
-func (c *xprotectClient) collect(depack *codecs.H264Packet, annexb *[]byte, pkt *rtp.Packet) {
-	c.mu.Lock()
-	c.seqs = append(c.seqs, pkt.SequenceNumber)
-	c.mu.Unlock()
-	b, err := depack.Unmarshal(pkt.Payload)
+// reorderHold is how long a client that sends NACKs waits for a missing
+// packet before it goes on without it; the others go on at once.
+const reorderHold = 500 * time.Millisecond
+
+// reorder puts a track's packets back in sequence order, as a browser's
+// jitter buffer does: a packet sent again after a NACK takes its place
+// among the others; a gap still open after hold is given up, and a packet
+// that comes after that is dropped.
+type reorder struct {
+	hold     time.Duration
+	started  bool
+	next     uint16 // the sequence number due next
+	held     map[uint16]*rtp.Packet
+	gapSince time.Time // when next was first missing
+}
+
+func (r *reorder) push(p *rtp.Packet) {
+	if !r.started {
+		r.started, r.next, r.held = true, p.SequenceNumber, map[uint16]*rtp.Packet{}
+	}
+	if int16(p.SequenceNumber-r.next) >= 0 {
+		r.held[p.SequenceNumber] = p
+	}
+}
+
+// ready returns the packets that are due, in order.
+func (r *reorder) ready(now time.Time) []*rtp.Packet {
+	var out []*rtp.Packet
+	for len(r.held) > 0 {
+		if p, ok := r.held[r.next]; ok {
+			out = append(out, p)
+			delete(r.held, r.next)
+			r.next++
+			r.gapSince = time.Time{}
+			continue
+		}
+		if r.gapSince.IsZero() {
+			r.gapSince = now
+		}
+		if now.Sub(r.gapSince) < r.hold {
+			break
+		}
+		// Give the gap up: go on at the oldest packet held.
+		oldest := uint16(0)
+		first := true
+		for s := range r.held {
+			if first || int16(s-oldest) < 0 {
+				oldest, first = s, false
+			}
+		}
+		r.next, r.gapSince = oldest, time.Time{}
+	}
+	return out
+}
+
+// assembly is the frame being put together from its packets.
+type assembly struct {
+	depack    codecs.H264Packet
+	annexb    []byte
+	timestamp uint32
+	pending   bool
+}
+
+func (c *xprotectClient) collect(a *assembly, pkt *rtp.Packet) {
+	if a.pending && pkt.Timestamp != a.timestamp {
+		// The frame before lost its last packet: it is lost.
+		a.depack, a.annexb, a.pending = codecs.H264Packet{}, nil, false
+	}
+	a.timestamp, a.pending = pkt.Timestamp, true
+	b, err := a.depack.Unmarshal(pkt.Payload)
 	if err == nil {
-		*annexb = append(*annexb, b...)
+		a.annexb = append(a.annexb, b...)
 	}
 	if !pkt.Marker {
 		return
 	}
 	var au h264.AnnexB
-	if err := au.Unmarshal(*annexb); err == nil && len(au) > 0 {
+	if err := au.Unmarshal(a.annexb); err == nil && len(au) > 0 {
 		f := receivedFrame{nalus: au, timestamp: pkt.Timestamp, lastSeq: pkt.SequenceNumber, arrived: time.Now()}
 		c.mu.Lock()
 		if len(c.frames) == 0 || c.firstKey.IsZero() && f.isKey() {
@@ -515,7 +613,7 @@ func (c *xprotectClient) collect(depack *codecs.H264Packet, annexb *[]byte, pkt 
 		}
 	}
 	// The frame keeps slices of this buffer: start a new one.
-	*annexb = nil
+	a.annexb, a.pending = nil, false
 }
 
 // waitFrames waits until at least n frames arrived.

@@ -264,7 +264,7 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 			var c *xprotectClient
 			if tc.ws {
 				ws := env.mustDialWS()
-				ws.api = nackClientAPI(t)
+				ws.api, ws.hold = nackClientAPI(t), reorderHold
 				ws.register(env.token)
 				c = ws.play("2", testCameraID, map[string]any{
 					"PlaybackTime": requested.Format(time.RFC3339Nano), "skipGaps": tc.skip,
@@ -272,7 +272,7 @@ func testPlaybackSessions(t *testing.T, env *testEnv, sp [2]playback.Span) {
 				})
 				c.commands.OnMessage(func(m webrtc.DataChannelMessage) { c.cmdReplys <- string(m.Data) })
 			} else {
-				c = env.playWith(nackClientAPI(t), map[string]any{
+				c = env.playNACK(map[string]any{
 					"deviceId": testCameraID, "resolution": "notInUse", "includeAudio": false,
 					// The sample sends the speed as a string and the time
 					// with a zone offset is as valid as Z.

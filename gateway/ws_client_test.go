@@ -40,8 +40,10 @@ type wsClient struct {
 	problems []string       // what the reader goroutine found wrong
 	readErr  error
 
-	// api builds the peers (nil: clientAPI).
-	api *webrtc.API
+	// api builds the peers (nil: clientAPI), whose wait for a missing
+	// packet is hold (see reorder).
+	api  *webrtc.API
+	hold time.Duration
 }
 
 // wsIn is a message from camgate.
@@ -331,7 +333,7 @@ func (c *wsClient) expectInvite(session string) invite {
 // collects the frames it receives.
 func (c *wsClient) answer(inv invite) *xprotectClient {
 	c.t.Helper()
-	x := &xprotectClient{t: c.t, env: c.env, sessionID: inv.session, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
+	x := &xprotectClient{t: c.t, env: c.env, sessionID: inv.session, hold: c.hold, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
 	api := c.api
 	if api == nil {
 		api = clientAPI(c.t)
