@@ -356,7 +356,11 @@ func requestErrors() []errorCase {
 // token PATCH works and the token never comes back.
 func TestErrorShapes(t *testing.T) {
 	t.Parallel()
-	env := newTestEnv(t, envOptions{})
+	// The unanswered session must outlive the whole table on a busy
+	// machine (the default AnswerTimeout is 10 s).
+	env := newTestEnv(t, envOptions{mutate: func(s *appsettings.Settings) {
+		s.WebRTC.AnswerTimeout = appsettings.Duration(time.Minute)
+	}})
 	s := createSession(t, env, liveBody)
 	var bodies [][]byte
 	record := func(r response) { bodies = append(bodies, r.body) }
@@ -646,8 +650,11 @@ func TestCameraGarbageKeepsParameterSets(t *testing.T) {
 // candidates buffered before the answer let the two find each other.
 func TestClientCandidatesBeforeAnswer(t *testing.T) {
 	t.Parallel()
-	// No need to wait for the camera: connecting is what is tested.
-	env := newTestEnv(t, envOptions{inBandParams: true})
+	// No need to wait for the camera: connecting is what is tested. The
+	// answer comes after the client's gathering, in time on a busy machine.
+	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
+		s.WebRTC.AnswerTimeout = appsettings.Duration(time.Minute)
+	}})
 	s := createSession(t, env, liveBody)
 	s.offer.SDP = stripCandidates(s.offer.SDP)
 

@@ -143,18 +143,19 @@ func TestPendingSessionsPerUser(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t, envOptions{inBandParams: true, mutate: func(s *appsettings.Settings) {
 		s.Limits.SessionsPerUser, s.Limits.PendingSessionsPerUser = 4, 1
-		s.WebRTC.AnswerTimeout = appsettings.Duration(3 * time.Second)
+		// Long enough for the answer to come in time on a busy machine.
+		s.WebRTC.AnswerTimeout = appsettings.Duration(10 * time.Second)
 	}})
 	answered := env.mustPostSession(env.token)
 	r, _ := env.postSession(env.token, nil)
-	assertRefused(t, "second unanswered session", r, http.StatusTooManyRequests, "Limits.PendingSessionsPerUser", 3)
+	assertRefused(t, "second unanswered session", r, http.StatusTooManyRequests, "Limits.PendingSessionsPerUser", 10)
 
 	if r := env.send(http.MethodPatch, restBase+"/Session/"+answered, []byte(`{"answerSDP":`+quote(validAnswer(t))+`}`)); r.status != http.StatusOK {
 		t.Fatalf("PATCH answer: %d %s", r.status, r.body)
 	}
 	env.mustPostSession(env.token) // pending again: the answered one left its place
 	r, _ = env.postSession(env.token, nil)
-	assertRefused(t, "again a second unanswered session", r, http.StatusTooManyRequests, "Limits.PendingSessionsPerUser", 3)
+	assertRefused(t, "again a second unanswered session", r, http.StatusTooManyRequests, "Limits.PendingSessionsPerUser", 10)
 
 	// The unanswered one times out; its place is free again. (The answered
 	// one, whose answer has no peer behind it, may end too.)

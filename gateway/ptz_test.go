@@ -32,9 +32,10 @@ const pilotUser = "pilot"
 const (
 	onvifUser     = "admin"
 	onvifPassword = "onvif-secret"
-	// generousBound is where a wait for the camera fails: far beyond the
-	// 400 ms nudge, so only a missing stop fails, not a loaded machine.
-	generousBound = 5 * time.Second
+	// generousBound is where a wait for the camera or a reply fails: far
+	// beyond the 400 ms nudge, so only a missing stop or reply fails, not
+	// a loaded machine (replies took over 5 s with many tests at once).
+	generousBound = 15 * time.Second
 )
 
 // withPilot adds pilotUser with the ptz right on every camera.
@@ -383,7 +384,9 @@ func TestPTZRefusedAfterTheTokenExpiresAndReleasedWhenTheSessionEnds(t *testing.
 
 func TestPTZTwoSessionsContendForTheLease(t *testing.T) {
 	t.Parallel()
-	env, cam := onvifEnv(t, envOptions{}, nil)
+	// a's lease must outlast the steps to b's command on a busy machine;
+	// a lets go by closing its channel, not by the timeout.
+	env, cam := onvifEnv(t, envOptions{}, func(p *appsettings.Ptz) { p.LeaseTimeout = appsettings.Duration(time.Minute) })
 	env.token = env.signIn(pilotUser, testPassword)
 	a := env.play(liveBody)
 	b := env.play(liveBody)
@@ -457,7 +460,9 @@ func TestPTZNeedsTheRight(t *testing.T) {
 
 func TestPTZOverREST(t *testing.T) {
 	t.Parallel()
-	env, cam := onvifEnv(t, envOptions{}, nil)
+	// The REST caller's lease must outlast the test's steps on a busy
+	// machine, up to the WebRTC session that contends with it.
+	env, cam := onvifEnv(t, envOptions{}, func(p *appsettings.Ptz) { p.LeaseTimeout = appsettings.Duration(time.Minute) })
 	pilot := env.signIn(pilotUser, testPassword)
 	stranger := env.signIn(otherUser, testPassword)
 	path := "/rest/v1/cameras/" + testCameraID + "/ptz"

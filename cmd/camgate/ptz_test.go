@@ -61,6 +61,13 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	if c.Config().Driver != "onvif" {
 		t.Errorf("ONVIF camera's config %+v", c.Config())
 	}
+	// A status request queues behind the controller's start-up (connect,
+	// stop), which on a busy machine can outlast a move's 400 ms nudge: the
+	// move would expire before the camera could take it.
+	status, _ := ptz.NewRequest("ptzStatus", nil)
+	if _, err := c.Do(ctx, "s", status); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Do(ctx, "s", move(t, "upLeft")); err != nil {
 		t.Fatal(err)
 	}
