@@ -109,7 +109,10 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	if o.logs != nil {
 		log = slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), FPS: o.fps, InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, Logger: log}
+	// StartOnFirstPlay: camgate, the camera's one reader, starts with the
+	// clip's keyframe instead of joining mid-GOP and waiting up to 4 s
+	// (the clip at 25 fps) for the next one, as camgate's demo camera does.
+	cam := &demo.Server{Address: "127.0.0.1:0", Clip: loadClip(t), FPS: o.fps, InBandParameterSets: o.inBandParams, Corrupt: o.corrupt, StartOnFirstPlay: true, Logger: log}
 	if err := cam.Start(); err != nil {
 		t.Fatalf("start RTSP camera: %v", err)
 	}
