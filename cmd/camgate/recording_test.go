@@ -41,18 +41,17 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 		done <- serve(ctx, context.Background(), s, slog.New(slog.DiscardHandler), &stdout)
 	}()
 
-	// The demo clip has a keyframe every 4 s; a segment file appears with
-	// the first recorded keyframe.
+	// A segment file appears with the first recorded keyframe; wait for
+	// its first complete fragment (a moof box written after the init).
 	camDir := filepath.Join(s.DataDir, "recordings", strings.ToLower(appsettings.DemoCameraID))
 	deadline := time.Now().Add(20 * time.Second)
-	for !hasSegment(camDir) {
+	for !hasFragment(camDir) {
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("no segment under %s after 20 s (serve: %v)", camDir, <-done)
+			t.Fatalf("no fragment under %s after 20 s (serve: %v)", camDir, <-done)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	time.Sleep(1500 * time.Millisecond) // at least one complete fragment
 	cancel()
 	select {
 	case err := <-done:
@@ -76,12 +75,13 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	}
 }
 
-// hasSegment reports whether a segment file (.mp4) is under dir.
-func hasSegment(dir string) bool {
+// hasFragment reports whether a segment file under dir holds a fragment.
+func hasFragment(dir string) bool {
 	found := false
-	_ = filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(d.Name(), ".mp4") {
-			found = true
+			b, _ := os.ReadFile(path)
+			found = found || bytes.Contains(b, []byte("moof"))
 		}
 		return nil
 	})
