@@ -34,5 +34,8 @@ fi
 [ -d e2e/node_modules/playwright-core ] || skip "e2e/node_modules is missing (npm ci --prefix e2e)"
 
 mkdir -p e2e/screenshots
-echo "e2e: node --test e2e/ in a loopback-only network namespace"
-exec unshare -n sh -c 'ip link set lo up && exec node --test e2e/'
+# Two test files at a time (E2E_CONCURRENCY): each runs its own camgate and
+# Chromium on ephemeral ports, and mostly waits on video; node's default on
+# 2 cores is one at a time.
+echo "e2e: node --test e2e/ in a loopback-only network namespace, ${E2E_CONCURRENCY:-2} files at a time"
+exec unshare -n sh -c "ip link set lo up && exec node --test --test-concurrency=${E2E_CONCURRENCY:-2} e2e/"
