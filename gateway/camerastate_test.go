@@ -180,6 +180,19 @@ func (l *stateLog) checkBad(t *testing.T, who string) {
 }
 
 // framesFrom returns the frames a viewer received after the first n.
+// waitQuiet waits until no frame has come for quiet, at most timeout (a
+// camera that is away sends none).
+func (c *xprotectClient) waitQuiet(quiet, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	n, since := c.frameCount(), time.Now()
+	for time.Since(since) < quiet && time.Now().Before(deadline) {
+		time.Sleep(quiet / 10)
+		if m := c.frameCount(); m != n {
+			n, since = m, time.Now()
+		}
+	}
+}
+
 func (c *xprotectClient) framesFrom(n int) []receivedFrame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -307,8 +320,13 @@ func TestCameraOutagesNoStaleFramesQuickResume(t *testing.T) {
 			t.Logf("outage %d, %s: %s (%s: %s) %v after the camera failed", i+1, v.name, ev.State, ev.Cause, ev.Reason, ev.at.Sub(failed).Round(time.Millisecond))
 		}
 		// Frames camgate sent before it announced the failure may still
-		// be on their way; give them a moment, then judge every later one.
-		time.Sleep(100 * time.Millisecond)
+		// be on their way (a busy machine's client reads them late): wait
+		// until none has come for a while, then judge every later one.
+		// The keyframe request below comes after that, so a replay of a
+		// stale GOP cache is judged whatever the wait.
+		for _, v := range viewers {
+			v.c.waitQuiet(300*time.Millisecond, stateDeadline)
+		}
 		for _, v := range viewers {
 			v.judged = v.c.frameCount()
 			// A keyframe request replays camgate's GOP cache: it must
