@@ -203,7 +203,7 @@ var fileCases = []fileCase{
 				"IceServers": {}
 			},
 			"Cameras": {},
-			"Demo": [],
+			"Metrics": [],
 			"DataDir": null,
 			"Logging": "debug"
 		}`,
@@ -219,7 +219,7 @@ var fileCases = []fileCase{
 			`appsettings.json: WebRTC.ViewerQueueFrames: want an integer, got "1e3"`,
 			"appsettings.json: WebRTC.IceServers: want a list, got an object",
 			"appsettings.json: Cameras: want a list, got an object",
-			"appsettings.json: Demo: want an object, got a list",
+			"appsettings.json: Metrics: want an object, got a list",
 			"appsettings.json: DataDir: want a string, got null",
 			"appsettings.json: Logging: want an object, got a string",
 		},
@@ -281,7 +281,7 @@ var fileCases = []fileCase{
 func TestDecodeFile(t *testing.T) {
 	for _, tc := range fileCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := build([]layer{{name: "appsettings.json", data: []byte(tc.json)}}, false, nil)
+			got, err := build([]layer{{name: "appsettings.json", data: []byte(tc.json)}}, nil, nil)
 			if tc.errs != nil {
 				checkErrors(t, err, tc.errs)
 				return

@@ -137,7 +137,7 @@ func TestEnv(t *testing.T) {
 				"CAMGATE__Http__Listen__Port=1",
 				"CAMGATE__Cameras__first__Id=x",
 				"CAMGATE__Cameras__2__Id=x",
-				"CAMGATE__Demo____Listen=x",
+				"CAMGATE__Logging____Level=x",
 				"CAMGATE__=x",
 				"CAMGATE__Cameras__0__Streams__0__Urll=rtsp://user:password@192.0.2.10/",
 			},
@@ -147,16 +147,16 @@ func TestEnv(t *testing.T) {
 				"environment variable CAMGATE__Cameras__0__Streams__0__Urll: Cameras[0].Streams[0].Urll: unknown setting",
 				"environment variable CAMGATE__Cameras__2__Id: Cameras[2]: no such item: the list has 1 items, so a new item must have index 1",
 				`environment variable CAMGATE__Cameras__first__Id: Cameras: want a list index (0, 1, …) after it, got "first"`,
-				`environment variable CAMGATE__Demo____Listen: Demo: empty key: separate keys with exactly one "__"`,
 				"environment variable CAMGATE__Http: Http: is a section: set its keys, for example CAMGATE__Http__Listen",
 				"environment variable CAMGATE__Http__Lisen: Http.Lisen: unknown setting",
 				"environment variable CAMGATE__Http__Listen__Port: Http.Listen: is a single value, not a section: nothing can follow it",
+				`environment variable CAMGATE__Logging____Level: Logging: empty key: separate keys with exactly one "__"`,
 			},
 		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := build([]layer{{"appsettings.json", []byte(base)}}, false, tc.env)
+			got, err := build([]layer{{"appsettings.json", []byte(base)}}, tc.env, nil)
 			if tc.errs != nil {
 				checkErrors(t, err, tc.errs)
 				return
@@ -164,7 +164,7 @@ func TestEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := build([]layer{{"appsettings.json", []byte(base)}}, false, nil)
+			want, err := build([]layer{{"appsettings.json", []byte(base)}}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

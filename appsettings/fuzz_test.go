@@ -23,7 +23,7 @@ func FuzzLoadJSON(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := build([]layer{{name: "appsettings.json", data: data}}, false, nil)
+		s, err := build([]layer{{name: "appsettings.json", data: data}}, nil, nil)
 		if err != nil {
 			errs := []error{err}
 			if j, ok := err.(interface{ Unwrap() []error }); ok {

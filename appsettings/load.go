@@ -19,7 +19,7 @@ const baseFile = "appsettings.json"
 type LoadOptions struct {
 	// ConfigDir is the folder that holds appsettings.json (required) and
 	// appsettings.{Environment}.json (optional). Empty means no files:
-	// camgate runs on Defaults() with the demo camera enabled.
+	// Defaults() and the environment only.
 	ConfigDir string
 	// Environment selects appsettings.{Environment}.json; the file name is
 	// matched case-insensitively. cmd fills it from --environment or
@@ -29,6 +29,11 @@ type LoadOptions struct {
 	// variables whose names start with CAMGATE__ are read. Load never reads
 	// the real environment itself, so that tests can pass their own.
 	Env []string
+	// Overlay, if set, changes the layered settings before they are
+	// validated: the caller's own layer on top of the others, such as
+	// cameras and users it composes itself. Its error is returned as it
+	// is. Default: none.
+	Overlay func(*Settings) error
 }
 
 // layer is the content of one settings file.
@@ -39,10 +44,11 @@ type layer struct {
 
 // Load builds the settings in layers, each overriding the one before:
 //
-//  1. Defaults(), with Demo.Enabled set when there is no ConfigDir;
+//  1. Defaults();
 //  2. appsettings.json from ConfigDir;
 //  3. appsettings.{Environment}.json from ConfigDir, if it exists;
-//  4. the CAMGATE__Section__Key variables of Env.
+//  4. the CAMGATE__Section__Key variables of Env;
+//  5. Overlay, if set.
 //
 // Objects merge key by key, lists merge item by item (by index), single
 // values replace. Keys are case-insensitive. The result then goes through
@@ -62,14 +68,13 @@ func Load(opts LoadOptions) (Settings, error) {
 			return Settings{}, err
 		}
 	}
-	return build(layers, opts.ConfigDir == "", opts.Env)
+	return build(layers, opts.Env, opts.Overlay)
 }
 
 // build does the work of Load once the files are read, so that tests and
 // the fuzz target can feed it contents directly.
-func build(layers []layer, demo bool, env []string) (Settings, error) {
+func build(layers []layer, env []string, overlay func(*Settings) error) (Settings, error) {
 	s := Defaults()
-	s.Demo.Enabled = demo
 	var errs []error
 	for _, l := range layers {
 		errs = append(errs, decodeFile(l.name, l.data, &s)...)
@@ -77,6 +82,11 @@ func build(layers []layer, demo bool, env []string) (Settings, error) {
 	errs = append(errs, applyEnv(env, &s)...)
 	if len(errs) > 0 {
 		return Settings{}, errors.Join(errs...)
+	}
+	if overlay != nil {
+		if err := overlay(&s); err != nil {
+			return Settings{}, err
+		}
 	}
 	if err := s.Validate(); err != nil {
 		return Settings{}, err

@@ -11,13 +11,12 @@ import (
 	"time"
 )
 
-func TestLoadWithoutConfigDirIsTheDemo(t *testing.T) {
+func TestLoadWithoutConfigDirIsTheDefaults(t *testing.T) {
 	got, err := Load(LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Defaults()
-	want.Demo.Enabled = true
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
@@ -35,7 +34,6 @@ func TestDefaultsAreValid(t *testing.T) {
 
 func TestLoadWithoutConfigDirAppliesEnv(t *testing.T) {
 	got, err := Load(LoadOptions{Env: []string{
-		"CAMGATE__Demo__Enabled=false",
 		"CAMGATE__Http__Listen=:9090",
 		"CAMGATE_ENVIRONMENT=Development", // selects a file; not a setting
 		"PATH=/usr/bin",
@@ -43,8 +41,8 @@ func TestLoadWithoutConfigDirAppliesEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Demo.Enabled || got.Http.Listen != ":9090" {
-		t.Errorf("Demo.Enabled=%v Http.Listen=%q", got.Demo.Enabled, got.Http.Listen)
+	if got.Http.Listen != ":9090" {
+		t.Errorf("Http.Listen=%q", got.Http.Listen)
 	}
 }
 
@@ -139,7 +137,6 @@ func TestLoadLayers(t *testing.T) {
 				"CAMGATE__WebRTC__Interfaces=eth0, eth1",
 				"CAMGATE__WebRTC__PublicIPs__1=192.0.2.99",
 				"CAMGATE__WebRTC__IceServers__0__Urls=stun:a.example.net,stun:b.example.net",
-				"CAMGATE__Demo__Enabled=TRUE",
 				"CAMGATE_ENVIRONMENT=Staging", // not a setting, and Load takes Environment from opts
 				"CAMGATE_Http__Listen=:1",     // one underscore: not ours
 				"HOME=/root",
@@ -158,7 +155,6 @@ func TestLoadLayers(t *testing.T) {
 				s.WebRTC.Interfaces = []string{"eth0", "eth1"}
 				s.WebRTC.PublicIPs = []string{"198.51.100.7", "192.0.2.99"}
 				s.WebRTC.IceServers[0].Urls = []string{"stun:a.example.net", "stun:b.example.net"}
-				s.Demo.Enabled = true
 				return s
 			},
 		},
@@ -291,5 +287,38 @@ func checkErrors(t *testing.T, err error, want []string) {
 	got := errorLines(t, err)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("errors:\n  got  %q\n  want %q", got, want)
+	}
+}
+
+// Overlay is the caller's own layer: it sees the environment's values,
+// runs before Validate (which checks what it added and fills its
+// defaults), and its error is Load's.
+func TestLoadOverlay(t *testing.T) {
+	const cam, stream = "11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-000000000001"
+	seen := ""
+	got, err := Load(LoadOptions{Env: []string{"CAMGATE__Http__Listen=:9090"}, Overlay: func(s *Settings) error {
+		seen = s.Http.Listen
+		s.Cameras = append(s.Cameras, Camera{Id: cam, Streams: []Stream{{Id: stream, Url: "rtsp://127.0.0.1:8554/x"}}})
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != ":9090" {
+		t.Errorf("the overlay saw Http.Listen %q, want the environment's", seen)
+	}
+	if len(got.Cameras) != 1 || got.Cameras[0].Name != cam || got.Cameras[0].Transport != "auto" {
+		t.Errorf("cameras %+v, want the overlay's camera with its defaults filled in", got.Cameras)
+	}
+
+	_, err = Load(LoadOptions{Overlay: func(s *Settings) error {
+		s.Cameras = append(s.Cameras, Camera{Id: "x", Streams: []Stream{{Id: stream, Url: "rtsp://127.0.0.1:8554/x"}}})
+		return nil
+	}})
+	checkErrors(t, err, []string{`Cameras[0].Id: must be a GUID (got "x")`})
+
+	failed := errors.New("the overlay failed")
+	if _, err := Load(LoadOptions{Overlay: func(*Settings) error { return failed }}); !errors.Is(err, failed) {
+		t.Errorf("Load = %v, want the overlay's error", err)
 	}
 }

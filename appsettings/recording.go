@@ -7,7 +7,7 @@ import (
 
 // Recording configures continuous recording into DataDir/recordings, its
 // time index, retention and playback. Which cameras record is set per
-// camera (Cameras[n].Recording) and, for the demo camera, in Demo below.
+// camera (Cameras[n].Recording).
 type Recording struct {
 	// SegmentDuration is the length of a segment file; a segment is cut at
 	// the first keyframe after it. Default: "1m".
@@ -47,18 +47,14 @@ type Recording struct {
 	// MaxExportDuration is the longest stretch one export may cover.
 	// Default: "1h".
 	MaxExportDuration Duration
-	// Demo is the recording of the embedded demo camera (used while
-	// Demo.Enabled is true).
-	Demo CameraRecording
 }
 
 // CameraRecording is the recording of one camera (its default stream).
 type CameraRecording struct {
-	// Enabled records the camera continuously. Default: false (true for
-	// the demo camera).
+	// Enabled records the camera continuously. Default: false.
 	Enabled bool
 	// Retain is how long the camera's recordings are kept. "0s" means
-	// Recording.Retain. Default: "0s" ("1h" for the demo camera).
+	// Recording.Retain. Default: "0s".
 	Retain Duration
 }
 
@@ -74,25 +70,18 @@ func defaultRecording() Recording {
 		PlaybackMaxFrameRate: 60,
 		PlaybackKeyframeRate: 8,
 		MaxExportDuration:    Duration(time.Hour),
-		Demo:                 CameraRecording{Enabled: true, Retain: Duration(time.Hour)},
 	}
 }
 
 // CameraRecording returns the recording settings of the camera with the
-// given Id (compared case-insensitively): Cameras[n].Recording, or
-// Recording.Demo for the demo camera while Demo.Enabled is true. ok is false
+// given Id (compared case-insensitively): Cameras[n].Recording. ok is false
 // for an Id that is no camera. A Retain of 0 is replaced by
 // Recording.Retain, so the result is 0 only when there is no age limit.
 func (s *Settings) CameraRecording(cameraID string) (rec CameraRecording, ok bool) {
-	if s.Demo.Enabled && strings.EqualFold(cameraID, DemoCameraID) {
-		rec = s.Recording.Demo
-		ok = true
-	} else {
-		for _, c := range s.Cameras {
-			if strings.EqualFold(c.Id, cameraID) {
-				rec, ok = c.Recording, true
-				break
-			}
+	for _, c := range s.Cameras {
+		if strings.EqualFold(c.Id, cameraID) {
+			rec, ok = c.Recording, true
+			break
 		}
 	}
 	if ok && rec.Retain == 0 {

@@ -64,11 +64,11 @@ func TestNoPasswordInErrors(t *testing.T) {
 		}
 	}
 	for i, f := range files {
-		_, err := build([]layer{{"appsettings.json", []byte(f)}}, false, nil)
+		_, err := build([]layer{{"appsettings.json", []byte(f)}}, nil, nil)
 		t.Run("file "+string(rune('A'+i)), func(t *testing.T) { check(t, err) })
 	}
 	for i, env := range envs {
-		_, err := build([]layer{{"appsettings.json", []byte(`{}`)}}, false, env)
+		_, err := build([]layer{{"appsettings.json", []byte(`{}`)}}, env, nil)
 		t.Run("env "+string(rune('A'+i)), func(t *testing.T) { check(t, err) })
 	}
 }

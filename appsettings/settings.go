@@ -18,8 +18,6 @@ type Settings struct {
 	WebRTC WebRTC
 	// Cameras lists the RTSP cameras camgate pulls. Default: none.
 	Cameras []Camera
-	// Demo is the embedded demo camera.
-	Demo Demo
 	// DataDir is the folder for camgate's own state (signing keys,
 	// recordings). Relative paths are relative to the working directory.
 	// Default: "data".
@@ -247,32 +245,11 @@ type Stream struct {
 	Default bool
 }
 
-// Demo configures the embedded demo camera.
-type Demo struct {
-	// Enabled starts an RTSP server on loopback that loops a clip, and adds
-	// it as camera DemoCameraID. Default: true when camgate runs without a
-	// config folder, false in appsettings.json.
-	Enabled bool
-	// Listen is the RTSP address of the demo server. Default:
-	// "127.0.0.1:0" (a free port on loopback).
-	Listen string
-	// Clip is the path of the H.264 Annex-B file the demo loops. Default: ""
-	// which looks for testdata/demo.h264 in the working directory and beside
-	// the executable.
-	Clip string
-}
-
 // Logging configures the log.
 type Logging struct {
 	// Level is "debug", "info", "warn" or "error". Default: "info".
 	Level string
 }
-
-// DemoCameraID is the GUID of the embedded demo camera.
-const DemoCameraID = "A364956F-39A5-4CBC-9FFE-55B0C802CA77"
-
-// DemoStreamID is the GUID of the embedded demo camera's only stream.
-const DemoStreamID = "0E7A1C52-3B7D-4C55-9D0B-5C8E51D0A001"
 
 // Duration is a time.Duration written as a Go duration string ("30s",
 // "400ms", "1h") in settings files and environment variables.
@@ -300,7 +277,6 @@ func Defaults() Settings {
 			// The XProtect samples send at most a STUN and a TURN entry.
 			MaxClientIceServers: 4,
 		},
-		Demo:      Demo{Enabled: false, Listen: "127.0.0.1:0"},
 		DataDir:   "data",
 		Auth:      defaultAuth(),
 		CORS:      defaultCORS(),

@@ -29,12 +29,11 @@ func (s *Settings) Validate() error {
 	v.http(&s.Http)
 	v.webRTC(&s.WebRTC)
 	v.writeTimeoutCoversGathering(s.Http, s.WebRTC)
-	cameraIDs := v.cameras(s.Cameras, s.Demo.Enabled)
-	v.hostPort("Demo.Listen", s.Demo.Listen)
+	cameraIDs := v.cameras(s.Cameras)
 	if strings.TrimSpace(s.DataDir) == "" {
 		v.fail("DataDir", "must not be empty")
 	}
-	v.auth(&s.Auth, s.Demo.Enabled, cameraIDs)
+	v.auth(&s.Auth, cameraIDs)
 	v.cors(&s.CORS)
 	v.webSocket(&s.WebSocket)
 	v.limits(&s.Limits)
@@ -133,19 +132,14 @@ func (v *validator) iceServer(path string, ice IceServer) {
 }
 
 // cameras checks the cameras and the uniqueness of their Ids, which clients
-// use to name them and which must therefore not collide with each other or
-// with the demo camera. It returns the lower-cased Ids of the cameras there
-// are (the demo camera's among them when it is on), for the rights of roles,
-// or nil when an Id is wrong: roles naming the camera would only repeat the
+// use to name them and which must therefore not collide. It returns the
+// lower-cased Ids of the cameras there are, for the rights of roles, or nil
+// when an Id is wrong: roles naming the camera would only repeat the
 // problem.
-func (v *validator) cameras(cams []Camera, demo bool) map[string]string {
+func (v *validator) cameras(cams []Camera) map[string]string {
 	cameraIDs := map[string]string{} // lower-case Id -> path that has it
 	streamIDs := map[string]string{}
 	badID := false
-	if demo {
-		cameraIDs[strings.ToLower(DemoCameraID)] = "the demo camera"
-		streamIDs[strings.ToLower(DemoStreamID)] = "the demo camera's stream"
-	}
 	for i := range cams {
 		cam := &cams[i]
 		path := indexPath("Cameras", i)
@@ -196,11 +190,7 @@ func (v *validator) guid(path, id string, seen map[string]string) {
 	}
 	key := strings.ToLower(id)
 	if prev, dup := seen[key]; dup {
-		if strings.HasPrefix(prev, "the demo") {
-			v.fail(path, "is the Id of "+prev+"; choose another or set Demo.Enabled to false")
-		} else {
-			v.fail(path, "duplicates "+prev)
-		}
+		v.fail(path, "duplicates "+prev)
 		return
 	}
 	seen[key] = path

@@ -27,25 +27,14 @@ const (
 	defaultLeeway     = Duration(30 * time.Second)
 )
 
-// demoRole is the role of the demo's user "demo", which the oauth package
-// defines while Demo.Enabled is true.
-const demoRole = "demo"
-
 // auth checks the Auth section. cameraIDs holds the lower-cased Id of every
-// camera the rights may name (the demo camera's among them when it is on);
-// nil skips that check.
+// camera the rights may name; nil skips that check.
 //
 // Role names are unique regardless of case and of spaces around them, and
 // every reference to a role (from a user or a role mapping) is matched the
-// same way and rewritten in the role's own spelling. While the demo is on,
-// role "demo" exists too: the oauth package adds it (every right on the demo
-// camera) unless Auth.Roles defines it.
-func (v *validator) auth(a *Auth, demo bool, cameraIDs map[string]string) {
-	switch {
-	case !a.BuiltIn.Enabled && demo:
-		v.fail("Auth", "the demo needs the built-in provider (its user \"demo\" signs in there): "+
-			"set Auth.BuiltIn.Enabled to true or Demo.Enabled to false")
-	case !a.BuiltIn.Enabled && len(a.Issuers) == 0:
+// same way and rewritten in the role's own spelling.
+func (v *validator) auth(a *Auth, cameraIDs map[string]string) {
+	if !a.BuiltIn.Enabled && len(a.Issuers) == 0 {
 		v.fail("Auth", "nobody could sign in: set Auth.BuiltIn.Enabled to true or list an issuer in Auth.Issuers")
 	}
 
@@ -56,9 +45,6 @@ func (v *validator) auth(a *Auth, demo bool, cameraIDs map[string]string) {
 		if key := roleKey(r.Name); key != "" && roles[key] == "" {
 			roles[key] = r.Name
 		}
-	}
-	if demo && roles[demoRole] == "" {
-		roles[demoRole] = demoRole
 	}
 
 	v.builtIn(&a.BuiltIn)
@@ -298,11 +284,7 @@ func (v *validator) role(path string, r *Role, seen map[string]string, cameraIDs
 			case !isGUID(id):
 				v.fail(ipath, `must be "*" (every camera) or a camera Id (got `+quote(id)+")")
 			case cameraIDs != nil && cameraIDs[strings.ToLower(id)] == "":
-				if strings.EqualFold(id, DemoCameraID) {
-					v.fail(ipath, "no such camera: "+quote(id)+" is the demo camera's Id, and Demo.Enabled is false")
-				} else {
-					v.fail(ipath, "no such camera in Cameras (got "+quote(id)+")")
-				}
+				v.fail(ipath, "no such camera in Cameras (got "+quote(id)+")")
 			}
 		}
 	}

@@ -19,15 +19,6 @@ func TestValidateAuthRules(t *testing.T) {
 			s.Auth.Issuers = nil
 		}, []string{"Auth: nobody could sign in: set Auth.BuiltIn.Enabled to true or list an issuer in Auth.Issuers"}},
 		{"issuers only", func(s *Settings) { s.Auth.BuiltIn.Enabled = false }, nil},
-		{"the demo without the built-in provider", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Auth.BuiltIn.Enabled = false
-		}, []string{`Auth: the demo needs the built-in provider (its user "demo" signs in there): set Auth.BuiltIn.Enabled to true or Demo.Enabled to false`}},
-		{"the demo without any provider", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Auth.BuiltIn.Enabled = false
-			s.Auth.Issuers = nil
-		}, []string{`Auth: the demo needs the built-in provider (its user "demo" signs in there): set Auth.BuiltIn.Enabled to true or Demo.Enabled to false`}},
 
 		// Auth.BuiltIn
 		{"issuer empty means the listen address", func(s *Settings) { s.Auth.BuiltIn.Issuer = "" }, nil},
@@ -157,12 +148,9 @@ func TestValidateAuthRules(t *testing.T) {
 			s.Auth.Roles[1].Name = " viewer "
 			s.Auth.Users[1].Roles[0] = "VIEWER"
 		}, nil},
-		{"role demo, demo off", func(s *Settings) { s.Auth.Users[1].Roles = []string{"Demo"} },
-			[]string{`Auth.Users[1].Roles[0]: no such role in Auth.Roles (got "Demo")`}},
-		{"role demo, demo on", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Auth.Users[1].Roles = []string{"demo"}
-		}, nil},
+		// No role is built in: the demo's role "demo" comes from cmd/camgate's overlay.
+		{"role demo is not built in", func(s *Settings) { s.Auth.Users[1].Roles = []string{"demo"} },
+			[]string{`Auth.Users[1].Roles[0]: no such role in Auth.Roles (got "demo")`}},
 
 		// Auth.Roles
 		{"role name missing", func(s *Settings) { s.Auth.Roles[1].Name = "" },
@@ -198,12 +186,6 @@ func TestValidateAuthRules(t *testing.T) {
 		}},
 		{"right naming a camera in another case", func(s *Settings) { s.Auth.Roles[1].Live = []string{"11111111-2222-3333-4444-55555555555A"} },
 			[]string{`Auth.Roles[1].Live[0]: no such camera in Cameras (got "11111111-2222-3333-4444-55555555555A")`}},
-		{"right naming the demo camera, demo off", func(s *Settings) { s.Auth.Roles[1].Live = []string{DemoCameraID} },
-			[]string{`Auth.Roles[1].Live[0]: no such camera: "A364956F-39A5-4CBC-9FFE-55B0C802CA77" is the demo camera's Id, and Demo.Enabled is false`}},
-		{"right naming the demo camera, demo on", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Auth.Roles[1].Live = []string{"a364956f-39a5-4cbc-9ffe-55b0c802ca77"}
-		}, nil},
 		{"a broken camera Id is reported once, not again by the roles naming it", func(s *Settings) { s.Cameras[1].Id = "cam-b" },
 			[]string{`Cameras[1].Id: must be a GUID (got "cam-b")`}},
 

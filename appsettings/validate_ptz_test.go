@@ -168,7 +168,7 @@ func TestPtzPasswordNeverInErrors(t *testing.T) {
 		cam + `{"Driver": "onvif", "Url": "http://192.0.2.10/", "Password": "` + secret + `", "NudgeLength": "1h"}}`,
 	}
 	for i, f := range files {
-		_, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + f + `]}`)}}, false, nil)
+		_, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + f + `]}`)}}, nil, nil)
 		if err == nil {
 			t.Errorf("file %d: no error", i)
 			continue
@@ -177,9 +177,9 @@ func TestPtzPasswordNeverInErrors(t *testing.T) {
 			t.Errorf("file %d: the password leaked: %v", i, err)
 		}
 	}
-	_, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + cam + `{}}]}`)}}, false, []string{
+	_, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + cam + `{}}]}`)}}, []string{
 		"CAMGATE__Cameras__0__Ptz__Password__0=" + secret,
-	})
+	}, nil)
 	if err == nil || strings.Contains(err.Error(), "s3cr3t") {
 		t.Errorf("env: %v", err)
 	}
@@ -188,7 +188,7 @@ func TestPtzPasswordNeverInErrors(t *testing.T) {
 func TestPtzFromFileAndEnv(t *testing.T) {
 	cam := `{"Id": "` + camA + `", "Streams": [{"Id": "` + streamA + `", "Url": "rtsp://192.0.2.10/x"}],
 		"ptz": {"driver": "onvif", "url": "http://192.0.2.10/onvif/device_service", "quirks": {"stopmode": "zerovelocity"}}}`
-	got, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + cam + `]}`)}}, false, []string{
+	got, err := build([]layer{{"appsettings.json", []byte(`{"Cameras": [` + cam + `]}`)}}, []string{
 		"CAMGATE__Cameras__0__Ptz__Username=admin",
 		"CAMGATE__Cameras__0__Ptz__Password=" + secret,
 		"CAMGATE__Cameras__0__Ptz__Speed=0.25",
@@ -196,7 +196,7 @@ func TestPtzFromFileAndEnv(t *testing.T) {
 		"CAMGATE__Cameras__0__Ptz__Quirks__InvertPan=true",
 		"CAMGATE__Cameras__0__Ptz__AuxCommands=tt:Wiper,tt:IRLamp",
 		"CAMGATE__Cameras__0__Ptz__Geometry__ZoomRatio=30",
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

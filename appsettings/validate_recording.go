@@ -22,7 +22,6 @@ func (v *validator) recording(r *Recording, cams []Camera) {
 	v.intRange("Recording.PlaybackMaxFrameRate", r.PlaybackMaxFrameRate, 1, 1000)
 	v.intRange("Recording.PlaybackKeyframeRate", r.PlaybackKeyframeRate, 1, 100)
 	v.durationRange("Recording.MaxExportDuration", r.MaxExportDuration, time.Second, 24*time.Hour)
-	v.retain("Recording.Demo.Retain", r.Demo.Retain)
 	for i := range cams {
 		v.retain(indexPath("Cameras", i)+".Recording.Retain", cams[i].Recording.Retain)
 	}

@@ -16,7 +16,6 @@ func TestRecordingDefaults(t *testing.T) {
 		QueueFrames: 1024, Retain: Duration(168 * time.Hour), QuotaMB: 0,
 		PlaybackMaxBitrate: 8000, PlaybackMaxFrameRate: 60, PlaybackKeyframeRate: 8,
 		MaxExportDuration: Duration(time.Hour),
-		Demo:              CameraRecording{Enabled: true, Retain: Duration(time.Hour)},
 	}
 	if r != want {
 		t.Errorf("Defaults().Recording = %+v, want %+v", r, want)
@@ -61,8 +60,6 @@ func TestRecordingRules(t *testing.T) {
 			[]string{"Recording.PlaybackKeyframeRate: must be from 1 to 100 (got 101)"}},
 		{"export", func(s *Settings) { s.Recording.MaxExportDuration = Duration(25 * time.Hour) },
 			[]string{"Recording.MaxExportDuration: must be from 1s to 24h (got 25h0m0s)"}},
-		{"demo retain", func(s *Settings) { s.Recording.Demo.Retain = Duration(time.Second) },
-			[]string{"Recording.Demo.Retain: must be 0s (no age limit) or from 1m to 87600h (got 1s)"}},
 		{"camera retain", func(s *Settings) {
 			s.Cameras[1].Recording = CameraRecording{Enabled: true, Retain: Duration(-time.Hour)}
 		}, []string{"Cameras[1].Recording.Retain: must be 0s (no age limit) or from 1m to 87600h (got -1h0m0s)"}},
@@ -109,7 +106,6 @@ func TestCameraRecording(t *testing.T) {
 	}{
 		{strings.ToUpper(camA), CameraRecording{Enabled: true, Retain: Duration(48 * time.Hour)}, true},
 		{camB, CameraRecording{Enabled: true, Retain: Duration(time.Hour)}, true},
-		{DemoCameraID, CameraRecording{}, false}, // the demo is off
 		{"33333333-4444-5555-6666-777777777777", CameraRecording{}, false},
 	}
 	for _, tc := range cases {
@@ -118,21 +114,13 @@ func TestCameraRecording(t *testing.T) {
 			t.Errorf("CameraRecording(%s) = %+v, %v; want %+v, %v", tc.id, got, ok, tc.want, tc.ok)
 		}
 	}
-	s.Demo.Enabled = true
-	if got, ok := s.CameraRecording(strings.ToLower(DemoCameraID)); !ok || got != (CameraRecording{Enabled: true, Retain: Duration(time.Hour)}) {
-		t.Errorf("demo camera: %+v, %v", got, ok)
-	}
-	s.Recording.Demo.Retain = 0
-	if got, _ := s.CameraRecording(DemoCameraID); got.Retain != Duration(48*time.Hour) {
-		t.Errorf("demo camera with Retain 0s: %+v, want Recording.Retain", got)
-	}
 }
 
 func TestRecordingFromFileAndEnv(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "appsettings.json", `{
 		"Cameras": [`+cam+`],
-		"Recording": {"SegmentDuration": "30s", "QuotaMB": 2000, "Demo": {"Enabled": false}}
+		"Recording": {"SegmentDuration": "30s", "QuotaMB": 2000}
 	}`)
 	got, err := Load(LoadOptions{ConfigDir: dir, Env: []string{
 		"CAMGATE__Cameras__0__Recording__Enabled=true",
@@ -143,7 +131,7 @@ func TestRecordingFromFileAndEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := got.Recording
-	if r.SegmentDuration != Duration(30*time.Second) || r.QuotaMB != 2000 || r.Demo.Enabled || r.SyncInterval != 0 ||
+	if r.SegmentDuration != Duration(30*time.Second) || r.QuotaMB != 2000 || r.SyncInterval != 0 ||
 		r.FragmentDuration != Duration(time.Second) {
 		t.Errorf("Recording = %+v", r)
 	}

@@ -191,11 +191,6 @@ func TestValidateRules(t *testing.T) {
 			s.Cameras[0].Id = "11111111-2222-3333-4444-55555555555a"
 		},
 			[]string{"Cameras[1].Id: duplicates Cameras[0].Id"}},
-		{"camera id of the demo camera, demo off", func(s *Settings) { s.Cameras[0].Id = DemoCameraID }, nil},
-		{"camera id of the demo camera, demo on", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Cameras[0].Id = "a364956f-39a5-4cbc-9ffe-55b0c802ca77"
-		}, []string{"Cameras[0].Id: is the Id of the demo camera; choose another or set Demo.Enabled to false"}},
 		{"camera without streams", func(s *Settings) { s.Cameras[1].Streams = nil },
 			[]string{"Cameras[1].Streams: must list at least one stream"}},
 		{"transport", func(s *Settings) { s.Cameras[0].Transport = "http" },
@@ -208,10 +203,6 @@ func TestValidateRules(t *testing.T) {
 			[]string{`Cameras[0].Streams[1].Id: must be a GUID (got "main")`}},
 		{"stream id duplicate across cameras", func(s *Settings) { s.Cameras[1].Streams[0].Id = streamA },
 			[]string{"Cameras[1].Streams[0].Id: duplicates Cameras[0].Streams[0].Id"}},
-		{"stream id of the demo stream, demo on", func(s *Settings) {
-			s.Demo.Enabled = true
-			s.Cameras[1].Streams[0].Id = DemoStreamID
-		}, []string{"Cameras[1].Streams[0].Id: is the Id of the demo camera's stream; choose another or set Demo.Enabled to false"}},
 		{"stream url missing", func(s *Settings) { s.Cameras[1].Streams[0].Url = "" },
 			[]string{"Cameras[1].Streams[0].Url: is required"}},
 		{"stream url unparsable", func(s *Settings) { s.Cameras[0].Streams[0].Url = "rtsp://user:password@192.0.2.10:port/x" },
@@ -255,8 +246,6 @@ func TestValidateRules(t *testing.T) {
 		{"default streams on two cameras", func(s *Settings) { s.Cameras[1].Streams[0].Default = true }, nil},
 
 		// The rest
-		{"demo listen", func(s *Settings) { s.Demo.Listen = "" },
-			[]string{`Demo.Listen: must be host:port, such as "127.0.0.1:8080" or ":8080" (got "")`}},
 		{"data dir", func(s *Settings) { s.DataDir = "" },
 			[]string{"DataDir: must not be empty"}},
 		{"log level", func(s *Settings) { s.Logging.Level = "trace" },

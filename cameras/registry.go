@@ -1,18 +1,17 @@
 // Package cameras owns the cameras camgate pulls: the registry built from
-// settings, the RTSP pull with its supervisor, the stream hub that fans frames
-// out to viewers with a GOP cache, and the embedded demo camera. It is the
-// only package that imports gortsplib.
+// settings, the RTSP pull with its supervisor, and the stream hub that fans
+// frames out to viewers with a GOP cache. It is the only package that
+// imports gortsplib (with cameras/demo, the RTSP camera that cmd/camgate
+// embeds and tests use).
 package cameras
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 
 	"github.com/camgate/camgate/appsettings"
-	"github.com/camgate/camgate/cameras/demo"
 )
 
 // Camera is one configured camera.
@@ -66,10 +65,8 @@ type Registry struct {
 	log     *slog.Logger
 	cameras []*Camera
 	byID    map[string]*Camera
-	demoCfg *appsettings.Demo
 
 	mu      sync.Mutex
-	demo    *demo.Server
 	cancel  context.CancelFunc
 	running bool // Start succeeded and Close has not begun (Started)
 	wg      sync.WaitGroup
@@ -79,17 +76,6 @@ type Registry struct {
 // until Start.
 func NewRegistry(s appsettings.Settings, log *slog.Logger) *Registry {
 	r := &Registry{log: log.With("component", "cameras"), byID: map[string]*Camera{}}
-	if s.Demo.Enabled {
-		d := s.Demo
-		r.demoCfg = &d
-		// The URL is known once the demo server listens; Start fills it in.
-		r.add(appsettings.Camera{
-			Id:        appsettings.DemoCameraID,
-			Name:      "Demo camera",
-			Transport: "tcp",
-			Streams:   []appsettings.Stream{{Id: appsettings.DemoStreamID, Name: "Demo stream", Default: true}},
-		})
-	}
 	for _, c := range s.Cameras {
 		r.add(c)
 	}
@@ -125,23 +111,12 @@ func (r *Registry) add(c appsettings.Camera) {
 	r.byID[strings.ToLower(c.Id)] = cam
 }
 
-// Start starts the demo camera (if enabled) and a supervisor per stream.
+// Start starts a supervisor per stream.
 func (r *Registry) Start(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	r.mu.Lock()
 	r.cancel = cancel
 	r.mu.Unlock()
-	if r.demoCfg != nil {
-		url, err := r.startDemo()
-		if err != nil {
-			cancel()
-			return err
-		}
-		cam := r.byID[strings.ToLower(appsettings.DemoCameraID)]
-		for _, s := range cam.Streams {
-			s.sv.url = url
-		}
-	}
 	for _, cam := range r.cameras {
 		for _, s := range cam.Streams {
 			s.sv.log = r.log.With("camera", cam.ID, "stream", s.ID, "url", redactURL(s.sv.url))
@@ -158,43 +133,20 @@ func (r *Registry) Start(ctx context.Context) error {
 	return nil
 }
 
-func (r *Registry) startDemo() (string, error) {
-	path, err := findDemoClip(r.demoCfg.Clip)
-	if err != nil {
-		return "", err
-	}
-	clip, err := demo.LoadClip(path)
-	if err != nil {
-		return "", fmt.Errorf("demo camera: %w", err)
-	}
-	srv := &demo.Server{Address: r.demoCfg.Listen, Clip: clip, InBandParameterSets: true, StartOnFirstPlay: true, Logger: r.log}
-	if err := srv.Start(); err != nil {
-		return "", fmt.Errorf("demo camera: %w", err)
-	}
-	r.mu.Lock()
-	r.demo = srv
-	r.mu.Unlock()
-	r.log.Info("demo camera serving", "clip", path, "url", srv.URL())
-	return srv.URL(), nil
-}
-
-// Close stops every supervisor and the demo camera, and returns when their
-// goroutines have exited.
+// Close stops every supervisor and returns when their goroutines have
+// exited.
 func (r *Registry) Close() {
 	r.mu.Lock()
-	cancel, srv := r.cancel, r.demo
+	cancel := r.cancel
 	r.running = false
 	r.mu.Unlock()
 	if cancel != nil {
 		cancel()
 	}
 	r.wg.Wait()
-	if srv != nil {
-		srv.Close()
-	}
 }
 
-// Cameras returns the cameras in settings order (the demo camera first).
+// Cameras returns the cameras in settings order.
 func (r *Registry) Cameras() []*Camera { return r.cameras }
 
 // Camera returns the camera with the given id, compared case-insensitively.

@@ -2,15 +2,13 @@ package cameras
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/demo"
 )
 
 // busyGoroutines lists the goroutines that are inside the package's
@@ -132,11 +130,19 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 	}
 }
 
-func TestRegistryDemoCamera(t *testing.T) {
+// The registry keeps the cameras in settings order, finds cameras and
+// streams by Id in any case, picks each camera's default stream, and runs
+// every stream on its own: cameras nobody serves fail without affecting a
+// camera that streams.
+func TestRegistryCamerasAndStreams(t *testing.T) {
 	t.Parallel()
+	const gateID, gateStream = "A364956F-39A5-4CBC-9FFE-55B0C802CA77", "0E7A1C52-3B7D-4C55-9D0B-5C8E51D0A001"
+	cam := startTestCamera(t, func(s *demo.Server) { s.InBandParameterSets = true })
 	s := appsettings.Defaults()
-	s.Demo = appsettings.Demo{Enabled: true, Listen: "127.0.0.1:0", Clip: testClipPath}
 	s.Cameras = []appsettings.Camera{{
+		Id: gateID, Name: "Gate", Transport: "tcp",
+		Streams: []appsettings.Stream{{Id: gateStream, Name: "main", Url: cam.URL(), Default: true}},
+	}, {
 		Id: "Lobby", Transport: "tcp",
 		// No stream is marked default: the first one is.
 		Streams: []appsettings.Stream{
@@ -147,15 +153,15 @@ func TestRegistryDemoCamera(t *testing.T) {
 	r := startTestRegistry(t, s, discardLog())
 
 	cams := r.Cameras()
-	if len(cams) != 2 || cams[0].ID != appsettings.DemoCameraID || cams[1].ID != "Lobby" {
-		t.Fatalf("cameras = %v, want the demo camera first, then Lobby", cameraIDs(cams))
+	if len(cams) != 2 || cams[0].ID != gateID || cams[1].ID != "Lobby" {
+		t.Fatalf("cameras = %v, want the settings' order", cameraIDs(cams))
 	}
 	if cams[1].Name != "Lobby" {
 		t.Errorf("a camera without a Name is called %q, want its Id", cams[1].Name)
 	}
-	for _, id := range []string{appsettings.DemoCameraID, strings.ToLower(appsettings.DemoCameraID)} {
+	for _, id := range []string{gateID, strings.ToLower(gateID)} {
 		if c, ok := r.Camera(id); !ok || c != cams[0] {
-			t.Errorf("Camera(%q) = %v, %v; want the demo camera", id, c, ok)
+			t.Errorf("Camera(%q) = %v, %v; want the gate", id, c, ok)
 		}
 	}
 	if c, ok := r.Camera("lobby"); !ok || c != cams[1] {
@@ -165,15 +171,15 @@ func TestRegistryDemoCamera(t *testing.T) {
 		t.Error("Camera(no-such-camera) found something")
 	}
 
-	demoCam := cams[0]
-	def, ok := demoCam.Stream("")
-	if !ok || def.ID != appsettings.DemoStreamID || !def.Default || demoCam.DefaultStream() != def {
-		t.Fatalf("demo camera's default stream = %+v, %v", def, ok)
+	gate := cams[0]
+	def, ok := gate.Stream("")
+	if !ok || def.ID != gateStream || !def.Default || gate.DefaultStream() != def {
+		t.Fatalf("gate's default stream = %+v, %v", def, ok)
 	}
-	if s, ok := demoCam.Stream(strings.ToLower(appsettings.DemoStreamID)); !ok || s != def {
+	if s, ok := gate.Stream(strings.ToLower(gateStream)); !ok || s != def {
 		t.Errorf("Stream(lower-case id) = %v, %v", s, ok)
 	}
-	if _, ok := demoCam.Stream("no-such-stream"); ok {
+	if _, ok := gate.Stream("no-such-stream"); ok {
 		t.Error("Stream(no-such-stream) found something")
 	}
 	lobby := cams[1]
@@ -187,13 +193,13 @@ func TestRegistryDemoCamera(t *testing.T) {
 	waitState(t, def, StateStreaming)
 	st := waitFrames(t, def.Hub, 0)
 	if st.Keyframes == 0 || st.GOPFrames == 0 {
-		t.Fatalf("demo hub = %+v, want a cached keyframe at once (the demo starts with one)", st)
+		t.Fatalf("gate hub = %+v, want a cached keyframe at once (the camera starts with one)", st)
 	}
-	// The cameras nobody serves fail on their own without affecting the demo.
+	// The cameras nobody serves fail on their own without affecting the gate.
 	waitState(t, lobby.Streams[0], StateOffline)
 	waitState(t, lobby.Streams[1], StateOffline)
 	if def.Status().State != StateStreaming {
-		t.Fatalf("demo stream = %+v", def.Status())
+		t.Fatalf("gate stream = %+v", def.Status())
 	}
 }
 
@@ -203,51 +209,4 @@ func cameraIDs(cams []*Camera) []string {
 		ids = append(ids, c.ID)
 	}
 	return ids
-}
-
-func TestRegistryDemoWithMissingClipFailsStart(t *testing.T) {
-	t.Parallel()
-	s := appsettings.Defaults()
-	missing := filepath.Join(t.TempDir(), "nope.h264")
-	s.Demo = appsettings.Demo{Enabled: true, Listen: "127.0.0.1:0", Clip: missing}
-	r := NewRegistry(s, discardLog())
-	err := r.Start(context.Background())
-	if err == nil {
-		r.Close()
-		t.Fatal("Start succeeded without a demo clip")
-	}
-	if !strings.Contains(err.Error(), "Demo.Clip") || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("Start error = %q, want it to name Demo.Clip and the path", err)
-	}
-	if r.Started() {
-		t.Error("Started after a failed Start")
-	}
-	r.Close() // harmless after a failed Start
-}
-
-func TestFindDemoClip(t *testing.T) {
-	// Not parallel: t.Chdir changes the whole process's working directory.
-	missing := filepath.Join(t.TempDir(), "missing.h264")
-	if _, err := findDemoClip(missing); err == nil || !errors.Is(err, fs.ErrNotExist) ||
-		!strings.Contains(err.Error(), "Demo.Clip") || !strings.Contains(err.Error(), missing) {
-		t.Fatalf("findDemoClip(missing) error = %v, want a not-exist error naming Demo.Clip and the path", err)
-	}
-	if got, err := findDemoClip(testClipPath); err != nil || got != testClipPath {
-		t.Fatalf("findDemoClip(%q) = %q, %v", testClipPath, got, err)
-	}
-
-	t.Run("repository folder", func(t *testing.T) {
-		t.Chdir("..") // the repository root, where make run starts camgate
-		got, err := findDemoClip("")
-		if err != nil || got != demoClipName {
-			t.Fatalf("findDemoClip(\"\") = %q, %v; want %q", got, err, demoClipName)
-		}
-	})
-	t.Run("elsewhere", func(t *testing.T) {
-		t.Chdir(t.TempDir())
-		_, err := findDemoClip("")
-		if err == nil || !strings.Contains(err.Error(), demoClipName) || !strings.Contains(err.Error(), "Demo.Clip") {
-			t.Fatalf("findDemoClip(\"\") away from the repository: %v; want an error naming the clip and Demo.Clip", err)
-		}
-	})
 }

@@ -69,8 +69,8 @@ before(async () => {
   await relay.open();
   gateway = await startGateway({
     name: 'camera-state',
+    args: ['--demo-listen', `127.0.0.1:${demoPort}`],
     env: {
-      CAMGATE__Demo__Listen: `127.0.0.1:${demoPort}`,
       CAMGATE__Cameras__0__Id: GATE,
       CAMGATE__Cameras__0__Name: 'Gate',
       CAMGATE__Cameras__0__Transport: 'tcp',

@@ -1,5 +1,5 @@
-// Runs bin/camgate for a browser test: the demo configuration (e2e/config)
-// with a temporary data folder, its URL once it listens, its log for
+// Runs bin/camgate for a browser test: the browser tests' configuration
+// (e2e/config) in demo mode (--demo) with a temporary data folder, its URL once it listens, its log for
 // failure reports, and a stop that never hangs the suite.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,12 +18,12 @@ export const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 // user's access token, demo the demo camera as the camera list shows it,
 // listeningMs and streamingMs how long after the start camgate listened and
 // the demo camera streamed. env adds environment variables (CAMGATE__…
-// settings).
-export async function startGateway({ name = 'camgate', env = {} } = {}) {
+// settings), args command-line flags (--demo-listen …).
+export async function startGateway({ name = 'camgate', env = {}, args = [] } = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), `camgate-e2e-${name}-`));
   const log = [];
   const t0 = Date.now();
-  const proc = spawn(BIN, ['--config', 'e2e/config'], {
+  const proc = spawn(BIN, ['--config', 'e2e/config', '--demo', ...args], {
     env: { ...process.env, CAMGATE__DataDir: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,7 +35,7 @@ function freePort() {
 }
 
 function startGateway() {
-  gateway = spawn(BIN, ['--config', 'e2e/config'], {
+  gateway = spawn(BIN, ['--config', 'e2e/config', '--demo'], {
     env: { ...process.env, CAMGATE__DataDir: dataDir, CAMGATE__Http__Listen: `127.0.0.1:${port}` },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

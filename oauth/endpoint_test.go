@@ -368,40 +368,13 @@ func TestFailureDelayEndsWithTheRequest(t *testing.T) {
 	}
 }
 
-func TestDemoUser(t *testing.T) {
-	t.Parallel()
-	s := testSettings(t)
-	s.Demo.Enabled = true
-	svc := newTestService(t, s)
-	user, password, ok := svc.DemoCredentials()
-	if !ok || user != "demo" || password != "demo" {
-		t.Fatalf("DemoCredentials = %q %q %v", user, password, ok)
-	}
-	a := signIn(t, svc.Service, user, password)
-	p, err := svc.Verify(context.Background(), a.str("access_token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range AllRights() {
-		if !p.Can(r, "a364956f-39a5-4cbc-9ffe-55b0c802ca77") {
-			t.Errorf("demo user lacks %s on the demo camera", r)
-		}
-	}
-	if p.CanSee(cam1) {
-		t.Errorf("demo user sees a camera other than the demo camera")
-	}
-	// Configured users still work beside it.
-	signIn(t, svc.Service, "alice", alicePassword)
-}
-
-func TestNoDefaultUserOutsideDemo(t *testing.T) {
+// oauth has no user of its own: the demo's user comes from cmd/camgate's
+// settings overlay, like any configured user.
+func TestNoBuiltInUser(t *testing.T) {
 	t.Parallel()
 	s := appsettings.Defaults()
 	s.DataDir = t.TempDir()
 	svc := newTestService(t, s)
-	if _, _, ok := svc.DemoCredentials(); ok {
-		t.Fatal("DemoCredentials ok outside demo mode")
-	}
 	for _, creds := range [][2]string{{"demo", "demo"}, {"admin", "admin"}, {"admin", ""}} {
 		a := postToken(t, svc.Service, passwordForm(creds[0], creds[1], clientVms), "192.0.2.1:1")
 		if a.status == 200 {
@@ -434,9 +407,6 @@ func TestBuiltInDisabled(t *testing.T) {
 	}
 	if got := reasonOf(t, verifyErr(svc.Service, token)); got != ReasonIssuer {
 		t.Fatalf("token of the disabled provider: %q", got)
-	}
-	if _, _, ok := svc.DemoCredentials(); ok {
-		t.Fatal("demo credentials with the provider off")
 	}
 }
 

@@ -10,10 +10,8 @@ import (
 // case-insensitively, like user names). Built once in New, never changed.
 type roleTable map[string]appsettings.Role
 
-// newRoleTable reads Auth.Roles. In demo mode it adds role "demo" with every
-// right on the demo camera, unless a role of that name is configured, which
-// then wins.
-func newRoleTable(roles []appsettings.Role, demo bool) roleTable {
+// newRoleTable reads Auth.Roles.
+func newRoleTable(roles []appsettings.Role) roleTable {
 	t := roleTable{}
 	for _, r := range roles {
 		key := strings.ToLower(strings.TrimSpace(r.Name))
@@ -22,10 +20,6 @@ func newRoleTable(roles []appsettings.Role, demo bool) roleTable {
 			r = mergeRoles(prev, r)
 		}
 		t[key] = r
-	}
-	if _, ok := t[demoRole]; demo && !ok {
-		cam := []string{appsettings.DemoCameraID}
-		t[demoRole] = appsettings.Role{Name: demoRole, Live: cam, Playback: cam, Ptz: cam, Export: cam, Admin: cam}
 	}
 	return t
 }

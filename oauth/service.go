@@ -30,8 +30,7 @@ const (
 // Options configure a Service.
 type Options struct {
 	// Settings supplies Auth (users, roles, issuers, lifetimes, limits),
-	// Demo (Enabled adds the demo user), DataDir (the signing keys live in
-	// DataDir/oauth) and Cameras.
+	// DataDir (the signing keys live in DataDir/oauth) and Cameras.
 	Settings appsettings.Settings
 	// Issuer is the built-in provider's effective issuer URL, e.g.
 	// "http://127.0.0.1:8080/API/IDP": the "iss" of its tokens and the base
@@ -72,7 +71,6 @@ type Service struct {
 	refreshLifetime time.Duration
 	keys            *keyring
 	users           *userDirectory
-	demo            bool // the demo user was added
 	roles           roleTable
 	refresh         *refreshStore
 	limiter         *failureLimiter
@@ -90,10 +88,9 @@ type Service struct {
 }
 
 // New builds the service: it reads (or creates) the signing keys when the
-// built-in provider is on, checks users' password hashes, hashes the demo
-// user's password in demo mode, and starts discovering external issuers in
-// the background. An external issuer that is down does not fail New: it is
-// retried on use, with back-off.
+// built-in provider is on, checks users' password hashes, and starts
+// discovering external issuers in the background. An external issuer that
+// is down does not fail New: it is retried on use, with back-off.
 func New(ctx context.Context, o Options) (*Service, error) {
 	auth := o.Settings.Auth
 	s := &Service{
@@ -105,7 +102,7 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		audience:        auth.BuiltIn.Audience,
 		tokenLifetime:   time.Duration(auth.BuiltIn.TokenLifetime),
 		refreshLifetime: time.Duration(auth.BuiltIn.RefreshTokenLifetime),
-		roles:           newRoleTable(auth.Roles, o.Settings.Demo.Enabled),
+		roles:           newRoleTable(auth.Roles),
 		refresh:         newRefreshStore(),
 		external:        map[string]*externalIssuer{},
 		httpClient:      o.HTTPClient,
@@ -177,11 +174,11 @@ func (s *Service) openBuiltIn(settings appsettings.Settings) error {
 		return fmt.Errorf("oauth: %w", err)
 	}
 	s.keys = keys
-	users, demo, err := newUserDirectory(settings.Auth.Users, settings.Demo.Enabled)
+	users, err := newUserDirectory(settings.Auth.Users)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)
 	}
-	s.users, s.demo = users, demo
+	s.users = users
 	for _, u := range users.byKey {
 		for _, r := range u.roles {
 			if !s.roles.has(r) {
@@ -246,13 +243,3 @@ func (s *Service) janitor() {
 // HandleDiscovery and HandleJWKS answer 404 and its tokens are refused as
 // from an unknown issuer.
 func (s *Service) BuiltInEnabled() bool { return s.builtIn }
-
-// DemoCredentials returns the demo user's name and password; ok is false
-// unless demo mode added the demo user (it does not when the built-in
-// provider is off or a user named "demo" is configured).
-func (s *Service) DemoCredentials() (user, password string, ok bool) {
-	if !s.demo {
-		return "", "", false
-	}
-	return demoUser, demoPassword, true
-}

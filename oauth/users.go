@@ -7,14 +7,6 @@ import (
 	"github.com/camgate/camgate/appsettings"
 )
 
-// The demo user that Settings.Demo.Enabled adds. Its password is public by
-// design: the demo runs on loopback with one demo camera.
-const (
-	demoUser     = "demo"
-	demoPassword = "demo"
-	demoRole     = "demo"
-)
-
 // user is an account of the built-in provider.
 type user struct {
 	name  string // as configured, shown as the token's "name"
@@ -36,42 +28,28 @@ type userDirectory struct {
 	decoy *passwordHash
 }
 
-// newUserDirectory reads Auth.Users. In demo mode it adds the demo user
-// (password "demo", role "demo") unless a user named "demo" is configured,
-// which then wins; demoAdded tells which happened.
-func newUserDirectory(users []appsettings.User, demo bool) (dir *userDirectory, demoAdded bool, err error) {
-	dir = &userDirectory{byKey: map[string]*user{}}
+// newUserDirectory reads Auth.Users.
+func newUserDirectory(users []appsettings.User) (*userDirectory, error) {
+	dir := &userDirectory{byKey: map[string]*user{}}
 	for i, cu := range users {
 		field := fmt.Sprintf("Auth.Users[%d]", i)
 		key := strings.ToLower(strings.TrimSpace(cu.Username))
 		if key == "" {
-			return nil, false, fmt.Errorf("%s.Username is empty", field)
+			return nil, fmt.Errorf("%s.Username is empty", field)
 		}
 		if dir.byKey[key] != nil {
-			return nil, false, fmt.Errorf("%s.Username %q is configured twice (user names ignore case)", field, cu.Username)
+			return nil, fmt.Errorf("%s.Username %q is configured twice (user names ignore case)", field, cu.Username)
 		}
 		h, err := parsePasswordHash(cu.PasswordHash)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s.PasswordHash: %w", field, err)
+			return nil, fmt.Errorf("%s.PasswordHash: %w", field, err)
 		}
 		dir.byKey[key] = &user{name: cu.Username, key: key, hash: h, roles: append([]string(nil), cu.Roles...)}
 	}
-	if demo && dir.byKey[demoUser] == nil {
-		encoded, err := HashPassword(demoPassword)
-		if err != nil {
-			return nil, false, err
-		}
-		h, err := parsePasswordHash(encoded)
-		if err != nil {
-			return nil, false, err
-		}
-		dir.byKey[demoUser] = &user{name: demoUser, key: demoUser, hash: h, roles: []string{demoRole}}
-		demoAdded = true
-	}
 	if err := dir.makeDecoy(users); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	return dir, demoAdded, nil
+	return dir, nil
 }
 
 // makeDecoy picks the decoy's algorithm and cost: those of the first

@@ -114,7 +114,7 @@ func rotateSigningKeyCommand(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() > 0 {
 		return rotateSigningKeyUsage().bad(stderr, "unexpected argument %q", fl.Arg(0))
 	}
-	settings, ok := sf.load(stderr)
+	settings, ok := sf.load(stderr, nil)
 	if !ok {
 		return exitSettings
 	}

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	camgate [--config DIR] [--environment NAME]
+//	camgate [--config DIR] [--environment NAME] [--demo] [--demo-listen ADDR] [--demo-clip FILE]
 //	camgate hash-password < FILE       (reads a password on standard input)
 //	camgate rotate-signing-key [--config DIR] [--environment NAME]
 //	camgate reindex [--config DIR] [--environment NAME] [--camera ID]
@@ -13,7 +13,7 @@
 //	camgate version                    (also --version)
 //
 // Without --config camgate runs its embedded demo camera on built-in
-// defaults. Bad settings and bad usage end the process with exit code 2
+// defaults; --demo adds it to a configuration. Bad settings and bad usage end the process with exit code 2
 // and a message that says what is wrong; see docs/operations.md.
 package main
 
@@ -49,10 +49,11 @@ func main() {
 // mainUsage is the gateway's own usage (camgate without a command).
 func mainUsage() usage {
 	return usage{
-		synopsis: "[--config DIR] [--environment NAME]",
+		synopsis: "[--config DIR] [--environment NAME] [--demo] [--demo-listen ADDR] [--demo-clip FILE]",
 		about: "Runs the gateway. Without --config it runs on built-in settings with the embedded\n" +
 			"demo camera; with --config DIR it reads DIR/appsettings.json, then\n" +
-			"DIR/appsettings.{NAME}.json, then CAMGATE__Section__Key environment variables.",
+			"DIR/appsettings.{NAME}.json, then CAMGATE__Section__Key environment variables.\n" +
+			"--demo adds the demo camera (and its user) to any settings; --demo=false leaves it out.",
 		exits: "0 after a shutdown on SIGINT or SIGTERM, 1 when it failed, 2 for bad usage or settings",
 	}
 }
@@ -61,6 +62,7 @@ func mainUsage() usage {
 type mainFlags struct {
 	fl       *flag.FlagSet
 	settings settingsFlags
+	demo     demoFlags
 	version  *bool
 }
 
@@ -69,6 +71,7 @@ func newMainFlags() mainFlags {
 	return mainFlags{
 		fl:       fl,
 		settings: addSettingsFlags(fl, "folder with appsettings.json (default: built-in settings with the demo camera)"),
+		demo:     addDemoFlags(fl),
 		version:  fl.Bool("version", false, "print the version, the commit and the Go version, and exit"),
 	}
 }
@@ -102,11 +105,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return mainUsage().bad(stderr, "unexpected argument %q; camgate takes flags only, or a command first (%s)", mf.fl.Arg(0), commandNames())
 	}
-	settings, ok := mf.settings.load(stderr)
+	// The logger exists before the settings, for the demo camera; it takes
+	// Logging.Level once they are loaded.
+	level := new(slog.LevelVar)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	var overlay func(*appsettings.Settings) error
+	var demoSignIn *demoOverlay
+	if mf.demo.on(*mf.settings.configDir) {
+		// The demo camera listens before the settings are validated: its
+		// URL, with the port it got, is part of them.
+		srv, err := startDemo(*mf.demo.listen, *mf.demo.clip, log)
+		if err != nil {
+			log.Error("camgate stopped", "error", err)
+			return 1
+		}
+		defer srv.Close() // after serve: the camera's readers have stopped
+		demoSignIn = &demoOverlay{url: srv.URL()}
+		overlay = demoSignIn.apply
+	}
+	settings, ok := mf.settings.load(stderr, overlay)
 	if !ok {
 		return exitSettings
 	}
-	log := newLogger(stderr, settings.Logging.Level)
+	_ = level.UnmarshalText([]byte(settings.Logging.Level)) // Validate accepted only known levels
 	tuneGC()
 	raiseFileLimit(log)
 
@@ -133,7 +154,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		case <-hurry.Done():
 		}
 	}()
-	if err := serve(ctx, hurry, settings, log, stdout); err != nil {
+	signInHint := ""
+	if demoSignIn != nil && demoSignIn.userAdded {
+		signInHint = fmt.Sprintf("demo mode: sign in as %q with password %q", demoUser, demoPassword)
+	}
+	if err := serve(ctx, hurry, settings, log, stdout, signInHint); err != nil {
 		log.Error("camgate stopped", "error", err)
 		return 1
 	}
@@ -143,8 +168,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve builds the components, runs until ctx ends, shuts the gateway down
 // gracefully (until hurry ends at the latest), then closes the rest in
 // reverse order. Requests cut at the shutdown deadline are logged, not an
-// error: camgate then still exits 0.
-func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer) error {
+// error: camgate then still exits 0. signInHint, unless empty, is printed
+// after the URL: how to sign in (the demo's public user).
+func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer, signInHint string) error {
 	// Listen first: the identity provider's issuer URL defaults to the
 	// address camgate actually listens on.
 	ln, err := net.Listen("tcp", settings.Http.Listen)
@@ -206,13 +232,13 @@ func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 	}
 	gw.Serve(ln)
 	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
-		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "recording", len(recorders), "demo", settings.Demo.Enabled)
+		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "recording", len(recorders))
 	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
-	if !settings.Demo.Enabled && len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
+	if len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
 		log.Warn("nobody can sign in: there are no Auth.Users and no Auth.Issuers (camgate hash-password makes a password hash)")
 	}
-	if user, password, ok := auth.DemoCredentials(); ok {
-		fmt.Fprintf(stdout, "camgate: demo mode: sign in as %q with password %q\n", user, password)
+	if signInHint != "" {
+		fmt.Fprintf(stdout, "camgate: %s\n", signInHint)
 	}
 
 	<-ctx.Done()
@@ -231,8 +257,7 @@ func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 }
 
 // startRecorders starts a recorder of the default stream of every camera
-// whose recording is enabled (Cameras[n].Recording, Recording.Demo for the
-// demo camera). A recorder that cannot start is logged and skipped: the
+// whose recording is enabled (Cameras[n].Recording). A recorder that cannot start is logged and skipped: the
 // cameras still play live.
 func startRecorders(settings appsettings.Settings, registry *cameras.Registry, store *playback.Store, log *slog.Logger) []*playback.Recorder {
 	var out []*playback.Recorder
@@ -269,12 +294,6 @@ func browserURL(addr net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return fmt.Sprintf("http://%s/", net.JoinHostPort(host, fmt.Sprint(tcp.Port)))
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(level)) // Validate accepted only known levels
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
 }
 
 // oneLine joins the problems of a settings error so that the whole error is

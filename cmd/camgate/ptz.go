@@ -11,9 +11,8 @@ import (
 )
 
 // newPTZRegistry starts a PTZ controller for every camera whose settings
-// name a driver, and for the demo camera while the demo is on (a simulated
-// camera with every Ptz default). A camera whose driver cannot be made
-// (which validated settings rule out) is logged and left without PTZ.
+// name a driver. A camera whose driver cannot be made (which validated
+// settings rule out) is logged and left without PTZ.
 func newPTZRegistry(s appsettings.Settings, log *slog.Logger) (*ptz.Registry, error) {
 	var cams []ptz.Camera
 	add := func(id string, p appsettings.Ptz) {
@@ -24,11 +23,6 @@ func newPTZRegistry(s appsettings.Settings, log *slog.Logger) (*ptz.Registry, er
 			return
 		}
 		cams = append(cams, ptz.Camera{Config: cfg, Driver: drv})
-	}
-	if s.Demo.Enabled {
-		demo := appsettings.PtzDefaults()
-		demo.Driver = "simulated"
-		add(appsettings.DemoCameraID, demo)
 	}
 	for _, c := range s.Cameras {
 		if c.Ptz.Driver != "" {

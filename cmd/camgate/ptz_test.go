@@ -13,7 +13,8 @@ import (
 )
 
 // camgate gives every camera whose settings name a driver a controller on
-// that driver, and the demo camera a simulated one.
+// that driver, and the demo camera (by its overlay) a simulated one with
+// every default.
 func TestPTZRegistryFromSettings(t *testing.T) {
 	t.Parallel()
 	cam := onviftest.New(onviftest.Options{Username: "admin", Password: "pw"})
@@ -21,13 +22,16 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	const onvifID = "11111111-2222-3333-4444-555555555555"
 	const simID = "22222222-3333-4444-5555-666666666666"
 	s := appsettings.Defaults()
-	s.Demo.Enabled = true
 	s.Cameras = []appsettings.Camera{
 		{Id: onvifID, Streams: []appsettings.Stream{{Id: "11111111-2222-3333-4444-000000000001", Url: "rtsp://192.0.2.10/x"}},
 			Ptz: appsettings.Ptz{Driver: "onvif", Url: cam.URL, Username: "admin", Password: "pw"}},
 		{Id: simID, Streams: []appsettings.Stream{{Id: "22222222-3333-4444-5555-000000000001", Url: "rtsp://192.0.2.11/x"}},
 			Ptz: appsettings.Ptz{Driver: "simulated", Geometry: appsettings.PtzGeometry{HorizontalFov: 90}}},
 		{Id: "33333333-4444-5555-6666-777777777777", Streams: []appsettings.Stream{{Id: "33333333-4444-5555-6666-000000000001", Url: "rtsp://192.0.2.12/x"}}},
+	}
+	overlay := demoOverlay{url: "rtsp://127.0.0.1:8554/demo"}
+	if err := overlay.apply(&s); err != nil {
+		t.Fatal(err)
 	}
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
@@ -36,13 +40,13 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.CameraIDs(); !slices.Equal(got, []string{appsettings.DemoCameraID, onvifID, simID}) {
+	if got := r.CameraIDs(); !slices.Equal(got, []string{onvifID, simID, demoCameraID}) {
 		t.Errorf("cameras %v", got)
 	}
 	if _, ok := r.Get("33333333-4444-5555-6666-777777777777"); ok {
 		t.Error("a camera without Ptz has a controller")
 	}
-	demo, ok := r.Get(appsettings.DemoCameraID)
+	demo, ok := r.Get(demoCameraID)
 	if !ok {
 		t.Fatal("no demo controller")
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/camgate/camgate/playback"
 )
 
-// serve records the demo camera into DataDir (Recording.Demo is on by
-// default), and at shutdown closes the recorders and the store: the
+// serve records the demo camera into DataDir (its overlay turns its
+// recording on), and at shutdown closes the recorders and the store: the
 // recording is then complete and the folder free for the next camgate.
 func TestServeRecordsTheDemoCamera(t *testing.T) {
 	t.Parallel()
@@ -26,10 +26,17 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	s.Http.Listen = "127.0.0.1:0"
 	s.WebRTC.UdpPort = 0
 	s.WebRTC.MDNS = "disabled"
-	s.Demo.Enabled = true
-	s.Demo.Clip = filepath.Join("..", "..", "testdata", "demo.h264")
 	s.DataDir = t.TempDir()
 	s.Http.DrainPeriod = 0
+	srv, err := startDemo(demoListen, filepath.Join("..", "..", "testdata", "demo.h264"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	overlay := demoOverlay{url: srv.URL()}
+	if err := overlay.apply(&s); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +45,12 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	var stdout bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, context.Background(), s, slog.New(slog.DiscardHandler), &stdout)
+		done <- serve(ctx, context.Background(), s, slog.New(slog.DiscardHandler), &stdout, "")
 	}()
 
 	// A segment file appears with the first recorded keyframe; wait for
 	// its first complete fragment (a moof box written after the init).
-	camDir := filepath.Join(s.DataDir, "recordings", strings.ToLower(appsettings.DemoCameraID))
+	camDir := filepath.Join(s.DataDir, "recordings", strings.ToLower(demoCameraID))
 	deadline := time.Now().Add(20 * time.Second)
 	for !hasFragment(camDir) {
 		if time.Now().After(deadline) {
@@ -69,7 +76,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 		t.Fatalf("the store is still held after shutdown: %v", err)
 	}
 	defer store.Close()
-	oldest, newest, ok, err := store.Range(context.Background(), appsettings.DemoCameraID)
+	oldest, newest, ok, err := store.Range(context.Background(), demoCameraID)
 	if err != nil || !ok || !newest.After(oldest) {
 		t.Fatalf("recorded range %v – %v (ok %v, err %v), want a recording", oldest, newest, ok, err)
 	}

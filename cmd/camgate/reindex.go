@@ -42,7 +42,7 @@ func runReindex(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() > 0 {
 		return reindexUsage().bad(stderr, "unexpected argument %q", fl.Arg(0))
 	}
-	settings, ok := sf.load(stderr)
+	settings, ok := sf.load(stderr, nil)
 	if !ok {
 		return exitSettings
 	}

@@ -25,16 +25,18 @@ func addSettingsFlags(fl *flag.FlagSet, configHelp string) settingsFlags {
 	}
 }
 
-// load reads the settings the flags name, with the CAMGATE__ variables. On
-// failure it writes the one-line error to stderr and returns false; the
-// caller exits with exitSettings.
-func (f settingsFlags) load(stderr io.Writer) (appsettings.Settings, bool) {
+// load reads the settings the flags name, with the CAMGATE__ variables,
+// and overlay (nil: none; the demo's) on top. On failure it writes the
+// one-line error to stderr and returns false; the caller exits with
+// exitSettings.
+func (f settingsFlags) load(stderr io.Writer, overlay func(*appsettings.Settings) error) (appsettings.Settings, bool) {
 	env := *f.environment
 	if env == "" {
 		env = os.Getenv("CAMGATE_ENVIRONMENT")
 	}
-	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *f.configDir, Environment: env, Env: os.Environ()})
+	settings, err := appsettings.Load(appsettings.LoadOptions{ConfigDir: *f.configDir, Environment: env, Env: os.Environ(), Overlay: overlay})
 	if err != nil {
+		demoSettingHint(err)
 		fmt.Fprintf(stderr, "camgate: bad settings: %s\n", oneLine(err))
 		return appsettings.Settings{}, false
 	}

@@ -1,4 +1,4 @@
-package cameras
+package main
 
 import (
 	"errors"
@@ -10,13 +10,13 @@ import (
 // demoClipName is where the repository keeps the demo clip.
 const demoClipName = "testdata/demo.h264"
 
-// findDemoClip resolves the demo clip: the configured path, else
-// testdata/demo.h264 in the working directory (make run), else beside the
-// executable or one folder above it (bin/camgate in a checkout).
+// findDemoClip resolves the demo clip: the configured path (--demo-clip),
+// else testdata/demo.h264 in the working directory (make run), else beside
+// the executable or one folder above it (bin/camgate in a checkout).
 func findDemoClip(configured string) (string, error) {
 	if configured != "" {
 		if _, err := os.Stat(configured); err != nil {
-			return "", fmt.Errorf("Demo.Clip: %w", err)
+			return "", fmt.Errorf("--demo-clip: %w", err)
 		}
 		return configured, nil
 	}
@@ -31,5 +31,5 @@ func findDemoClip(configured string) (string, error) {
 		}
 	}
 	return "", errors.New("demo camera: " + demoClipName + " not found in the working directory or beside the executable; " +
-		"run camgate from the repository folder or set Demo.Clip to an H.264 Annex-B file")
+		"run camgate from the repository folder, give --demo-clip an H.264 Annex-B file, or run with --demo=false")
 }
