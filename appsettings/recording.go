@@ -1,9 +1,6 @@
 package appsettings
 
-import (
-	"strings"
-	"time"
-)
+import "time"
 
 // Recording configures continuous recording into DataDir/recordings, its
 // time index, retention and playback. Which cameras record is set per
@@ -79,7 +76,7 @@ func defaultRecording() Recording {
 // Recording.Retain, so the result is 0 only when there is no age limit.
 func (s *Settings) CameraRecording(cameraID string) (rec CameraRecording, ok bool) {
 	for _, c := range s.Cameras {
-		if strings.EqualFold(c.Id, cameraID) {
+		if KeyOf(c.Id) == KeyOf(cameraID) {
 			rec, ok = c.Recording, true
 			break
 		}

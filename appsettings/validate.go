@@ -133,12 +133,11 @@ func (v *validator) iceServer(path string, ice IceServer) {
 
 // cameras checks the cameras and the uniqueness of their Ids, which clients
 // use to name them and which must therefore not collide. It returns the
-// lower-cased Ids of the cameras there are, for the rights of roles, or nil
-// when an Id is wrong: roles naming the camera would only repeat the
-// problem.
-func (v *validator) cameras(cams []Camera) map[string]string {
-	cameraIDs := map[string]string{} // lower-case Id -> path that has it
-	streamIDs := map[string]string{}
+// keys of the cameras there are, for the rights of roles, or nil when an Id
+// is wrong: roles naming the camera would only repeat the problem.
+func (v *validator) cameras(cams []Camera) map[CameraKey]string {
+	cameraIDs := map[CameraKey]string{} // key -> path that has it
+	streamIDs := map[CameraKey]string{}
 	badID := false
 	for i := range cams {
 		cam := &cams[i]
@@ -177,9 +176,9 @@ func (v *validator) cameras(cams []Camera) map[string]string {
 	return cameraIDs
 }
 
-// guid checks an Id and that no earlier one in seen is the same (case
+// guid checks an Id and that no earlier one in seen has its key (case
 // does not matter), then records it.
-func (v *validator) guid(path, id string, seen map[string]string) {
+func (v *validator) guid(path, id string, seen map[CameraKey]string) {
 	switch {
 	case id == "":
 		v.fail(path, "is required")
@@ -188,7 +187,7 @@ func (v *validator) guid(path, id string, seen map[string]string) {
 		v.fail(path, "must be a GUID (got "+quote(id)+")")
 		return
 	}
-	key := strings.ToLower(id)
+	key := KeyOf(id)
 	if prev, dup := seen[key]; dup {
 		v.fail(path, "duplicates "+prev)
 		return

@@ -27,13 +27,13 @@ const (
 	defaultLeeway     = Duration(30 * time.Second)
 )
 
-// auth checks the Auth section. cameraIDs holds the lower-cased Id of every
+// auth checks the Auth section. cameraIDs holds the key of every
 // camera the rights may name; nil skips that check.
 //
 // Role names are unique regardless of case and of spaces around them, and
 // every reference to a role (from a user or a role mapping) is matched the
 // same way and rewritten in the role's own spelling.
-func (v *validator) auth(a *Auth, cameraIDs map[string]string) {
+func (v *validator) auth(a *Auth, cameraIDs map[CameraKey]string) {
 	if !a.BuiltIn.Enabled && len(a.Issuers) == 0 {
 		v.fail("Auth", "nobody could sign in: set Auth.BuiltIn.Enabled to true or list an issuer in Auth.Issuers")
 	}
@@ -264,7 +264,7 @@ func (v *validator) roleRefs(path string, refs []string, roles map[string]string
 	}
 }
 
-func (v *validator) role(path string, r *Role, seen map[string]string, cameraIDs map[string]string) {
+func (v *validator) role(path string, r *Role, seen map[string]string, cameraIDs map[CameraKey]string) {
 	switch key := roleKey(r.Name); {
 	case key == "":
 		v.fail(path+".Name", "is required")
@@ -283,7 +283,7 @@ func (v *validator) role(path string, r *Role, seen map[string]string, cameraIDs
 			case id == "*":
 			case !isGUID(id):
 				v.fail(ipath, `must be "*" (every camera) or a camera Id (got `+quote(id)+")")
-			case cameraIDs != nil && cameraIDs[strings.ToLower(id)] == "":
+			case cameraIDs != nil && cameraIDs[KeyOf(id)] == "":
 				v.fail(ipath, "no such camera in Cameras (got "+quote(id)+")")
 			}
 		}

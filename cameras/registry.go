@@ -8,7 +8,6 @@ package cameras
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/camgate/camgate/appsettings"
@@ -23,9 +22,10 @@ type Camera struct {
 
 // CameraStream is one RTSP stream of a camera with its hub.
 type CameraStream struct {
-	ID      string
+	ID      string // as in settings, for display
 	Name    string
 	Default bool
+	key     appsettings.CameraKey
 	// Hub fans the stream's frames out to viewers.
 	Hub *Stream
 	sv  *supervisor
@@ -46,7 +46,7 @@ func (cs *CameraStream) Watch(fn func(Status)) (stop func()) { return cs.sv.stat
 // or the camera's default stream when id is empty.
 func (c *Camera) Stream(id string) (*CameraStream, bool) {
 	for _, s := range c.Streams {
-		if (id == "" && s.Default) || (id != "" && strings.EqualFold(s.ID, id)) {
+		if (id == "" && s.Default) || (id != "" && s.key == appsettings.KeyOf(id)) {
 			return s, true
 		}
 	}
@@ -64,7 +64,7 @@ func (c *Camera) DefaultStream() *CameraStream {
 type Registry struct {
 	log     *slog.Logger
 	cameras []*Camera
-	byID    map[string]*Camera
+	byID    map[appsettings.CameraKey]*Camera
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -75,7 +75,7 @@ type Registry struct {
 // NewRegistry builds the registry from validated settings. Nothing runs
 // until Start.
 func NewRegistry(s appsettings.Settings, log *slog.Logger) *Registry {
-	r := &Registry{log: log.With("component", "cameras"), byID: map[string]*Camera{}}
+	r := &Registry{log: log.With("component", "cameras"), byID: map[appsettings.CameraKey]*Camera{}}
 	for _, c := range s.Cameras {
 		r.add(c)
 	}
@@ -97,6 +97,7 @@ func (r *Registry) add(c appsettings.Camera) {
 			ID:      s.Id,
 			Name:    s.Name,
 			Default: s.Default || (!hasDefault && i == 0),
+			key:     appsettings.KeyOf(s.Id),
 			Hub:     hub,
 			sv: &supervisor{
 				url:       s.Url,
@@ -108,7 +109,7 @@ func (r *Registry) add(c appsettings.Camera) {
 		cam.Streams = append(cam.Streams, cs)
 	}
 	r.cameras = append(r.cameras, cam)
-	r.byID[strings.ToLower(c.Id)] = cam
+	r.byID[appsettings.KeyOf(c.Id)] = cam
 }
 
 // Start starts a supervisor per stream.
@@ -151,6 +152,6 @@ func (r *Registry) Cameras() []*Camera { return r.cameras }
 
 // Camera returns the camera with the given id, compared case-insensitively.
 func (r *Registry) Camera(id string) (*Camera, bool) {
-	c, ok := r.byID[strings.ToLower(id)]
+	c, ok := r.byID[appsettings.KeyOf(id)]
 	return c, ok
 }

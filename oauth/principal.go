@@ -5,8 +5,9 @@
 package oauth
 
 import (
-	"strings"
 	"time"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // Right is a permission on a camera.
@@ -45,7 +46,7 @@ type Principal struct {
 // cameraSet is a set of lower-cased camera ids, or every camera.
 type cameraSet struct {
 	all bool
-	ids map[string]bool
+	ids map[appsettings.CameraKey]bool
 }
 
 // Grant adds a right on cameras ("*" for every camera) to the principal.
@@ -60,9 +61,9 @@ func (p *Principal) Grant(r Right, cameras ...string) {
 			continue
 		}
 		if set.ids == nil {
-			set.ids = map[string]bool{}
+			set.ids = map[appsettings.CameraKey]bool{}
 		}
-		set.ids[strings.ToLower(c)] = true
+		set.ids[appsettings.KeyOf(c)] = true
 	}
 	p.rights[r] = set
 }
@@ -73,7 +74,7 @@ func (p *Principal) Can(r Right, cameraID string) bool {
 	if p == nil {
 		return false
 	}
-	id := strings.ToLower(cameraID)
+	id := appsettings.KeyOf(cameraID)
 	for _, right := range []Right{r, RightAdmin} {
 		if set, ok := p.rights[right]; ok && (set.all || set.ids[id]) {
 			return true

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,10 +139,11 @@ func (s *Store) closeDBs() {
 	s.cams = map[string]*camera{}
 }
 
-// folderName maps a camera id to its folder: the id in lower case. Ids are
-// GUIDs in camgate; anything that could escape the folder is refused.
+// folderName maps a camera id to its folder: the id's key (lower case), so
+// that every spelling of an Id finds the same folder. Ids are GUIDs in
+// camgate; anything that could escape the folder is refused.
 func folderName(cameraID string) (string, error) {
-	id := strings.ToLower(cameraID)
+	id := string(appsettings.KeyOf(cameraID))
 	ok := len(id) >= 1 && len(id) <= 64
 	for _, c := range []byte(id) {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {

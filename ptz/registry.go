@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // Camera is a camera's PTZ as a Registry starts it: the controller's
@@ -22,7 +23,7 @@ type Camera struct {
 // Registry owns the PTZ controllers, one per camera that has PTZ. It is
 // built once; Close stops every camera.
 type Registry struct {
-	byID  map[string]*Controller // lower-case camera id
+	byID  map[appsettings.CameraKey]*Controller
 	ids   []string
 	close sync.Once
 }
@@ -34,11 +35,11 @@ type Registry struct {
 // (in any case), NewRegistry starts nothing, closes every driver and
 // returns the error.
 func NewRegistry(cams []Camera, log *slog.Logger) (*Registry, error) {
-	r := &Registry{byID: make(map[string]*Controller, len(cams))}
-	seen := make(map[string]bool, len(cams))
+	r := &Registry{byID: make(map[appsettings.CameraKey]*Controller, len(cams))}
+	seen := make(map[appsettings.CameraKey]bool, len(cams))
 	var errs []error
 	for i, c := range cams {
-		id := strings.ToLower(c.Config.CameraID)
+		id := appsettings.KeyOf(c.Config.CameraID)
 		switch {
 		case id == "":
 			errs = append(errs, fmt.Errorf("ptz: camera %d has no id", i))
@@ -58,7 +59,7 @@ func NewRegistry(cams []Camera, log *slog.Logger) (*Registry, error) {
 		return nil, err
 	}
 	for _, c := range cams {
-		r.byID[strings.ToLower(c.Config.CameraID)] = NewController(c.Config, c.Driver, log)
+		r.byID[appsettings.KeyOf(c.Config.CameraID)] = NewController(c.Config, c.Driver, log)
 		r.ids = append(r.ids, c.Config.CameraID)
 	}
 	return r, nil
@@ -67,7 +68,7 @@ func NewRegistry(cams []Camera, log *slog.Logger) (*Registry, error) {
 // Get returns the controller of a camera (the id in any case), or false
 // when the camera has no PTZ.
 func (r *Registry) Get(cameraID string) (*Controller, bool) {
-	c, ok := r.byID[strings.ToLower(cameraID)]
+	c, ok := r.byID[appsettings.KeyOf(cameraID)]
 	return c, ok
 }
 
@@ -98,7 +99,7 @@ func (r *Registry) each(f func(*Controller) error) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(r.ids))
 	for i, id := range r.ids {
-		wg.Go(func() { errs[i] = f(r.byID[strings.ToLower(id)]) })
+		wg.Go(func() { errs[i] = f(r.byID[appsettings.KeyOf(id)]) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)

@@ -105,12 +105,12 @@ func (d *demoOverlay) apply(s *appsettings.Settings) error {
 	}
 	for i, c := range s.Cameras {
 		path := fmt.Sprintf("Cameras[%d]", i)
-		if strings.EqualFold(c.Id, demoCameraID) {
+		if appsettings.KeyOf(c.Id) == appsettings.KeyOf(demoCameraID) {
 			errs = append(errs, &appsettings.Error{Path: path + ".Id",
 				Msg: "is the Id of the demo camera; choose another or run camgate with --demo=false"})
 		}
 		for j, st := range c.Streams {
-			if strings.EqualFold(st.Id, demoStreamID) {
+			if appsettings.KeyOf(st.Id) == appsettings.KeyOf(demoStreamID) {
 				errs = append(errs, &appsettings.Error{Path: fmt.Sprintf("%s.Streams[%d].Id", path, j),
 					Msg: "is the Id of the demo camera's stream; choose another or run camgate with --demo=false"})
 			}
