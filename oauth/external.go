@@ -218,21 +218,7 @@ func (s *Service) verifyExternal(ctx context.Context, e *externalIssuer, raw str
 	if err := tok.Claims(&all); err != nil {
 		return nil, tokenError(ReasonMalformed, err)
 	}
-	if terr := checkTimes(&c, s.now(), e.leeway); terr != nil {
-		return nil, terr
-	}
-	if c.Subject == "" {
-		return nil, tokenError(ReasonMalformed, errors.New("no sub"))
-	}
-	p := &Principal{
-		Subject:   c.Subject,
-		Issuer:    c.Issuer,
-		Name:      c.displayName(),
-		Roles:     e.mapRoles(claimStrings(all, e.rolesPath)),
-		ExpiresAt: c.Expiry.Time(),
-	}
-	s.roles.grant(p, p.Roles)
-	return p, nil
+	return s.principalOf(&c, e.leeway, e.mapRoles(claimStrings(all, e.rolesPath)))
 }
 
 // mapRoles turns the values of the issuer's roles claim into camgate roles

@@ -150,7 +150,14 @@ func (s *Service) verifyBuiltIn(jws *jose.JSONWebSignature) (*Principal, error) 
 	if !c.Audience.Contains(s.audience) {
 		return nil, tokenError(ReasonAudience, nil)
 	}
-	if terr := checkTimes(&c.tokenClaims, s.now(), 0); terr != nil {
+	return s.principalOf(&c.tokenClaims, 0, c.Roles)
+}
+
+// principalOf checks the times and subject of a token whose signature,
+// issuer and audience were checked, and makes its principal. Rights come
+// from the roles as Auth.Roles defines them now, not from the token.
+func (s *Service) principalOf(c *tokenClaims, leeway time.Duration, roles []string) (*Principal, error) {
+	if terr := checkTimes(c, s.now(), leeway); terr != nil {
 		return nil, terr
 	}
 	if c.Subject == "" {
@@ -160,10 +167,9 @@ func (s *Service) verifyBuiltIn(jws *jose.JSONWebSignature) (*Principal, error) 
 		Subject:   c.Subject,
 		Issuer:    c.Issuer,
 		Name:      c.displayName(),
-		Roles:     c.Roles,
+		Roles:     roles,
 		ExpiresAt: c.Expiry.Time(),
 	}
-	// Rights come from the roles as Auth.Roles defines them now.
-	s.roles.grant(p, c.Roles)
+	s.roles.grant(p, roles)
 	return p, nil
 }

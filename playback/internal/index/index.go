@@ -328,22 +328,8 @@ func (d *DB) SegmentAtOrBefore(ctx context.Context, t int64) (Segment, bool, err
 // order (a range scan of the keyframes B-tree).
 func (d *DB) Keyframes(ctx context.Context, s Segment, from int64) ([]Keyframe, error) {
 	from = max(from, s.Start)
-	rows, err := d.db.QueryContext(ctx,
-		"SELECT t_ns, segment_id, byte_off FROM keyframes WHERE t_ns >= ? AND t_ns <= ? AND segment_id = ? ORDER BY t_ns",
+	return d.keyframes(ctx, "SELECT "+keyframeColumns+" FROM keyframes WHERE t_ns >= ? AND t_ns <= ? AND segment_id = ? ORDER BY t_ns",
 		from, max(s.End, from), s.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Keyframe
-	for rows.Next() {
-		var k Keyframe
-		if err := rows.Scan(&k.T, &k.SegmentID, &k.Offset); err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
 }
 
 // Overlapping returns the segments that overlap [from, to), in start order.
@@ -394,7 +380,15 @@ func (d *DB) All(ctx context.Context) ([]Segment, error) {
 
 // AllKeyframes returns every keyframe in time order.
 func (d *DB) AllKeyframes(ctx context.Context) ([]Keyframe, error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT t_ns, segment_id, byte_off FROM keyframes ORDER BY t_ns")
+	return d.keyframes(ctx, "SELECT "+keyframeColumns+" FROM keyframes ORDER BY t_ns")
+}
+
+// keyframeColumns are the columns keyframes scans, in its order.
+const keyframeColumns = "t_ns, segment_id, byte_off"
+
+// keyframes runs a query that selects keyframeColumns and returns its rows.
+func (d *DB) keyframes(ctx context.Context, query string, args ...any) ([]Keyframe, error) {
+	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
