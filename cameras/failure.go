@@ -35,7 +35,20 @@ const (
 	CauseBadURL           Cause = "badUrl"           // the stream's Url cannot be used
 	CauseCameraError      Cause = "cameraError"      // another RTSP error status from the camera
 	CauseFailed           Cause = "failed"           // anything else
+	// CauseBFrames is not a failure: the camera streams, with B-frames
+	// (state degraded).
+	CauseBFrames Cause = "bFrames"
 )
+
+// bFramesFailure is the degraded state's cause and reason for a camera that
+// sends B-frames.
+func bFramesFailure() *Failure {
+	return &Failure{
+		Cause:  CauseBFrames,
+		Reason: "the camera sends B-frames, which browsers play badly: turn off B-frames on the camera, or set Transcode",
+		Detail: "presentation timestamps go backwards within a GOP: frames are reordered (B-frames)",
+	}
+}
 
 // Failure is a classified failure of a camera stream's source: why, as a
 // Cause and as a sentence for a person, and the library's own text.

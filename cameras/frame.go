@@ -10,7 +10,17 @@ type Frame struct {
 	// reconnects; timestamps of different epochs are unrelated.
 	Epoch uint64
 	// PTS is the presentation time in 90 kHz units since the epoch started.
+	// It goes backwards from one frame to the next when the camera sends
+	// B-frames (frames come in decode order).
 	PTS int64
+	// DTS is the decode time in 90 kHz units, on PTS's clock: it increases
+	// from frame to frame within an epoch (unless the camera's clock
+	// jumps back by more than a second) and is at most PTS for a camera
+	// whose timestamps are sane. Senders and the recorder time frames by it, so
+	// that a camera with B-frames keeps a monotonic clock at real time;
+	// PTS − DTS is the frame's composition offset. Equal to PTS for a
+	// camera without B-frames.
+	DTS int64
 	// Key reports an IDR access unit. Its AU starts with the SPS and PPS.
 	Key bool
 	// AU holds the NAL units (without start codes).

@@ -17,6 +17,10 @@ const (
 	StateConnecting State = "connecting"
 	// StateStreaming: frames are arriving.
 	StateStreaming State = "streaming"
+	// StateDegraded: frames are arriving and viewers get them, but the
+	// camera sends something browsers play badly (B-frames); Cause and
+	// Reason say what and what to do.
+	StateDegraded State = "degraded"
 	// StateReconnecting: the connection of a streaming camera has just
 	// failed and camgate is connecting again; no frame from before the
 	// failure is served.

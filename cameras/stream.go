@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 )
 
 // GOP cache bounds. A camera with a very long keyframe interval (or none)
@@ -29,6 +31,13 @@ type Stream struct {
 	keyed    bool // the epoch has had a keyframe: its frames are decodable
 	epoch    uint64
 	build    *FrameBuilder
+	// Decode times of the epoch (decodeTime) and B-frame detection.
+	dtsx      h264.DTSExtractor
+	lastDTS   int64
+	haveDTS   bool
+	lastPTS   int64 // of the previous frame of the epoch
+	reordered bool  // the epoch's PTS went backwards within a GOP
+	hooks     streamHooks
 	// ended is the last epoch whose run failed (Interrupt): its frames
 	// are stale for live viewers.
 	ended atomic.Uint64
@@ -38,15 +47,35 @@ type Stream struct {
 	keyframes atomic.Uint64
 }
 
+// streamHooks are how the hub tells its supervisor what it sees in the
+// frames. They run on the ingest goroutine after the hub's lock is released
+// and must return at once.
+type streamHooks struct {
+	// reordered is called once per epoch, at the first frame whose PTS
+	// goes backwards within a GOP: the camera sends B-frames.
+	reordered func()
+	// badTimestamps is called for a frame whose decode time cannot be
+	// derived from its slices; the frame is timed by its PTS instead.
+	badTimestamps func(error)
+}
+
+// maxReorder bounds how far back a frame's PTS may go, compared with the
+// frame before it, to count as B-frame reordering: encoders reorder a few
+// frames (well under a second), while a camera whose clock jumps back
+// (a restart of its RTP timestamps) jumps further.
+const maxReorder = 90000 // 1 s in 90 kHz ticks
+
 // NewStream returns an empty hub. Sources feed it with BeginEpoch and
 // WriteAU; viewers attach with AddReader.
 func NewStream(cameraID, streamID string) *Stream {
-	return &Stream{
+	s := &Stream{
 		CameraID: cameraID,
 		StreamID: streamID,
 		readers:  map[*Reader]struct{}{},
 		build:    NewFrameBuilder(nil, nil),
 	}
+	s.dtsx.Initialize()
+	return s
 }
 
 // BeginEpoch starts a new run of the source (a connect or reconnect) with the
@@ -57,6 +86,9 @@ func (s *Stream) BeginEpoch(sps, pps []byte) {
 	defer s.mu.Unlock()
 	s.epoch++
 	s.build.Reset(sps, pps)
+	s.dtsx = h264.DTSExtractor{}
+	s.dtsx.Initialize()
+	s.haveDTS, s.reordered = false, false
 	s.gop = nil
 	s.gopBytes = 0
 	s.gopValid = false
@@ -83,8 +115,9 @@ func (s *Stream) Interrupt() {
 // since (Interrupt): it must not be shown as live. It takes no lock.
 func (s *Stream) Stale(f *Frame) bool { return f.Epoch <= s.ended.Load() }
 
-// WriteAU publishes one access unit with its 90 kHz PTS. Only the source's
-// ingest goroutine calls it.
+// WriteAU publishes one access unit with its 90 kHz PTS, in the order the
+// camera sent it (decode order). Only the source's ingest goroutine calls
+// it.
 func (s *Stream) WriteAU(pts int64, au [][]byte) {
 	s.mu.Lock()
 	f := s.build.Build(au)
@@ -94,6 +127,16 @@ func (s *Stream) WriteAU(pts int64, au [][]byte) {
 		return
 	}
 	f.Epoch, f.PTS, f.Arrived = s.epoch, pts, time.Now()
+	// B-frames: a frame presented before the one decoded before it. Only
+	// within a GOP (a keyframe may start a new timeline) and by less than
+	// maxReorder (a bigger step back is the camera's clock jumping).
+	newlyReordered := false
+	if s.haveDTS && !f.Key && pts < s.lastPTS && s.lastPTS-pts <= maxReorder && !s.reordered {
+		s.reordered, newlyReordered = true, true
+	}
+	s.lastPTS = pts
+	var dtsErr error
+	f.DTS, dtsErr = s.decodeTime(f)
 	if f.Key {
 		s.gop = append(s.gop[:0:0], f)
 		s.gopBytes = f.Size
@@ -119,7 +162,43 @@ func (s *Stream) WriteAU(pts int64, au [][]byte) {
 	for r := range s.readers {
 		r.push(Item{Frame: f})
 	}
+	hooks := s.hooks
 	s.mu.Unlock()
+	if dtsErr != nil && hooks.badTimestamps != nil {
+		hooks.badTimestamps(dtsErr)
+	}
+	if newlyReordered && hooks.reordered != nil {
+		hooks.reordered()
+	}
+}
+
+// setHooks sets what the hub tells its supervisor; before the source runs.
+func (s *Stream) setHooks(h streamHooks) {
+	s.mu.Lock()
+	s.hooks = h
+	s.mu.Unlock()
+}
+
+// decodeTime returns the decode time of a frame of the epoch, derived from
+// its PTS and the picture order of its slices (mediacommon's DTS
+// extractor), and above the previous frame's, so that a frame's DTS
+// always increases (unless the camera's clock jumps back by more than
+// maxReorder: that jump is passed on, as it is in PTS, for the
+// senders and the recorder to start over). A frame whose decode time cannot be derived (slices
+// that do not parse) is timed by its PTS, and the extractor starts over at
+// the next keyframe; the error is returned for the counters.
+func (s *Stream) decodeTime(f *Frame) (int64, error) {
+	dts, err := s.dtsx.Extract(f.AU, f.PTS)
+	if err != nil {
+		s.dtsx = h264.DTSExtractor{}
+		s.dtsx.Initialize()
+		dts = f.PTS
+	}
+	if s.haveDTS && dts <= s.lastDTS && s.lastDTS-dts <= maxReorder {
+		dts = s.lastDTS + 1
+	}
+	s.lastDTS, s.haveDTS = dts, true
+	return dts, err
 }
 
 // AddReader attaches a consumer with a queue of queueFrames frames. The queue

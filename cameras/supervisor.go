@@ -119,6 +119,14 @@ func (sv *supervisor) run(ctx context.Context) {
 		sv.reportProblems(ctx)
 	}()
 	defer func() { <-reporterDone }()
+	sv.stream.setHooks(streamHooks{
+		reordered: func() {
+			f := bFramesFailure()
+			sv.status.set(StateDegraded, f)
+			sv.log.Warn("camera degraded", "cause", string(f.Cause), "reason", f.Reason, "error", f.Detail)
+		},
+		badTimestamps: sv.counters.decodeError,
+	})
 	bo := backoff{policy: defaultRetry()}
 	if sv.retry != nil {
 		bo.policy = *sv.retry

@@ -19,8 +19,8 @@ import (
 //	 "state":"offline","cause":"unauthorized","reason":"wrong user name or password",
 //	 "since":"2026-01-15T10:02:50.000Z"}}
 //
-// state is connecting, streaming, reconnecting, offline or unsupported;
-// cause and reason say why while it is not streaming. The library's raw
+// state is connecting, streaming, degraded, reconnecting, offline or
+// unsupported; cause and reason say why while it is not streaming. The library's raw
 // text of the failure is only in the cameras API's detail field and the
 // log.
 type cameraStateEvent struct {

@@ -45,13 +45,14 @@ type liveSource struct {
 	begun   bool
 	rebase  bool // the next live frame re-anchors the timestamp mapping
 	epoch   uint64
-	inBase  int64 // PTS (90 kHz) of the anchor frame
+	inBase  int64 // DTS (90 kHz) of the anchor frame
 	outBase int64 // RTP timestamp (ticks) of the anchor frame
 	lastOut int64
+	lastDTS int64 // of the last frame sent
 
-	// The replay being paced: when its last frame was due and its PTS.
+	// The replay being paced: when its last frame was due and its DTS.
 	paceDue time.Time
-	pacePTS int64
+	paceDTS int64
 	pace    *time.Timer // reused: waiting allocates nothing per frame
 }
 
@@ -119,18 +120,19 @@ func (l *liveSource) paceCatchUp(ctx context.Context, f *cameras.Frame) error {
 // never in the past: a late frame does not make the next ones hurry).
 func (l *liveSource) catchUpDue(f *cameras.Frame, now time.Time) time.Time {
 	if f.Key {
-		l.paceDue, l.pacePTS = now, f.PTS
+		l.paceDue, l.paceDTS = now, f.DTS
 		return now
 	}
-	// The camera's spacing in 90 kHz ticks, clamped first so that a huge
-	// jump cannot overflow the conversion.
+	// The camera's spacing in 90 kHz ticks (decode order: the frames come
+	// so), clamped first so that a huge jump cannot overflow the
+	// conversion.
 	const maxGapTicks = int64(maxCatchUpGap) * 90000 * catchUpSpeed / int64(time.Second)
-	gap := min(max(f.PTS-l.pacePTS, 0), maxGapTicks)
+	gap := min(max(f.DTS-l.paceDTS, 0), maxGapTicks)
 	due := l.paceDue.Add(time.Duration(gap) * time.Second / (90000 * catchUpSpeed))
 	if due.Before(now) {
 		due = now
 	}
-	l.paceDue, l.pacePTS = due, f.PTS
+	l.paceDue, l.paceDTS = due, f.DTS
 	return due
 }
 
@@ -154,7 +156,11 @@ func (l *liveSource) close() {
 // the hub (the wall clock since the session started), so frames that
 // queued behind a paced catch-up keep the time they were captured and the
 // browser does not hold the live ones back by the queueing delay; other
-// live frames follow the camera's PTS, so pacing and gaps are the camera's.
+// live frames follow the camera's decode times (Frame.DTS), so pacing and
+// gaps are the camera's. Frames come in decode order: timed by their PTS, a
+// camera with B-frames would step back at every B-frame, and re-anchoring
+// there would move the clock forward a frame each time (it ran 1.6–2×
+// real time).
 func (l *liveSource) timestamp(it cameras.Item) int64 {
 	f := it.Frame
 	step := l.clock.fromDuration(catchUpStep)
@@ -173,18 +179,23 @@ func (l *liveSource) timestamp(it cameras.Item) int64 {
 			arrived = time.Now()
 		}
 		ts = max(l.clock.fromDuration(arrived.Sub(l.origin)), l.lastOut+step)
-		l.inBase, l.outBase, l.epoch = f.PTS, ts, f.Epoch
+		l.inBase, l.outBase, l.epoch = f.DTS, ts, f.Epoch
 		l.rebase = false
 	default:
-		ts = l.outBase + l.clock.fromPTS(f.PTS-l.inBase)
+		ts = l.outBase + l.clock.fromPTS(f.DTS-l.inBase)
 		if ts <= l.lastOut {
-			// A camera whose clock went backwards: keep timestamps
-			// increasing, which decoders require.
+			// Keep timestamps increasing, which decoders require. Frames
+			// closer than a tick of the viewer's clock (the DTS
+			// extractor's 1 ms steps at the start of a B-frame GOP) leave
+			// the anchor where it is, so the clock stays at real time; a
+			// camera whose clock jumped back is followed from here.
 			ts = l.lastOut + 1
-			l.inBase, l.outBase = f.PTS, ts
+			if f.DTS < l.lastDTS {
+				l.inBase, l.outBase = f.DTS, ts
+			}
 		}
 	}
 	l.begun = true
-	l.lastOut = ts
+	l.lastOut, l.lastDTS = ts, f.DTS
 	return ts
 }

@@ -64,19 +64,19 @@ func TestCatchUpWaitIsBounded(t *testing.T) {
 	t.Parallel()
 	src := newLiveSource(nil, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	now := time.Now()
-	src.catchUpDue(&cameras.Frame{Key: true, PTS: 0}, now)
-	if due := src.catchUpDue(&cameras.Frame{PTS: 3600}, now); due.Sub(now) != 40*time.Millisecond/catchUpSpeed {
+	src.catchUpDue(&cameras.Frame{Key: true, PTS: 0, DTS: 0}, now)
+	if due := src.catchUpDue(&cameras.Frame{PTS: 3600, DTS: 3600}, now); due.Sub(now) != 40*time.Millisecond/catchUpSpeed {
 		t.Fatalf("a 40 ms frame is due after %v, want %v", due.Sub(now), 40*time.Millisecond/catchUpSpeed)
 	}
 	for _, jump := range []int64{16 * 90000, 30 * 3600 * 90000, 1 << 62} {
-		src.catchUpDue(&cameras.Frame{Key: true, PTS: 0}, now)
-		if due := src.catchUpDue(&cameras.Frame{PTS: jump}, now); due.Sub(now) > maxCatchUpGap || due.Before(now) {
+		src.catchUpDue(&cameras.Frame{Key: true, PTS: 0, DTS: 0}, now)
+		if due := src.catchUpDue(&cameras.Frame{PTS: jump, DTS: jump}, now); due.Sub(now) > maxCatchUpGap || due.Before(now) {
 			t.Fatalf("after a jump of %d ticks the frame is due in %v, want at most %v", jump, due.Sub(now), maxCatchUpGap)
 		}
 	}
 	// A camera whose clock went backwards: due at once.
-	src.catchUpDue(&cameras.Frame{Key: true, PTS: 900000}, now)
-	if due := src.catchUpDue(&cameras.Frame{PTS: 0}, now); !due.Equal(now) {
+	src.catchUpDue(&cameras.Frame{Key: true, PTS: 900000, DTS: 900000}, now)
+	if due := src.catchUpDue(&cameras.Frame{PTS: 0, DTS: 0}, now); !due.Equal(now) {
 		t.Fatalf("a frame with an earlier PTS is due in %v, want now", due.Sub(now))
 	}
 }

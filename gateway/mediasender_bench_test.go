@@ -332,6 +332,7 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			f.PTS += 3600 // the frame is this benchmark's own, not a shared one
+			f.DTS = f.PTS
 			send()
 		}
 	}

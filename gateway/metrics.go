@@ -318,7 +318,7 @@ func newGatewayCollector(g *Gateway) *gatewayCollector {
 	return &gatewayCollector{
 		g: g,
 		cameraState: prometheus.NewDesc("camgate_camera_state",
-			"The camera stream's state: 1 for the current one (connecting, streaming, reconnecting, offline, unsupported), 0 for the others.",
+			"The camera stream's state: 1 for the current one (connecting, streaming, degraded, reconnecting, offline, unsupported), 0 for the others.",
 			[]string{"camera", "stream", "state"}, nil),
 		framesIn: prometheus.NewDesc("camgate_camera_frames_in_total",
 			"Decodable video frames received from the camera.", cameraLabels, nil),
@@ -386,8 +386,8 @@ func (c *gatewayCollector) Collect(ch chan<- prometheus.Metric) {
 	if g.cameras == nil {
 		return
 	}
-	cameraStates := []cameras.State{cameras.StateConnecting, cameras.StateStreaming, cameras.StateReconnecting,
-		cameras.StateOffline, cameras.StateUnsupported}
+	cameraStates := []cameras.State{cameras.StateConnecting, cameras.StateStreaming, cameras.StateDegraded,
+		cameras.StateReconnecting, cameras.StateOffline, cameras.StateUnsupported}
 	for _, cam := range g.cameras.Cameras() {
 		for _, cs := range cam.Streams {
 			labels := []string{cam.ID, cs.ID}

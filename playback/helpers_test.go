@@ -258,3 +258,21 @@ func sameAU(a, b [][]byte) bool {
 func openFile(camDir, rel string) (*os.File, error) {
 	return os.Open(filepath.Join(camDir, filepath.FromSlash(rel)))
 }
+
+// startCameraRegistry pulls one camera (testCam) from an RTSP URL until
+// the test ends, and returns its stream.
+func startCameraRegistry(t testing.TB, url string) *cameras.CameraStream {
+	t.Helper()
+	settings := appsettings.Defaults()
+	settings.Cameras = []appsettings.Camera{{
+		Id: testCam, Transport: "tcp",
+		Streams: []appsettings.Stream{{Id: testStream, Url: url, Default: true}},
+	}}
+	reg := cameras.NewRegistry(settings, slog.New(slog.DiscardHandler))
+	if err := reg.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(reg.Close)
+	cam, _ := reg.Camera(testCam)
+	return cam.DefaultStream()
+}

@@ -508,7 +508,10 @@ func (p *Player) clock(t int64) int64 {
 // deliver hands out frame s stamped at clock (ns) and counts it.
 func (p *Player) deliver(s sample, clock int64, leadIn bool) PlayFrame {
 	p.peeked = nil
+	// Playback goes in decode order on its own clock: the frame's decode
+	// and presentation times are the same here.
 	s.frame.PTS = nsToTicksSigned(clock)
+	s.frame.DTS = s.frame.PTS
 	p.lastClock, p.lastT, p.ahead = clock, s.t, clock-(s.t-p.t0)
 	p.lastEnd = s.t + s.dur
 	if p.cur != nil && p.cur.decimate {

@@ -40,12 +40,10 @@ type run struct {
 	sps, pps []byte
 	clock0   time.Time // arrival of the first frame
 	wall0    int64     // wall time given to the first frame, ns
-	pts0     int64
 	dts0     int64
-	dtsx     h264.DTSExtractor
 	lastDTS  int64
-	prevAt   time.Time // arrival and PTS of the previous frame
-	prevPTS  int64
+	prevAt   time.Time // arrival and DTS of the previous frame
+	prevDTS  int64
 	seq      int64 // sequence number of the next segment
 }
 
@@ -97,28 +95,28 @@ func (w *writer) check(f *cameras.Frame, afterDrop bool) (int64, string) {
 			return 0, "the parameter sets changed"
 		}
 	}
-	dts, err := run.dtsx.Extract(f.AU, f.PTS)
-	if err != nil {
-		return 0, "bad timestamps: " + err.Error()
-	}
+	// The hub derived the decode time (cameras.Frame.DTS): samples are
+	// stored in decode order, timed by it, with PTS − DTS as their
+	// composition offset.
+	dts := f.DTS
 	if dts <= run.lastDTS {
 		return 0, "the timestamps went back"
 	}
 	// A jump of the camera's timestamps against camgate's clock from one
 	// frame to the next (an RTP timestamp discontinuity) ends the run at
 	// once, so that no sample (and no segment) stretches over the jump.
-	if step := f.Arrived.Sub(run.prevAt) - ticksToDurSigned(f.PTS-run.prevPTS); step > w.r.maxDrift || step < -w.r.maxDrift {
+	if step := f.Arrived.Sub(run.prevAt) - ticksToDurSigned(dts-run.prevDTS); step > w.r.maxDrift || step < -w.r.maxDrift {
 		return 0, fmt.Sprintf("the camera's timestamps jumped by %v", (-step).Round(time.Millisecond))
 	}
 	// Slow drift between the two clocks is checked at keyframes, where a
 	// new run can start without losing a frame.
 	if f.Key {
-		drift := f.Arrived.Sub(run.clock0) - ticksToDurSigned(f.PTS-run.pts0)
+		drift := f.Arrived.Sub(run.clock0) - ticksToDurSigned(dts-run.dts0)
 		if drift > w.r.maxDrift || drift < -w.r.maxDrift {
 			return 0, fmt.Sprintf("the camera's clock drifted by %v from camgate's", drift.Round(time.Millisecond))
 		}
 	}
-	run.prevAt, run.prevPTS = f.Arrived, f.PTS
+	run.prevAt, run.prevDTS = f.Arrived, dts
 	return dts, ""
 }
 
@@ -162,13 +160,8 @@ func (w *writer) startRun(f *cameras.Frame) (int64, bool) {
 	if sps == nil || pps == nil {
 		return 0, false
 	}
-	run := &run{id: newRunID(), epoch: f.Epoch, sps: sps, pps: pps, clock0: f.Arrived, pts0: f.PTS, prevAt: f.Arrived, prevPTS: f.PTS}
-	run.dtsx.Initialize()
-	dts, err := run.dtsx.Extract(f.AU, f.PTS)
-	if err != nil {
-		w.r.log.Debug("recorder: keyframe with bad timestamps skipped", "error", err)
-		return 0, false
-	}
+	dts := f.DTS
+	run := &run{id: newRunID(), epoch: f.Epoch, sps: sps, pps: pps, clock0: f.Arrived, prevAt: f.Arrived, prevDTS: dts}
 	run.dts0, run.lastDTS = dts, dts
 	wall := f.Arrived.UnixNano()
 	if wall < w.lastEnd {

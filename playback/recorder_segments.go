@@ -81,7 +81,10 @@ func (w *writer) appendHeld(dur, next int64) bool {
 		}
 	}
 	var s fmp4.Sample
-	if err := s.FillH264(0, h.f.AU); err != nil {
+	// The composition offset (PTS − DTS, in the trun box) puts a
+	// reordered frame (B-frames) at its presentation time; the hub keeps
+	// it small (cameras.Frame.DTS), so it fits the box's 32 bits.
+	if err := s.FillH264(int32(h.f.PTS-h.dts), h.f.AU); err != nil {
 		w.r.log.Debug("recorder: frame cannot be stored; skipped", "error", err)
 		w.r.skipped.Add(1)
 		return true

@@ -7,8 +7,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/camgate/camgate/appsettings"
-	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
 )
 
@@ -32,21 +30,11 @@ func TestRecordRTSPCameraWithOutage(t *testing.T) {
 	}
 	defer srv.Close()
 
-	settings := appsettings.Defaults()
-	settings.Cameras = []appsettings.Camera{{
-		Id: testCam, Transport: "tcp",
-		Streams: []appsettings.Stream{{Id: testStream, Url: srv.URL(), Default: true}},
-	}}
-	reg := cameras.NewRegistry(settings, slog.New(slog.DiscardHandler))
-	if err := reg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer reg.Close()
-	cam, _ := reg.Camera(testCam)
+	cam := startCameraRegistry(t, srv.URL())
 
 	dir := t.TempDir()
 	s := openStore(t, dir, testRecording(nil))
-	r, err := s.NewRecorder(cam.DefaultStream().Hub)
+	r, err := s.NewRecorder(cam.Hub)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import { PtzPad } from './ptz.js';
 import { WsLiveSession } from './ws.js';
 import { CameraGrid } from './grid.js';
 import { Timeline } from './timeline.js';
-import { Blind, describe, isDown, newer, stateOf } from './camstate.js';
+import { Blind, describe, isDegraded, isDown, newer, stateOf } from './camstate.js';
 
 const LIST_REFRESH_MS = 5_000;
 const DISCONNECTED_MS = 8_000;
@@ -244,6 +244,7 @@ function renderCameraState() {
   const down = isDown(st);
   $('video-state').textContent = down ? describe(st) : '';
   if (down) say(`${cam.name || cam.id} sends no video; the picture comes back by itself when the camera does.`, true);
+  else if (isDegraded(st)) say(`${describe(st)}.`);
   else if (shownDown && status.cameraId) say(status.state === 'playing' ? '' : `Connecting to ${cam?.name || status.cameraId}…`);
   shownDown = down;
 }

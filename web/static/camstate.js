@@ -10,6 +10,10 @@ const DOWN = new Set(['reconnecting', 'offline', 'unsupported']);
 // isDown reports a state in which the camera sends no video.
 export const isDown = (st) => Boolean(st) && DOWN.has(st.state);
 
+// isDegraded reports a camera that streams but sends something browsers
+// play badly (B-frames): the video stays, the reason is shown beside it.
+export const isDegraded = (st) => Boolean(st) && st.state === 'degraded';
+
 // stateOf takes the state fields of a cameras-list entry or an event.
 export const stateOf = (o) => ({ state: o.state, cause: o.cause ?? '', reason: o.reason ?? '', since: o.since ?? '' });
 
@@ -22,9 +26,12 @@ export function newer(a, b) {
   return Number.isNaN(ta) || Number.isNaN(tb) || tb >= ta;
 }
 
-// describe is the line shown over the hidden video.
+// describe is the line shown over the hidden video (or beside a degraded
+// one).
 export function describe(st) {
-  const what = { reconnecting: 'Reconnecting', offline: 'Camera offline', unsupported: 'Camera not supported' }[st.state] ?? st.state;
+  const what = {
+    degraded: 'Camera degraded', reconnecting: 'Reconnecting', offline: 'Camera offline', unsupported: 'Camera not supported',
+  }[st.state] ?? st.state;
   return st.reason ? `${what}: ${st.reason}` : what;
 }
 

@@ -9,7 +9,7 @@
 // tile hides its last picture and says so with the reason (camstate.js);
 // the session stays and the picture comes back with the camera.
 import { WsLiveSession } from './ws.js';
-import { Blind, describe, isDown, newer, stateOf } from './camstate.js';
+import { Blind, describe, isDegraded, isDown, newer, stateOf } from './camstate.js';
 
 const backoff = (failures) => Math.min(1_000 * 2 ** failures, 15_000);
 // How long an interrupted connection may stay so before the tile starts
@@ -118,16 +118,20 @@ class Tile {
     // The camera's own trouble comes first: the session is fine, but there
     // is nothing to see.
     const down = isDown(this.camState) ? this.camState : null;
-    const state = down ? down.state : this.state;
+    // A degraded camera streams: its badge says so while the session
+    // plays, with the reason under it, and the picture stays.
+    const degraded = !down && this.state === 'streaming' && isDegraded(this.camState) ? this.camState : null;
+    const state = down ? down.state : degraded ? degraded.state : this.state;
     this.grid.status.tiles[this.id] = state;
     li.querySelector('.name').textContent = name;
     const badge = li.querySelector('.badge');
     badge.textContent = state;
     badge.className = `badge badge-${state}`;
     li.querySelector('.state-overlay').textContent = down ? describe(down) : '';
-    li.querySelector('.why').textContent = !down && this.state !== 'streaming' ? this.why || this.cam.reason || '' : '';
+    li.querySelector('.why').textContent = degraded ? degraded.reason
+      : !down && this.state !== 'streaming' ? this.why || this.cam.reason || '' : '';
     li.dataset.state = state;
-    const why = down?.reason ? ` (${down.reason})` : '';
+    const why = (down ?? degraded)?.reason ? ` (${(down ?? degraded).reason})` : '';
     li.querySelector('button').setAttribute('aria-label', `${name}, ${state}${why}: open the camera`);
     this.video.setAttribute('aria-hidden', 'true');
   }
