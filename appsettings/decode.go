@@ -1,6 +1,7 @@
 package appsettings
 
 import (
+	"encoding"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -54,6 +55,17 @@ func (d *decoder) value(node any, v reflect.Value, path string) {
 		return
 	case reflect.TypeFor[IceServer]():
 		d.iceServer(node, v, path)
+		return
+	}
+	if u, ok := textUnmarshaler(v); ok {
+		s, ok := node.(string)
+		if !ok {
+			d.fail(path, "want a string, got "+kindOf(node))
+			return
+		}
+		if err := u.UnmarshalText([]byte(s)); err != nil {
+			d.fail(path, err.Error())
+		}
 		return
 	}
 
@@ -240,4 +252,15 @@ func KeyName(f reflect.StructField) string {
 		return k
 	}
 	return f.Name
+}
+
+// textUnmarshaler returns the UnmarshalText of a string setting whose type
+// has one (the enums), which files and environment variables then go
+// through.
+func textUnmarshaler(v reflect.Value) (encoding.TextUnmarshaler, bool) {
+	if v.Kind() != reflect.String || !v.CanAddr() {
+		return nil, false
+	}
+	u, ok := v.Addr().Interface().(encoding.TextUnmarshaler)
+	return u, ok
 }

@@ -151,6 +151,12 @@ func setFromString(v reflect.Value, raw, name string) string {
 		v.SetInt(int64(d))
 		return ""
 	}
+	if u, ok := textUnmarshaler(v); ok {
+		if err := u.UnmarshalText([]byte(strings.TrimSpace(raw))); err != nil {
+			return err.Error()
+		}
+		return ""
+	}
 	switch v.Kind() {
 	case reflect.String:
 		v.SetString(raw)

@@ -2,17 +2,6 @@ package appsettings
 
 import "time"
 
-// The values of Http.ForwardedHeader, in the spelling Validate rewrites them
-// to.
-const (
-	// HeaderXForwardedFor is the de-facto standard chain "client, proxy1,
-	// proxy2": each proxy appends the address it received the request from.
-	HeaderXForwardedFor = "X-Forwarded-For"
-	// HeaderXRealIP holds one address, set by the one proxy in front of
-	// camgate (nginx's proxy_set_header X-Real-IP $remote_addr).
-	HeaderXRealIP = "X-Real-IP"
-)
-
 // defaultHTTP is the Http part of Defaults. TrustedProxies and
 // AllowedHosts are empty lists, not nil, because a layer that sets one
 // replaces it whole (as the decoder then leaves an empty list, not nil).

@@ -239,11 +239,11 @@ func TestLoadNamesTheFileOfABadValue(t *testing.T) {
 
 func TestLoadValidates(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "appsettings.json", `{"Logging": {"Level": "loud"}, "DataDir": ""}`)
+	write(t, dir, "appsettings.json", `{"WebRTC": {"ViewerQueueFrames": 1}, "DataDir": ""}`)
 	got, err := Load(LoadOptions{ConfigDir: dir})
 	checkErrors(t, err, []string{
+		"WebRTC.ViewerQueueFrames: must be from 8 to 4096 (got 1)",
 		"DataDir: must not be empty",
-		`Logging.Level: must be "debug", "info", "warn" or "error" (got "loud")`,
 	})
 	if !reflect.DeepEqual(got, Settings{}) {
 		t.Errorf("a failed Load returned %+v, want the zero value", got)

@@ -10,7 +10,7 @@ import (
 type Ptz struct {
 	// Driver is "" (no PTZ), "onvif" or "simulated" (a camera that exists
 	// only in memory, for tests and demos). Default: "".
-	Driver string
+	Driver PtzDriver
 	// Url is the ONVIF device service, e.g.
 	// "http://192.0.2.10/onvif/device_service". Required for "onvif".
 	Url string
@@ -59,7 +59,7 @@ type PtzQuirks struct {
 	NoTimeout bool
 	// StopMode is how moves are stopped: "both" (zero velocity, then
 	// Stop), "zeroVelocity" or "stop". Default: "both".
-	StopMode string
+	StopMode StopMode
 	// NoDiagonal sends a diagonal move as its dominant axis (pan on a
 	// tie). Default: false.
 	NoDiagonal bool
@@ -93,7 +93,7 @@ func PtzDefaults() Ptz {
 		LeaseTimeout:   Duration(5 * time.Second),
 		RatePerSession: 10,
 		RatePerCamera:  10,
-		Quirks:         PtzQuirks{StopMode: "both"},
+		Quirks:         PtzQuirks{StopMode: StopBoth},
 		Geometry:       PtzGeometry{PanDegrees: 360, TiltDegrees: 180, HorizontalFov: 60, VerticalFov: 36, ZoomRatio: 10},
 	}
 }

@@ -59,7 +59,7 @@ type HTTP struct {
 	// chain, one address appended by each proxy) or "X-Real-IP" (one
 	// address, set by a single proxy). Only read from TrustedProxies.
 	// Default: "X-Forwarded-For".
-	ForwardedHeader string
+	ForwardedHeader ForwardedHeader
 	// AllowedHosts lists the host names (without port) by which clients
 	// reach camgate, in addition to those always allowed: "localhost" and
 	// names under ".localhost", every literal IP address, the host of
@@ -159,7 +159,7 @@ type WebRTC struct {
 	// candidates still connect); "query" also resolves them on the local
 	// network, at the cost of about 4 sockets per session (pion opens
 	// multicast sockets for every peer connection). Default: "disabled".
-	MDNS string
+	MDNS MDNSMode
 	// GatherTimeout bounds how long camgate waits for its own ICE gathering
 	// (STUN/TURN) before it answers a session request with the offer.
 	// Default: "2s".
@@ -172,7 +172,7 @@ type WebRTC struct {
 	// RtpClock is the unit of video RTP timestamps: "ms" counts milliseconds
 	// since the session started, as Milestone XProtect does and its web
 	// client expects; "90kHz" is the standard H.264 clock. Default: "ms".
-	RtpClock string
+	RtpClock RtpClock
 	// ViewerQueueFrames is the number of video frames a slow viewer may have
 	// waiting before it skips to the next keyframe. Default: 128.
 	ViewerQueueFrames int
@@ -221,7 +221,7 @@ type Camera struct {
 	Streams []Stream
 	// Transport is the RTSP transport: "udp", "tcp" or "auto" (UDP first,
 	// TCP when no UDP packet arrives). Default: "auto".
-	Transport string
+	Transport Transport
 	// Recording is the camera's continuous recording (of its default
 	// stream). Default: off.
 	Recording CameraRecording
@@ -248,7 +248,7 @@ type Stream struct {
 // Logging configures the log.
 type Logging struct {
 	// Level is "debug", "info", "warn" or "error". Default: "info".
-	Level string
+	Level LogLevel
 }
 
 // Duration is a time.Duration written as a Go duration string ("30s",
@@ -264,10 +264,10 @@ func Defaults() Settings {
 			UdpPort:           8189,
 			IncludeLoopback:   true,
 			IPv6:              true,
-			MDNS:              "disabled",
+			MDNS:              MDNSDisabled,
 			GatherTimeout:     Duration(2 * time.Second),
 			AnswerTimeout:     Duration(10 * time.Second),
-			RtpClock:          "ms",
+			RtpClock:          RtpClockMs,
 			ViewerQueueFrames: 128,
 			// A browser gathers a few candidates per interface, family
 			// and protocol, plus one per STUN/TURN server: a few dozen
@@ -284,6 +284,6 @@ func Defaults() Settings {
 		Limits:    defaultLimits(),
 		Recording: defaultRecording(),
 		Metrics:   defaultMetrics(),
-		Logging:   Logging{Level: "info"},
+		Logging:   Logging{Level: LogInfo},
 	}
 }

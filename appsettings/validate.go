@@ -14,11 +14,12 @@ import (
 // Validate checks every rule and fills the defaults that depend on other
 // values or belong to list items: a camera's Name becomes its Id when empty,
 // its Transport "auto"; an issuer's RolesClaim becomes "roles" and its
-// Leeway 30s. Values picked from a fixed set are accepted in any case and
-// rewritten in the documented spelling ("90KHZ" becomes "90kHz"), and so
-// are references to roles (in the role's own spelling) and the CORS lists
-// (see CORS), so the rest of camgate compares them exactly. Validating
-// settings twice gives the same result as once.
+// Leeway 30s. References to roles are rewritten in the role's own spelling,
+// and the CORS lists in a normal form (see CORS), so the rest of camgate
+// compares them exactly. Values picked from a fixed set (the enum types)
+// were put in their constants' spelling by decoding; here they must be one
+// of the constants exactly. Validating settings twice gives the same result
+// as once.
 //
 // The error joins one *Error per broken rule (errors.Join), each one line
 // naming the field and the rule, so that all of them can be fixed at once.
@@ -40,7 +41,7 @@ func (s *Settings) Validate() error {
 	v.recording(&s.Recording, s.Cameras)
 	v.ptz(s.Cameras)
 	v.metrics(&s.Metrics)
-	v.oneOf("Logging.Level", &s.Logging.Level, "debug", "info", "warn", "error")
+	enumValid(&v, "Logging.Level", s.Logging.Level)
 	return errors.Join(v.errs...)
 }
 
@@ -77,14 +78,14 @@ func (v *validator) webRTC(w *WebRTC) {
 		}
 	}
 	v.webRTCAddresses(w)
-	v.oneOf("WebRTC.MDNS", &w.MDNS, "query", "disabled")
+	enumValid(v, "WebRTC.MDNS", w.MDNS)
 	if d := time.Duration(w.GatherTimeout); d <= 0 || d > 30*time.Second {
 		v.fail("WebRTC.GatherTimeout", "must be more than 0s and at most 30s (got "+d.String()+")")
 	}
 	if d := time.Duration(w.AnswerTimeout); d < time.Second || d > 10*time.Minute {
 		v.fail("WebRTC.AnswerTimeout", "must be from 1s to 10m (got "+d.String()+")")
 	}
-	v.oneOf("WebRTC.RtpClock", &w.RtpClock, "ms", "90kHz")
+	enumValid(v, "WebRTC.RtpClock", w.RtpClock)
 	if n := w.ViewerQueueFrames; n < 8 || n > 4096 {
 		v.fail("WebRTC.ViewerQueueFrames", "must be from 8 to 4096 (got "+strconv.Itoa(n)+")")
 	}
@@ -166,9 +167,9 @@ func (v *validator) cameras(cams []Camera) map[CameraKey]string {
 			}
 		}
 		if cam.Transport == "" {
-			cam.Transport = "auto"
+			cam.Transport = TransportAuto
 		}
-		v.oneOf(path+".Transport", &cam.Transport, "udp", "tcp", "auto")
+		enumValid(v, path+".Transport", cam.Transport)
 	}
 	if badID {
 		return nil
@@ -332,18 +333,6 @@ func (v *validator) port(path string, n int) {
 	if n < 0 || n > 65535 {
 		v.fail(path, "must be from 0 to 65535 (got "+strconv.Itoa(n)+")")
 	}
-}
-
-// oneOf checks that *value is one of allowed, ignoring case, and rewrites
-// it in the allowed spelling.
-func (v *validator) oneOf(path string, value *string, allowed ...string) {
-	for _, a := range allowed {
-		if strings.EqualFold(*value, a) {
-			*value = a
-			return
-		}
-	}
-	v.fail(path, "must be "+orList(allowed)+" (got "+quote(*value)+")")
 }
 
 // orList writes `"a", "b" or "c"`.

@@ -28,11 +28,11 @@ func (v *validator) http(h *HTTP) {
 		}
 		h.TrustedProxies[i] = p.String()
 	}
-	if strings.EqualFold(strings.TrimSpace(h.ForwardedHeader), "Forwarded") {
-		v.fail("Http.ForwardedHeader", `the RFC 7239 "Forwarded" header is not supported; have the proxy send "X-Forwarded-For" (or "X-Real-IP")`)
+	if isRFC7239(string(h.ForwardedHeader)) {
+		v.fail("Http.ForwardedHeader", rfc7239Unsupported)
 		return
 	}
-	v.oneOf("Http.ForwardedHeader", &h.ForwardedHeader, HeaderXForwardedFor, HeaderXRealIP)
+	enumValid(v, "Http.ForwardedHeader", h.ForwardedHeader)
 	v.httpLimits(h)
 }
 

@@ -10,15 +10,15 @@ func TestValidateTrustedProxies(t *testing.T) {
 	cases := []struct {
 		name    string
 		proxies []string
-		header  string
-		want    []string // TrustedProxies after Validate, when there is no error
-		header2 string   // ForwardedHeader after Validate, when there is no error
+		header  ForwardedHeader
+		want    []string        // TrustedProxies after Validate, when there is no error
+		header2 ForwardedHeader // ForwardedHeader after Validate, when there is no error
 		errs    []string
 	}{
 		{"defaults", []string{}, "X-Forwarded-For", []string{}, "X-Forwarded-For", nil},
-		{"addresses become ranges", []string{"10.0.0.5", " 2001:db8::7 ", "::ffff:192.0.2.1", "127.0.0.1"}, "x-forwarded-for",
+		{"addresses become ranges", []string{"10.0.0.5", " 2001:db8::7 ", "::ffff:192.0.2.1", "127.0.0.1"}, "X-Forwarded-For",
 			[]string{"10.0.0.5/32", "2001:db8::7/128", "192.0.2.1/32", "127.0.0.1/32"}, "X-Forwarded-For", nil},
-		{"ranges", []string{"10.0.0.0/8", "fd00::/8", "::ffff:172.16.0.0/108"}, "X-REAL-IP",
+		{"ranges", []string{"10.0.0.0/8", "fd00::/8", "::ffff:172.16.0.0/108"}, "X-Real-IP",
 			[]string{"10.0.0.0/8", "fd00::/8", "172.16.0.0/12"}, "X-Real-IP", nil},
 		{"not an address", []string{"10.0.0.1", "proxy.example.com"}, "X-Forwarded-For", nil, "",
 			[]string{`Http.TrustedProxies[1]: "proxy.example.com" is not an IP address or a CIDR range (such as "10.0.0.0/8" or "::1/128")`}},
@@ -73,7 +73,7 @@ func TestTrustedProxiesReplace(t *testing.T) {
 		env     string // appsettings.Production.json, "" for none
 		vars    []string
 		proxies []string
-		header  string
+		header  ForwardedHeader
 	}{
 		{"not set", `{}`, "", nil, []string{}, "X-Forwarded-For"},
 		{"one proxy", `{"http":{"trustedproxies":["10.0.0.5"],"forwardedheader":"x-real-ip"}}`, "", nil,

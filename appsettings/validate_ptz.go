@@ -19,8 +19,8 @@ func (v *validator) ptz(cams []Camera) {
 }
 
 func (v *validator) cameraPtz(path string, p *Ptz) {
-	v.oneOf(path+".Driver", &p.Driver, "", "onvif", "simulated")
-	if p.Driver == "" {
+	enumValid(v, path+".Driver", p.Driver)
+	if p.Driver == PtzNone {
 		if !reflect.ValueOf(*p).IsZero() {
 			v.fail(path+".Driver", `is empty, so the camera has no PTZ, but other Ptz keys are set: `+
 				`set Driver to "onvif" or "simulated", or remove them`)
@@ -54,7 +54,7 @@ func (v *validator) cameraPtz(path string, p *Ptz) {
 		}
 	}
 
-	if p.Driver == "onvif" {
+	if p.Driver == PtzOnvif {
 		v.onvifURL(path+".Url", p.Url)
 		if p.Password != "" && p.Username == "" {
 			v.fail(path+".Password", "is set but Username is empty")
@@ -100,8 +100,8 @@ func (v *validator) cameraPtz(path string, p *Ptz) {
 			v.fail(path+"."+r.name, "must be from 1 to 1000 per second (got "+strconv.Itoa(r.n)+")")
 		}
 	}
-	v.oneOf(path+".Quirks.StopMode", &p.Quirks.StopMode, "both", "zeroVelocity", "stop")
-	if p.Quirks.NoStop && p.Quirks.StopMode == "stop" {
+	enumValid(v, path+".Quirks.StopMode", p.Quirks.StopMode)
+	if p.Quirks.NoStop && p.Quirks.StopMode == StopStop {
 		v.fail(path+".Quirks.NoStop", `contradicts StopMode "stop": with NoStop, use StopMode "zeroVelocity" or "both"`)
 	}
 	for _, r := range []struct {

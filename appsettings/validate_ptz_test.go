@@ -39,8 +39,8 @@ func TestPtzValidSettings(t *testing.T) {
 
 func TestPtzDefaults(t *testing.T) {
 	s := validSettings()
-	s.Cameras[0].Ptz = Ptz{Driver: "ONVIF", Url: "https://cam.example.com:8443/onvif/device_service"}
-	s.Cameras[1].Ptz = Ptz{Driver: "Simulated", Quirks: PtzQuirks{StopMode: "ZEROVELOCITY"}}
+	s.Cameras[0].Ptz = Ptz{Driver: PtzOnvif, Url: "https://cam.example.com:8443/onvif/device_service"}
+	s.Cameras[1].Ptz = Ptz{Driver: PtzSimulated, Quirks: PtzQuirks{StopMode: StopZeroVelocity}}
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,8 +50,8 @@ func TestPtzDefaults(t *testing.T) {
 	if !reflect.DeepEqual(s.Cameras[0].Ptz, want) {
 		t.Errorf("got  %+v\nwant %+v", s.Cameras[0].Ptz, want)
 	}
-	if p := s.Cameras[1].Ptz; p.Driver != "simulated" || p.Quirks.StopMode != "zeroVelocity" {
-		t.Errorf("spelling: %+v", p)
+	if p := s.Cameras[1].Ptz; p.Quirks.StopMode != StopZeroVelocity {
+		t.Errorf("a StopMode that is set was changed: %+v", p)
 	}
 	again := s
 	again.Cameras = append([]Camera(nil), s.Cameras...)
@@ -129,7 +129,7 @@ func TestPtzRules(t *testing.T) {
 		{"stop mode", func(p *Ptz) { p.Quirks.StopMode = "halt" },
 			[]string{p0 + `Quirks.StopMode: must be "both", "zeroVelocity" or "stop" (got "halt")`}},
 		{"no stop but stop", func(p *Ptz) {
-			p.Quirks.StopMode = "Stop"
+			p.Quirks.StopMode = StopStop
 			p.Quirks.NoStop = true
 		}, []string{p0 + `Quirks.NoStop: contradicts StopMode "stop": with NoStop, use StopMode "zeroVelocity" or "both"`}},
 		{"geometry", func(p *Ptz) {

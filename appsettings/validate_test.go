@@ -77,12 +77,8 @@ func TestValidateAcceptsValidSettings(t *testing.T) {
 
 func TestValidateNormalizes(t *testing.T) {
 	s := validSettings()
-	s.WebRTC.MDNS = "Disabled"
-	s.WebRTC.RtpClock = "90KHZ"
-	s.Logging.Level = "WARN"
 	s.Cameras[0].Name = ""
 	s.Cameras[0].Transport = ""
-	s.Cameras[1].Transport = "TCP"
 	s.Auth.Issuers[1].RolesClaim = ""
 	s.Auth.Issuers[1].Leeway = 0
 	s.Auth.Issuers[0].RoleMappings[1].Roles = []string{"ADMIN", "Operator"}
@@ -97,9 +93,6 @@ func TestValidateNormalizes(t *testing.T) {
 		t.Fatalf("validating normalized settings again: %v", err)
 	}
 	want := validSettings()
-	want.WebRTC.MDNS = "disabled"
-	want.WebRTC.RtpClock = "90kHz"
-	want.Logging.Level = "warn"
 	want.Cameras[0].Name = camA
 	want.Cameras[0].Transport = "auto"
 	want.Auth.Issuers[1].RolesClaim = "roles"

@@ -15,6 +15,8 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
 	"github.com/pion/rtp"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // ingestCounters are per-packet problems, aggregated instead of logged one
@@ -35,7 +37,7 @@ func (c *ingestCounters) decodeError(err error) {
 // fails or ctx ends. Reconnecting is the supervisor's job.
 type rtspPull struct {
 	url       string
-	transport string // "udp", "tcp" or "auto"
+	transport appsettings.Transport
 	stream    *Stream
 	counters  *ingestCounters
 	// onFirstFrame is called once, when the first access unit arrives.
@@ -129,12 +131,12 @@ func (p *rtspPull) clean(err error) error {
 	return scrubSecret(err, p.url)
 }
 
-func transportOf(name string) *gortsplib.Transport {
+func transportOf(name appsettings.Transport) *gortsplib.Transport {
 	var t gortsplib.Transport
 	switch name {
-	case "udp":
+	case appsettings.TransportUDP:
 		t = gortsplib.TransportUDP
-	case "tcp":
+	case appsettings.TransportTCP:
 		t = gortsplib.TransportTCP
 	default:
 		return nil // automatic: UDP first, TCP when no UDP packet arrives

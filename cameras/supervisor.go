@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/camgate/camgate/appsettings"
 )
 
 // Reconnect back-off (docs/cameras.md, "Camera states"). The delay grows
@@ -80,7 +82,7 @@ type pullFunc func(ctx context.Context, firstFrame func()) error
 // the stream's state and retries with back-off and jitter.
 type supervisor struct {
 	url       string
-	transport string
+	transport appsettings.Transport
 	stream    *Stream
 	log       *slog.Logger
 	status    statusBox

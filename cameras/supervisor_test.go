@@ -97,7 +97,7 @@ func startTestCamera(t *testing.T, configure func(*demo.Server)) *demo.Server {
 }
 
 // oneCamera is settings with one single-stream camera.
-func oneCamera(id, rawURL, transport string) appsettings.Settings {
+func oneCamera(id, rawURL string, transport appsettings.Transport) appsettings.Settings {
 	s := appsettings.Defaults()
 	s.Cameras = []appsettings.Camera{{
 		Id:        id,
@@ -240,7 +240,7 @@ func TestSupervisorTransports(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
-		transport string
+		transport appsettings.Transport
 		tcpOnly   bool
 		// wantErr, when set, means the stream must fail with a Detail
 		// that contains it; otherwise it must stream.
@@ -486,8 +486,8 @@ func TestSupervisorCameraAppearsLater(t *testing.T) {
 
 func TestSupervisorReconnects(t *testing.T) {
 	t.Parallel()
-	for _, transport := range []string{"tcp", "udp"} {
-		t.Run(transport, func(t *testing.T) {
+	for _, transport := range []appsettings.Transport{"tcp", "udp"} {
+		t.Run(string(transport), func(t *testing.T) {
 			t.Parallel()
 			cam := startTestCamera(t, nil)
 			r := startTestRegistry(t, oneCamera("flaky", cam.URL(), transport), discardLog())

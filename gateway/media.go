@@ -133,7 +133,7 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 			return nil, fmt.Errorf("WebRTC.PublicIPs: %w", err)
 		}
 	}
-	if strings.EqualFold(cfg.MDNS, "query") {
+	if cfg.MDNS == appsettings.MDNSQuery {
 		// Browsers hide their host addresses behind random .local names;
 		// resolving them finds a same-LAN client whose signaling address
 		// is not its LAN address. pion opens multicast sockets for every

@@ -83,7 +83,7 @@ func (e *endedSessions) has(id string, now time.Time) bool {
 
 func newSessionManager(cfg appsettings.WebRTC, api *mediaAPI, reg *cameras.Registry, log *slog.Logger) *sessionManager {
 	clock := rtpClock{ticksPerSecond: 1000}
-	if strings.EqualFold(cfg.RtpClock, "90kHz") {
+	if cfg.RtpClock == appsettings.RtpClock90kHz {
 		clock.ticksPerSecond = 90000
 	}
 	m := &sessionManager{

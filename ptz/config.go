@@ -2,7 +2,6 @@ package ptz
 
 import (
 	"math"
-	"strings"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
@@ -70,7 +69,7 @@ const (
 func ConfigFromSettings(cameraID string, p appsettings.Ptz) Config {
 	return Config{
 		CameraID:       cameraID,
-		Driver:         strings.ToLower(p.Driver),
+		Driver:         string(p.Driver),
 		Speed:          p.Speed,
 		NudgeLength:    time.Duration(p.NudgeLength),
 		LeaseTimeout:   time.Duration(p.LeaseTimeout),

@@ -126,7 +126,7 @@ func (d *demoOverlay) apply(s *appsettings.Settings) error {
 		Transport: "tcp", // loopback: nothing is gained by UDP, and TCP never loses a packet
 		Streams:   []appsettings.Stream{{Id: demoStreamID, Name: "Demo stream", Url: d.url, Default: true}},
 		Recording: appsettings.CameraRecording{Enabled: true, Retain: appsettings.Duration(demoRetain)},
-		Ptz:       appsettings.Ptz{Driver: "simulated"}, // every other Ptz key takes its default
+		Ptz:       appsettings.Ptz{Driver: appsettings.PtzSimulated}, // every other Ptz key takes its default
 	})
 	if !hasName(s.Auth.Roles, func(r appsettings.Role) string { return r.Name }, demoRole) {
 		cam := []string{demoCameraID}

@@ -127,7 +127,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitSettings
 	}
-	_ = level.UnmarshalText([]byte(settings.Logging.Level)) // Validate accepted only known levels
+	_ = level.UnmarshalText([]byte(settings.Logging.Level)) // the values of LogLevel are slog levels
 	tuneGC()
 	raiseFileLimit(log)
 

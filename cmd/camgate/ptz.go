@@ -25,25 +25,24 @@ func newPTZRegistry(s appsettings.Settings, log *slog.Logger) (*ptz.Registry, er
 		cams = append(cams, ptz.Camera{Config: cfg, Driver: drv})
 	}
 	for _, c := range s.Cameras {
-		if c.Ptz.Driver != "" {
+		if c.Ptz.Driver != appsettings.PtzNone {
 			add(c.Id, c.Ptz)
 		}
 	}
 	return ptz.NewRegistry(cams, log)
 }
 
-// newPTZDriver makes the driver a camera's Ptz settings name (cfg.Driver,
-// lower case): an ONVIF camera or a simulated one in the camera's
-// geometry.
+// newPTZDriver makes the driver a camera's Ptz settings name: an ONVIF
+// camera or a simulated one in the camera's geometry.
 func newPTZDriver(cfg ptz.Config, p appsettings.Ptz, log *slog.Logger) (ptz.Driver, error) {
-	switch cfg.Driver {
-	case "onvif":
+	switch p.Driver {
+	case appsettings.PtzOnvif:
 		d, err := onvif.New(onvif.ConfigFromSettings(p), log)
 		if err != nil {
 			return nil, err
 		}
 		return d, nil
-	case "simulated":
+	case appsettings.PtzSimulated:
 		return simulated.New(simulated.Config{Geometry: cfg.Geometry}), nil
 	}
 	return nil, fmt.Errorf("ptz: unknown driver %q", p.Driver)

@@ -30,9 +30,9 @@ type Resolver struct {
 // build; the error names an entry that does not parse.
 func New(h appsettings.HTTP) (*Resolver, error) {
 	r := &Resolver{}
-	switch {
-	case h.ForwardedHeader == "" || strings.EqualFold(h.ForwardedHeader, appsettings.HeaderXForwardedFor):
-	case strings.EqualFold(h.ForwardedHeader, appsettings.HeaderXRealIP):
+	switch h.ForwardedHeader {
+	case "", appsettings.HeaderXForwardedFor:
+	case appsettings.HeaderXRealIP:
 		r.realIP = true
 	default:
 		return nil, fmt.Errorf("Http.ForwardedHeader: %q is neither %s nor %s",
@@ -87,7 +87,7 @@ func (r *Resolver) Addr(req *http.Request) netip.Addr {
 	if r.realIP {
 		header = appsettings.HeaderXRealIP
 	}
-	return r.forwarded(p, req.Header.Values(header))
+	return r.forwarded(p, req.Header.Values(string(header)))
 }
 
 // forwarded is the client address of a request from peer, a trusted proxy,

@@ -14,11 +14,11 @@ import (
 type addrCase struct {
 	name    string
 	trusted []string
-	header  string   // Http.ForwardedHeader; "" for X-Forwarded-For
-	remote  string   // RemoteAddr
-	xff     []string // X-Forwarded-For lines
-	realIP  []string // X-Real-IP lines
-	want    string   // "" for the zero Addr
+	header  appsettings.ForwardedHeader // Http.ForwardedHeader; "" for X-Forwarded-For
+	remote  string                      // RemoteAddr
+	xff     []string                    // X-Forwarded-For lines
+	realIP  []string                    // X-Real-IP lines
+	want    string                      // "" for the zero Addr
 }
 
 var addrCases = []addrCase{
@@ -93,7 +93,7 @@ var addrCases = []addrCase{
 	// X-Real-IP.
 	{name: "X-Real-IP", trusted: []string{"10.0.0.1/32"}, header: "X-Real-IP", remote: "10.0.0.1:40000",
 		realIP: []string{"203.0.113.9"}, xff: []string{"198.51.100.7"}, want: "203.0.113.9"},
-	{name: "X-Real-IP in any case, IPv6", trusted: []string{"10.0.0.1/32"}, header: "x-real-ip", remote: "10.0.0.1:40000",
+	{name: "X-Real-IP, IPv6", trusted: []string{"10.0.0.1/32"}, header: "X-Real-IP", remote: "10.0.0.1:40000",
 		realIP: []string{" 2001:db8::7 "}, want: "2001:db8::7"},
 	{name: "X-Real-IP ignores X-Forwarded-For", trusted: []string{"10.0.0.1/32"}, header: "X-Real-IP", remote: "10.0.0.1:40000",
 		xff: []string{"198.51.100.7"}, want: "10.0.0.1"},
@@ -172,13 +172,13 @@ func TestNewRefuses(t *testing.T) {
 //	go test -run '^$' -fuzz FuzzAddr -fuzztime 60s ./gateway/clientaddr
 func FuzzAddr(f *testing.F) {
 	for _, c := range addrCases {
-		f.Add(c.remote, strings.Join(c.xff, "\n"), strings.Join(c.realIP, "\n"), c.header == "" || strings.EqualFold(c.header, "X-Forwarded-For"))
+		f.Add(c.remote, strings.Join(c.xff, "\n"), strings.Join(c.realIP, "\n"), c.header != appsettings.HeaderXRealIP)
 	}
 	trusted := []string{"10.0.0.0/8", "2001:db8:1::/48", "127.0.0.1"}
 	f.Fuzz(func(t *testing.T, remote, xff, realIP string, useXFF bool) {
-		header := "X-Real-IP"
+		header := appsettings.HeaderXRealIP
 		if useXFF {
-			header = "X-Forwarded-For"
+			header = appsettings.HeaderXForwardedFor
 		}
 		r, err := New(appsettings.HTTP{TrustedProxies: trusted, ForwardedHeader: header})
 		if err != nil {

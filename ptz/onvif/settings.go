@@ -3,7 +3,6 @@ package onvif
 import (
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
@@ -20,10 +19,10 @@ func ConfigFromSettings(p appsettings.Ptz) Config {
 		nudge = time.Duration(appsettings.PtzDefaults().NudgeLength)
 	}
 	mode := StopBoth
-	switch strings.ToLower(p.Quirks.StopMode) {
-	case "zerovelocity":
+	switch p.Quirks.StopMode {
+	case appsettings.StopZeroVelocity:
 		mode = StopZeroVelocity
-	case "stop":
+	case appsettings.StopStop:
 		mode = StopStop
 	}
 	return Config{
