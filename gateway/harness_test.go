@@ -177,6 +177,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		ln = o.listener(ln)
 	}
 	gw.Serve(ln)
+	apiCheck.watch(t, ln.Addr().String())
 	env := &testEnv{t: t, camera: cam, registry: reg, auth: auth, gw: gw, ptz: ptzReg, store: store, recorders: recorders, base: base}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/clientaddr"
+	"github.com/camgate/camgate/gateway/openapi"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
@@ -133,6 +134,12 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	idp.Any("/connect/token", gin.WrapF(g.handleToken))
 	idp.GET("/.well-known/openid-configuration", gin.WrapF(g.auth.HandleDiscovery))
 	idp.GET("/.well-known/jwks", gin.WrapF(g.auth.HandleJWKS))
+
+	// The API's description needs no token: it is public knowledge and holds
+	// no secret (docs/security.md).
+	r.GET("/api/openapi.json", func(c *gin.Context) {
+		c.Data(http.StatusOK, "application/json", openapi.Document)
+	})
 
 	// WebSocket signaling takes its token in the register message.
 	r.GET("/api/ws/webrtc/v1", g.serveWebSocket)

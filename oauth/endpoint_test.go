@@ -398,12 +398,14 @@ func TestBuiltInDisabled(t *testing.T) {
 	if a.status != 404 || a.str("error") != errUnsupportedGrantType {
 		t.Fatalf("token endpoint: %d %s", a.status, a.raw)
 	}
-	for _, h := range []http.HandlerFunc{svc.HandleDiscovery, svc.HandleJWKS} {
+	for path, h := range map[string]http.HandlerFunc{"/API/IDP/.well-known/openid-configuration": svc.HandleDiscovery, "/API/IDP/.well-known/jwks": svc.HandleJWKS} {
 		w := httptest.NewRecorder()
-		h(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		h(w, r)
 		if w.Code != 404 {
 			t.Fatalf("metadata: %d", w.Code)
 		}
+		checkOpenAPI(t, r, w)
 	}
 	if got := reasonOf(t, verifyErr(svc.Service, token)); got != ReasonIssuer {
 		t.Fatalf("token of the disabled provider: %q", got)

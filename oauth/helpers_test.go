@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/openapi/openapitest"
 )
 
 // clock is a settable Options.Now, safe for concurrent use.
@@ -182,12 +183,29 @@ func doToken(t testing.TB, svc *Service, method, contentType, body, addr string)
 	}
 	w := httptest.NewRecorder()
 	svc.HandleToken(w, r)
+	checkOpenAPI(t, r, w)
 	raw, _ := io.ReadAll(w.Result().Body)
 	a := tokenAnswer{status: w.Code, header: w.Header(), raw: string(raw)}
 	if err := json.Unmarshal(raw, &a.body); err != nil {
 		t.Fatalf("answer is not JSON (status %d): %q", w.Code, raw)
 	}
 	return a
+}
+
+// openAPIChecker checks the identity provider's answers against camgate's
+// OpenAPI document, as the gateway's tests check theirs.
+var openAPIChecker = sync.OnceValues(openapitest.New)
+
+// checkOpenAPI fails t when w, the answer to r, does not match the document.
+func checkOpenAPI(t testing.TB, r *http.Request, w *httptest.ResponseRecorder) {
+	t.Helper()
+	c, err := openAPIChecker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(r, w.Result()); err != nil {
+		t.Errorf("OpenAPI: %s %s answered %d: %v", r.Method, r.URL.Path, w.Code, err)
+	}
 }
 
 func passwordForm(user, password, client string) url.Values {

@@ -97,7 +97,9 @@ func TestRotationKeepsLiveTokensValid(t *testing.T) {
 		}
 	}
 	w := httptest.NewRecorder()
-	svc.HandleJWKS(w, httptest.NewRequest(http.MethodGet, "/API/IDP/.well-known/jwks", nil))
+	r := httptest.NewRequest(http.MethodGet, "/API/IDP/.well-known/jwks", nil)
+	svc.HandleJWKS(w, r)
+	checkOpenAPI(t, r, w)
 	var jwks jose.JSONWebKeySet
 	if err := json.Unmarshal(w.Body.Bytes(), &jwks); err != nil {
 		t.Fatal(err)
