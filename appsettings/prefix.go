@@ -21,3 +21,15 @@ func ParsePrefix(s string) (netip.Prefix, bool) {
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
+
+// ParsePrefixes reads a validated address list with ParsePrefix, leaving
+// out what it does not read (validation has refused it already).
+func ParsePrefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range list {
+		if p, ok := ParsePrefix(s); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -91,18 +91,3 @@ func principalOf(c *gin.Context) *oauth.Principal {
 	pr, _ := p.(*oauth.Principal)
 	return pr
 }
-
-// forbidden is the 403 for a caller without a right on a camera.
-func forbidden(p *oauth.Principal, r oauth.Right, cameraID string) error {
-	return errorf(http.StatusForbidden, "%s has no %s right on camera %s", callerName(p), r, cameraID)
-}
-
-func callerName(p *oauth.Principal) string {
-	if p == nil {
-		return "the caller"
-	}
-	if p.Name != "" {
-		return "user " + p.Name
-	}
-	return "subject " + p.Subject
-}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
 // maxBodyBytes bounds every request body; larger bodies get 413.
@@ -121,7 +123,7 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error())
 	case errors.As(err, &typ):
 		// encoding/json quotes a number that does not fit in full.
-		got := truncate(typ.Value, 40)
+		got := errtext.Truncate(typ.Value, 40)
 		field := typ.Field
 		if field == "" {
 			return fmt.Sprintf("want %s, got %s", wantOf(typ.Type), got)

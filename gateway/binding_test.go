@@ -3,7 +3,6 @@ package gateway
 import (
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -347,9 +346,9 @@ func TestSessionRequestBinding(t *testing.T) {
 				if err == nil {
 					t.Fatalf("decoded %+v, want an error", req)
 				}
-				var ae *apiError
-				if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
-					t.Fatalf("error %v (%T), want a 400 apiError", err, err)
+				ae := asAPIError(err)
+				if ae.Status != http.StatusBadRequest {
+					t.Fatalf("error %v (%T), want a 400", err, err)
 				}
 				assertMentions(t, ae.Text, tc.errText)
 				return
@@ -518,9 +517,9 @@ func TestParseAnswer(t *testing.T) {
 				if err == nil {
 					t.Fatalf("parsed %s, want an error", desc.Type)
 				}
-				var ae *apiError
-				if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
-					t.Fatalf("error %v (%T), want a 400 apiError", err, err)
+				ae := asAPIError(err)
+				if ae.Status != http.StatusBadRequest {
+					t.Fatalf("error %v (%T), want a 400", err, err)
 				}
 				assertMentions(t, ae.Text, tc.errText)
 				return

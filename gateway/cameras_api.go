@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 type cameraJSON struct {
@@ -51,7 +52,7 @@ func (g *Gateway) getCameras(c *gin.Context) {
 		if !p.CanSee(cam.ID) {
 			continue // a caller learns only of cameras it has a right on
 		}
-		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: ptzController(g.ptz, cam.ID) != nil}
+		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: rtc.PTZController(g.ptz, cam.ID) != nil}
 		for _, s := range cam.Streams {
 			sj := streamJSON{
 				ID: s.ID, Name: s.Name, Default: s.Default,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/clientaddr"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // Connection limits. Every TCP connection costs a file descriptor, a
@@ -127,7 +128,7 @@ func (l *connLimiter) admit(peer netip.Addr) (key netip.Prefix, counted bool, re
 	}
 	counted = peer.IsValid() && !l.clients.TrustsPeer(peer)
 	if counted {
-		key = addressKey(peer) // as Limits.SessionsPerAddress counts (limits.go)
+		key = rtc.AddressKey(peer) // as Limits.SessionsPerAddress counts (limits.go)
 		if l.perKey[key] >= l.perAddress {
 			return key, false, limitPerAddress
 		}

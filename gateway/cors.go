@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
 // corsPolicy is the cross-origin policy of spec §7, with XProtect's keys.
@@ -100,7 +101,7 @@ func (p *corsPolicy) wrap(next http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			if !allowed {
-				writeErrorHTTP(w, errorf(http.StatusForbidden, "origin %s may not call this API (see the CORS settings)", truncate(origin, 100)))
+				writeErrorHTTP(w, errorf(http.StatusForbidden, "origin %s may not call this API (see the CORS settings)", errtext.Truncate(origin, 100)))
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)

@@ -7,21 +7,25 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
+	"github.com/camgate/camgate/playback"
+	"github.com/camgate/camgate/ptz"
 )
 
-// apiError is an error with the HTTP status it maps to. Every handler error
-// that a client should see is one; anything else becomes a 500 whose text is
-// not shown (it may carry internals).
+// Errors over HTTP. The session layer (rtc) and the domain packages
+// (playback, ptz) return typed errors; this file is the one table that
+// turns them into HTTP statuses and XProtect's error body. The WebSocket
+// API has its own table (rpcErrorOf, wsproto.go).
+
+// apiError is an error of the HTTP layer itself (a body too large, a
+// method not allowed, a bad token), which has its status from the start.
 type apiError struct {
 	Status int
 	Text   string
-	// Limit is the setting of the limit that refused the request
-	// (limits.go), if one did; the WebSocket API maps such a refusal to
-	// its own code (rpcErrorOf).
-	Limit string
 	// RetryAfter, when set, is sent as the Retry-After header: when the
 	// request may succeed again.
 	RetryAfter time.Duration
@@ -31,6 +35,77 @@ func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Tex
 
 func errorf(status int, format string, args ...any) *apiError {
 	return &apiError{Status: status, Text: fmt.Sprintf(format, args...)}
+}
+
+// httpStatus is the status of each kind of rtc.Error. A Limits.* refusal
+// is TooMany (429, the caller's share) or Unavailable (503, the process is
+// full).
+func httpStatus(k rtc.Kind) int {
+	switch k {
+	case rtc.BadInput, rtc.OverLimit:
+		return http.StatusBadRequest
+	case rtc.NotFound, rtc.Gone:
+		return http.StatusNotFound
+	case rtc.Conflict:
+		return http.StatusConflict
+	case rtc.Forbidden:
+		return http.StatusForbidden
+	case rtc.TooMany:
+		return http.StatusTooManyRequests
+	case rtc.Unavailable:
+		return http.StatusServiceUnavailable
+	case rtc.NotImplemented:
+		return http.StatusNotImplemented
+	}
+	return http.StatusInternalServerError
+}
+
+// ptzStatus is the status a REST PTZ endpoint answers an error reply of
+// each code with.
+func ptzStatus(c ptz.Code) int {
+	switch c {
+	case ptz.CodeParseError, ptz.CodeInvalidRequest, ptz.CodeInvalidParams:
+		return http.StatusBadRequest
+	case ptz.CodeMethodNotFound, ptz.CodeNotFound:
+		return http.StatusNotFound
+	case ptz.CodeBusy:
+		return http.StatusConflict
+	case ptz.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case ptz.CodeUnsupported:
+		return http.StatusNotImplemented
+	case ptz.CodeCameraFault, ptz.CodeCameraAuth:
+		return http.StatusBadGateway
+	case ptz.CodeTimeout:
+		return http.StatusGatewayTimeout
+	case ptz.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case ptz.CodeForbidden:
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+// kindError reads a domain error as the rtc.Error it amounts to, for both
+// protocols' tables: rtc's own, and the recording store's typed errors (a
+// bad parameter, a time without recordings whose text gives the available
+// range, a closed store). false: an internal error, whose text is not
+// shown.
+func kindError(err error) (*rtc.Error, bool) {
+	if e, ok := rtc.AsError(err); ok {
+		return e, true
+	}
+	var req *playback.RequestError
+	var rng *playback.RangeError
+	switch {
+	case errors.As(err, &req):
+		return rtc.Errorf(rtc.BadInput, "%s", req.Error()), true
+	case errors.As(err, &rng):
+		return rtc.Errorf(rtc.NotFound, "%s", rng.Error()), true
+	case errors.Is(err, playback.ErrClosed):
+		return rtc.Errorf(rtc.Unavailable, "camgate is shutting down"), true
+	}
+	return nil, false
 }
 
 // errorBody is the error shape of Milestone's API Gateway REST APIs:
@@ -48,8 +123,7 @@ type errorDetail struct {
 	ErrorText string `json:"errorText"`
 }
 
-// writeError answers err as a JSON error and aborts the handler chain. It is
-// the one place where errors become statuses.
+// writeError answers err as a JSON error and aborts the handler chain.
 func writeError(c *gin.Context, err error) {
 	ae := asAPIError(err)
 	setRetryAfter(c.Writer.Header(), ae)
@@ -70,50 +144,24 @@ func writeErrorHTTP(w http.ResponseWriter, err error) {
 // setRetryAfter sends an error's RetryAfter in whole seconds.
 func setRetryAfter(h http.Header, ae *apiError) {
 	if ae.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(retrySeconds(ae.RetryAfter)))
+		h.Set("Retry-After", strconv.Itoa(errtext.Seconds(ae.RetryAfter)))
 	}
 }
 
+// asAPIError is the status and text of any error: an *apiError as it is,
+// a domain error by the tables above, anything else a 500 whose text is not
+// shown (it may carry internals).
 func asAPIError(err error) *apiError {
 	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = &apiError{Status: http.StatusInternalServerError, Text: "internal error"}
+	if errors.As(err, &ae) {
+		return ae
 	}
-	return ae
+	if e, ok := kindError(err); ok && e.Kind != rtc.Internal {
+		return &apiError{Status: httpStatus(e.Kind), Text: e.Text, RetryAfter: e.RetryAfter}
+	}
+	return &apiError{Status: http.StatusInternalServerError, Text: "internal error"}
 }
 
 func bodyOf(ae *apiError) errorBody {
 	return errorBody{Error: errorObject{HTTPCode: ae.Status, Details: []errorDetail{{ErrorText: ae.Text}}}}
-}
-
-// errLimit marks a refusal because a client reached a limit of the
-// settings; its text names the limit and the setting. It is a 400 over
-// REST and invalid params (-32602) over the WebSocket, whatever the code a
-// malformed input of the same request would get.
-type errLimit struct{ *apiError }
-
-func (e errLimit) Unwrap() error { return e.apiError }
-
-// quoteInput quotes what a client sent for an error text or a log line:
-// escaped as %q does (invalid UTF-8 as \xNN, control characters as \n or
-// \u00NN) and cut at a whole character so that the quoted text is at most
-// n bytes between its quotes, plus "…" when something was cut. Quoting
-// after cutting (%q of truncate) could make an error text four times
-// longer than its bound on invalid UTF-8.
-func quoteInput(s string, n int) string {
-	b := make([]byte, 0, min(len(s), n)+8)
-	b = append(b, '"')
-	var one [16]byte
-	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		q := strconv.AppendQuote(one[:0], s[i:i+size])
-		q = q[1 : len(q)-1] // without its own quotes
-		if len(b)-1+len(q) > n {
-			b = append(b, `"…`...)
-			return string(b)
-		}
-		b = append(b, q...)
-		i += size
-	}
-	return string(append(b, '"'))
 }

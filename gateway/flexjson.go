@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
 // XProtect's gateway binds requests the ASP.NET Core way: property names
@@ -130,16 +132,5 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // annotates with the field's path: the client is told which field was wrong
 // ("playbackTimeNode.speed"), not just what was wrong with it.
 func flexTypeError[T any](got []byte) error {
-	return &json.UnmarshalTypeError{Value: truncate(string(got), 40), Type: reflect.TypeFor[T]()}
-}
-
-// maxQuoted bounds how much of a library's error message, which may quote
-// the client's input in full, goes into an error answer.
-const maxQuoted = 160
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
+	return &json.UnmarshalTypeError{Value: errtext.Truncate(string(got), 40), Type: reflect.TypeFor[T]()}
 }

@@ -1,13 +1,12 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
-	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // Fuzz targets for the parsers of network input, seeded from the case
@@ -39,8 +38,8 @@ func FuzzSessionRequest(f *testing.F) {
 		_ = req.PlaybackTimeNode.isLive()
 		// The ICE servers go through the same check as in create, with
 		// the default policy and with any host allowed.
-		for _, m := range []*sessionManager{{cfg: appsettings.Defaults().WebRTC}, permissiveManager()} {
-			if _, err := m.iceServers(req.IceServers); err != nil {
+		for _, m := range []*rtc.ICEPolicy{rtc.NewICEPolicy(appsettings.Defaults().WebRTC, nil), permissiveManager()} {
+			if _, err := m.Check(iceServersOf(req.IceServers)); err != nil {
 				checkBadRequest(t, err)
 			}
 		}
@@ -48,8 +47,8 @@ func FuzzSessionRequest(f *testing.F) {
 }
 
 // FuzzCandidate parses one client candidate string of POST
-// …/IceCandidates, and for a parsed one derives the candidate at the
-// signaling address as addRemote does.
+// …/IceCandidates. (rtc's FuzzSignalingAddress derives the candidate at the
+// signaling address from a parsed one, as addRemote does.)
 func FuzzCandidate(f *testing.F) {
 	for _, c := range candidateCases {
 		f.Add(c.raw)
@@ -62,8 +61,8 @@ func FuzzCandidate(f *testing.F) {
 			}
 			return
 		}
-		if alt, ok := withSignalingAddress(c, netip.MustParseAddr("127.0.0.1")); ok && !strings.Contains(alt.Candidate, " 127.0.0.1 ") {
-			t.Fatalf("substituted candidate %q does not carry the address", alt.Candidate)
+		if strings.TrimSpace(c.Candidate) != "" && rtc.CheckCandidate(c) != nil {
+			t.Fatalf("candidate %q was accepted, but its line does not check", c.Candidate)
 		}
 	})
 }
@@ -90,9 +89,9 @@ func FuzzAnswer(f *testing.F) {
 // with a readable text of bounded length.
 func checkBadRequest(t *testing.T, err error) {
 	t.Helper()
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an apiError: the client would get a 500", err, err)
+	ae := asAPIError(err)
+	if ae.Status == http.StatusInternalServerError {
+		t.Fatalf("error %v (%T) is not typed: the client would get a 500", err, err)
 	}
 	if ae.Status != http.StatusBadRequest || ae.Text == "" || len(ae.Text) > maxErrorText {
 		t.Fatalf("error %d %.200q (%d bytes), want a 400 with a short text", ae.Status, ae.Text, len(ae.Text))

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
 func TestHostPolicy(t *testing.T) {
@@ -91,15 +92,15 @@ func TestQuoteInput(t *testing.T) {
 		{"ünï", 4, `"ün"…`}, // whole characters only
 		{"é\x00", 10, `"é\x00"`},
 	} {
-		if got := quoteInput(tc.in, tc.n); got != tc.want {
-			t.Errorf("quoteInput(%q, %d) = %s, want %s", tc.in, tc.n, got, tc.want)
+		if got := errtext.Quote(tc.in, tc.n); got != tc.want {
+			t.Errorf("errtext.Quote(%q, %d) = %s, want %s", tc.in, tc.n, got, tc.want)
 		}
 	}
 	// Whatever the input, the quote stays within its bound and is valid UTF-8.
 	for _, in := range []string{strings.Repeat("\xff", 1000), strings.Repeat("\u2028", 1000), strings.Repeat("😀", 1000)} {
-		q := quoteInput(in, 40)
+		q := errtext.Quote(in, 40)
 		if len(q) > 40+2+len("…") || !utf8.ValidString(q) {
-			t.Errorf("quoteInput(%.12q…, 40) = %s: %d bytes", in, q, len(q))
+			t.Errorf("errtext.Quote(%.12q…, 40) = %s: %d bytes", in, q, len(q))
 		}
 	}
 }

@@ -317,7 +317,7 @@ func (g *Gateway) stopNow(ctx context.Context) (ShutdownReport, error) {
 			defer wg.Done()
 			rep.WebSockets = g.ws.closeAll(ctx)
 		}()
-		g.sessions.closeAll()
+		g.sessions.CloseAll()
 		err = <-shut
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
 			g.requests.count(&rep)
@@ -331,9 +331,9 @@ func (g *Gateway) stopNow(ctx context.Context) (ShutdownReport, error) {
 		g.conns.wait()
 	} else {
 		g.ws.closeAll(ctx)
-		g.sessions.closeAll()
+		g.sessions.CloseAll()
 	}
-	g.media.Close()
+	g.sessions.Close()
 	if rep.Cut() {
 		g.log.Warn("shutdown deadline reached: cut "+rep.String(), "shutdownTimeout", time.Duration(g.httpCfg.ShutdownTimeout).String())
 	}

@@ -2,64 +2,39 @@ package gateway
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 
-	"github.com/pion/webrtc/v4"
-
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // ChecksPerPair is how many connectivity checks camgate sends on one
 // candidate pair that never answers, for the tests in package gateway_test.
-const ChecksPerPair = checksPerPair
+const ChecksPerPair = rtc.ChecksPerPair
 
-// withCandidates puts n candidate lines into every media section of the
-// Chrome answer, the same lines in each (as a non-trickle client writes
-// them into bundled sections).
-func withCandidates(n int) string {
-	var lines strings.Builder
-	for i := range n {
-		fmt.Fprintf(&lines, "a=candidate:%d 1 udp 2130706431 192.0.2.%d 5000 typ host\r\n", i, i+1)
-	}
-	return strings.ReplaceAll(chromeAnswerSDP, "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String())
-}
-
-func TestAnswerCandidatesCountsDistinctLines(t *testing.T) {
+// Every refusal over a limit of the settings (rtc.OverLimit) is a 400 over
+// REST and invalid params over the WebSocket, whatever the code a
+// malformed input of the same request would get.
+func TestOverLimitStatuses(t *testing.T) {
 	t.Parallel()
-	for _, n := range []int{0, 1, 7} {
-		desc := webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: withCandidates(n)}
-		if got := answerCandidates(desc); got != n {
-			t.Errorf("answer with %d candidates in both sections: counted %d", n, got)
-		}
-	}
-}
-
-func TestCandidateLimitsAdmit(t *testing.T) {
-	t.Parallel()
-	l := candidateLimits{perSession: 6, perRequest: 3}
-	if err := l.admit("s", 3, 3, "this request"); err != nil {
-		t.Fatalf("up to the cap: %v", err)
-	}
-	err := l.admit("s", 4, 3, "this request")
-	if err == nil {
-		t.Fatal("over the cap: admitted")
-	}
+	err := rtc.Errorf(rtc.OverLimit, "session s may take at most 6 candidates over its life (WebRTC.MaxRemoteCandidates)")
 	checkBadRequest(t, err)
-	assertMentions(t, err.Error(), []string{"WebRTC.MaxRemoteCandidates", "at most 6", "has 4", "3 more"})
 	if re := rpcErrorOf(err, rpcMalformedCandidate); re.Code != rpcInvalidParams {
 		t.Fatalf("over the WebSocket: code %d, want %d (invalid params)", re.Code, rpcInvalidParams)
 	}
 }
 
-// permissiveManager accepts any STUN/TURN host a client names, so that the
+// permissiveWebRTC accepts any STUN/TURN host a client names, so that the
 // tests of request decoding exercise every later check too.
-func permissiveManager() *sessionManager {
+func permissiveWebRTC() appsettings.WebRTC {
 	cfg := appsettings.Defaults().WebRTC
 	cfg.ClientIceServerHosts = []string{"*"}
-	return &sessionManager{cfg: cfg}
+	return cfg
 }
+
+// permissiveManager is the ICE server policy of permissiveWebRTC.
+func permissiveManager() *rtc.ICEPolicy { return rtc.NewICEPolicy(permissiveWebRTC(), nil) }
 
 func TestClientICEServerLimits(t *testing.T) {
 	t.Parallel()
@@ -87,8 +62,8 @@ func TestClientICEServerLimits(t *testing.T) {
 		{"any entry with MaxClientIceServers 0", none, []iceServerJSON{{}}, []string{"1 entries", "at most 0", "WebRTC.MaxClientIceServers"}},
 		{"default: no host may be named", appsettings.Defaults().WebRTC, []iceServerJSON{urls("stun:stun.example.net")},
 			[]string{"iceServers[0]", "stun.example.net:3478", "WebRTC.IceServers (none configured)", "WebRTC.ClientIceServerHosts (none listed)"}},
-		{"too many entries", permissiveManager().cfg, many(5), []string{"5 entries", "at most 4", "WebRTC.MaxClientIceServers"}},
-		{"too many URLs in all", permissiveManager().cfg, []iceServerJSON{urls("stun:a.example", "stun:b.example", "stun:c.example"), urls("stun:d.example", "stun:e.example")},
+		{"too many entries", permissiveWebRTC(), many(5), []string{"5 entries", "at most 4", "WebRTC.MaxClientIceServers"}},
+		{"too many URLs in all", permissiveWebRTC(), []iceServerJSON{urls("stun:a.example", "stun:b.example", "stun:c.example"), urls("stun:d.example", "stun:e.example")},
 			[]string{"more than 4 URLs", "WebRTC.MaxClientIceServers"}},
 		{"a configured server, default port spelt out", configured, []iceServerJSON{urls("stun:STUN.example.net.:3478")}, nil},
 		{"a configured server on another port", configured, []iceServerJSON{urls("stun:stun.example.net:3479")},
@@ -101,18 +76,17 @@ func TestClientICEServerLimits(t *testing.T) {
 		{"a listed IPv6 host:port", listed, []iceServerJSON{urls("stun:[2001:DB8:0::9]:3478")}, nil},
 		{"any host on a listed wildcard port", listed, []iceServerJSON{urls("stun:192.0.2.1:1234")}, nil},
 		{"an unlisted host", listed, []iceServerJSON{urls("stun:10.0.0.10:19302")}, []string{"10.0.0.10:19302", "WebRTC.ClientIceServerHosts"}},
-		{"*: any host on the standard ports", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3"), {URLs: []string{"turns:x.example"}, Username: "u", Credential: "p"}}, nil},
-		{"*: not another port", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3:22")}, []string{"10.1.2.3:22"}},
-		{"a port out of range", permissiveManager().cfg, []iceServerJSON{urls("stun:10.1.2.3:70000")}, []string{"iceServers[0]", "port 70000"}},
-		{"a multicast address", permissiveManager().cfg, []iceServerJSON{urls("stun:224.0.0.1")}, []string{"iceServers[0]", "usable IP address"}},
-		{"an unspecified address", permissiveManager().cfg, []iceServerJSON{urls("stun:0.0.0.0")}, []string{"iceServers[0]", "usable IP address"}},
+		{"*: any host on the standard ports", permissiveWebRTC(), []iceServerJSON{urls("stun:10.1.2.3"), {URLs: []string{"turns:x.example"}, Username: "u", Credential: "p"}}, nil},
+		{"*: not another port", permissiveWebRTC(), []iceServerJSON{urls("stun:10.1.2.3:22")}, []string{"10.1.2.3:22"}},
+		{"a port out of range", permissiveWebRTC(), []iceServerJSON{urls("stun:10.1.2.3:70000")}, []string{"iceServers[0]", "port 70000"}},
+		{"a multicast address", permissiveWebRTC(), []iceServerJSON{urls("stun:224.0.0.1")}, []string{"iceServers[0]", "usable IP address"}},
+		{"an unspecified address", permissiveWebRTC(), []iceServerJSON{urls("stun:0.0.0.0")}, []string{"iceServers[0]", "usable IP address"}},
 		{"a typo is reported before a host that is not allowed", appsettings.Defaults().WebRTC,
 			[]iceServerJSON{urls("stun:ok.example"), urls("http://stun.example:3478")}, []string{"iceServers[1]", "http://stun.example:3478"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := &sessionManager{cfg: tc.cfg}
-			ice, err := m.iceServers(tc.req)
+			ice, err := rtc.NewICEPolicy(tc.cfg, nil).Check(iceServersOf(tc.req))
 			if tc.errText == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -134,23 +108,8 @@ func TestClientICEServerLimits(t *testing.T) {
 		})
 	}
 	// A refusal over a limit is invalid params over the WebSocket.
-	_, err := (&sessionManager{cfg: appsettings.Defaults().WebRTC}).iceServers([]iceServerJSON{urls("stun:x.example")})
+	_, err := rtc.NewICEPolicy(appsettings.Defaults().WebRTC, nil).Check(iceServersOf([]iceServerJSON{urls("stun:x.example")}))
 	if re := rpcErrorOf(err, rpcInvalidParams); re.Code != rpcInvalidParams || !strings.Contains(re.Message, "WebRTC.ClientIceServerHosts") {
 		t.Fatalf("over the WebSocket: %+v", re)
-	}
-}
-
-func TestRemoteAddrAllowed(t *testing.T) {
-	t.Parallel()
-	for ip, want := range map[string]bool{
-		"192.0.2.1": true, "127.0.0.1": true, "2001:db8::1": true, "::ffff:192.0.2.1": true,
-		"0.0.0.0": false, "::": false, "224.0.0.251": false, "ff02::fb": false, "255.255.255.255": false, "::ffff:224.0.0.1": false,
-	} {
-		if got := remoteAddrAllowed(net.ParseIP(ip)); got != want {
-			t.Errorf("remoteAddrAllowed(%s) = %v, want %v", ip, got, want)
-		}
-	}
-	if remoteAddrAllowed(nil) {
-		t.Error("remoteAddrAllowed(nil) = true")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -27,7 +28,7 @@ type metricsAccess struct {
 }
 
 func newMetricsAccess(cfg appsettings.Metrics) metricsAccess {
-	return metricsAccess{cfg: cfg, allow: parsePrefixes(cfg.AllowFrom)}
+	return metricsAccess{cfg: cfg, allow: appsettings.ParsePrefixes(cfg.AllowFrom)}
 }
 
 func (a metricsAccess) allowed(addr netip.Addr) bool {
@@ -85,7 +86,7 @@ func (g *Gateway) checkMetricsAccess(c *gin.Context) {
 		return
 	}
 	if !adminOfSomeCamera(p, g.cameras) {
-		writeError(c, errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", callerName(p)))
+		writeError(c, errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", errtext.Caller(p)))
 		return
 	}
 	c.Next()
@@ -134,7 +135,7 @@ func (g *Gateway) getReadyz(c *gin.Context) {
 	case g.ln == nil:
 		checks["http"] = "not listening"
 	}
-	if g.media == nil || g.media.UDPPort() == 0 {
+	if g.sessions == nil || g.sessions.MediaPort() == 0 {
 		checks["media"] = "the media UDP port is not open"
 	}
 	switch {

@@ -17,6 +17,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/gateway/internal/metricstest"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -80,13 +81,8 @@ func (f families) value(t *testing.T, name string, want map[string]string) float
 		if !hasLabels(m, want) {
 			continue
 		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue()
-		case m.Gauge != nil:
-			return m.Gauge.GetValue()
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount())
+		if v := metricstest.ValueOf(m); v != -1 {
+			return v
 		}
 	}
 	t.Fatalf("no series %s%v in the scrape", name, want)

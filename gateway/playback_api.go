@@ -10,7 +10,10 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/playback"
 )
 
 // The recordings of a camera over REST, for timelines and downloads:
@@ -18,8 +21,8 @@ import (
 //	GET /API/rest/v1/cameras/{id}/recordings?from=&to=            recorded spans (playback right)
 //	GET /API/rest/v1/cameras/{id}/recordings/export?start=&duration=   an MP4 file (export right)
 //
-// Both read the recording store; its errors map to statuses in
-// playbackError.
+// Both read the recording store; its typed errors map to statuses in
+// errors.go.
 
 // defaultSpansWindow is how far back GET …/recordings looks without from.
 const defaultSpansWindow = 24 * time.Hour
@@ -43,13 +46,13 @@ func (g *Gateway) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.C
 	id := c.Param("id")
 	cam, ok := g.cameras.Camera(id)
 	if !ok {
-		return nil, errorf(http.StatusNotFound, "camera %s does not exist", quoteInput(id, 64))
+		return nil, rtc.Errorf(rtc.NotFound, "camera %s does not exist", errtext.Quote(id, 64))
 	}
 	if p := principalOf(c); !p.Can(right, cam.ID) {
-		return nil, forbidden(p, right, cam.ID)
+		return nil, rtc.NoRight(p, right, cam.ID)
 	}
 	if g.store == nil {
-		return nil, errorf(http.StatusNotImplemented, "recordings are not available: this gateway runs without a recording store")
+		return nil, rtc.Errorf(rtc.NotImplemented, "recordings are not available: this gateway runs without a recording store")
 	}
 	return cam, nil
 }
@@ -144,13 +147,13 @@ func (g *Gateway) getRecordingExport(c *gin.Context) {
 	}
 }
 
-// storeError maps a store error, logging the ones the client cannot see.
+// storeError logs a store error the client cannot see (not one of
+// playback's typed errors, which the error table maps).
 func (g *Gateway) storeError(err error, what string) error {
-	mapped := playbackError(err)
-	if mapped == err { //nolint:errorlint // the same value: playbackError knew no status for it
+	if !playback.IsTyped(err) {
 		g.log.Warn(what+": the recording store failed", "error", err)
 	}
-	return mapped
+	return err
 }
 
 // parseDurationParam reads the duration of an export: seconds ("90",
@@ -162,13 +165,13 @@ func parseDurationParam(raw string) (time.Duration, error) {
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
 		if !(v > 0 && v <= float64(1<<62)/float64(time.Second)) {
-			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %s)", quoteInput(s, 40))
+			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %s)", errtext.Quote(s, 40))
 		}
 		return time.Duration(v * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, errorf(http.StatusBadRequest, `duration %s is neither seconds ("90") nor a duration ("1m30s")`, quoteInput(s, 40))
+		return 0, errorf(http.StatusBadRequest, `duration %s is neither seconds ("90") nor a duration ("1m30s")`, errtext.Quote(s, 40))
 	}
 	return d, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/playback"
 )
 
@@ -95,8 +96,7 @@ func TestParsePlayback(t *testing.T) {
 	} {
 		p, err := parsePlayback("2024-05-01T10:00:00Z", tc.speed, tc.skip, wsPlaybackNames())
 		if tc.err != "" {
-			var ae *apiError
-			if !errors.As(err, &ae) || ae.Status != http.StatusBadRequest || !strings.Contains(ae.Text, tc.err) {
+			if ae := asAPIError(err); ae.Status != http.StatusBadRequest || !strings.Contains(ae.Text, tc.err) {
 				t.Errorf("speed %+v: %v, want a 400 saying %q", tc.speed, err, tc.err)
 			}
 			continue
@@ -124,7 +124,7 @@ func TestPlaybackErrorMapping(t *testing.T) {
 		{playback.ErrClosed, 503, "shutting down"},
 		{errors.New("disk on fire"), 500, "internal error"},
 	} {
-		ae := asAPIError(playbackError(tc.err))
+		ae := asAPIError(tc.err)
 		if ae.Status != tc.status || !strings.Contains(ae.Text, tc.text) {
 			t.Errorf("%v → %d %q, want %d with %q", tc.err, ae.Status, ae.Text, tc.status, tc.text)
 		}
@@ -136,32 +136,21 @@ func TestPlaybackErrorMapping(t *testing.T) {
 func TestPlaybackEventShape(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 1, 15, 10, 2, 50, 0, time.UTC)
-	e := playback.Event{Type: playback.EventGap, Time: at, Until: at.Add(80 * time.Second), Offset: -1500 * time.Millisecond, Speed: 4}
-	got := string(encodeEvent(eventOf(e, 1000)))
+	ts := int32(-1500)
+	e := rtc.PlaybackEvent{Kind: "gap", Time: at, Until: at.Add(80 * time.Second), RTPTimestamp: &ts, ClockRate: 1000, Speed: 4}
+	got := string(commandCodec{}.EncodeEvent(e))
 	want := `{"type":"event","event":"playback","params":{"kind":"gap","time":"2026-01-15T10:02:50.000Z",` +
 		`"until":"2026-01-15T10:04:10.000Z","rtpTimestamp":-1500,"clockRate":1000,"speed":4}}`
 	if got != want {
 		t.Errorf("event\n got %s\nwant %s", got, want)
 	}
 	var v map[string]any
-	if err := json.Unmarshal(encodeEvent(eventOf(playback.Event{Type: playback.EventStart, Time: at, Offset: time.Second, Speed: 1}, 90000)), &v); err != nil {
+	ts = 90000
+	if err := json.Unmarshal(commandCodec{}.EncodeEvent(rtc.PlaybackEvent{Kind: "start", Time: at, RTPTimestamp: &ts, ClockRate: 90000, Speed: 1}), &v); err != nil {
 		t.Fatal(err)
 	}
 	p := v["params"].(map[string]any)
 	if p["rtpTimestamp"] != float64(90000) || p["clockRate"] != float64(90000) || p["until"] != nil {
 		t.Errorf("start event at 90 kHz: %v", p)
-	}
-}
-
-// Events sent before the client opened its commands channel wait for it,
-// up to a bound.
-func TestCommandEventsBacklog(t *testing.T) {
-	t.Parallel()
-	q := newCommandEvents()
-	for i := range maxQueuedEvents + 5 {
-		q.send([]byte(fmt.Sprint(i)))
-	}
-	if len(q.backlog) != maxQueuedEvents || q.dropped != 5 || string(q.backlog[0]) != "0" {
-		t.Fatalf("backlog %d, dropped %d", len(q.backlog), q.dropped)
 	}
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/ptz"
 )
@@ -20,46 +22,12 @@ import (
 //	GET  /API/rest/v1/cameras/{id}/ptz               capabilities, status, presets
 //	POST /API/rest/v1/cameras/{id}/ptz/{operation}   body = params, answer = the reply
 //
-// Both check rights the same way (ptzRightsError) and hand requests to the
+// Both check rights the same way (rtc.PTZRefusal) and hand requests to the
 // camera's ptz.Controller, which serializes, rate-limits and leases.
 
 // restPTZTimeout bounds how long a REST request waits for the camera. The
 // ONVIF driver gives up on a call after 3 s; the rest is slack.
 const restPTZTimeout = 5 * time.Second
-
-// ptzController is the camera's controller, or nil when the camera has no
-// PTZ (or the gateway runs without a registry).
-func ptzController(reg *ptz.Registry, cameraID string) *ptz.Controller {
-	if reg == nil {
-		return nil
-	}
-	c, ok := reg.Get(cameraID)
-	if !ok {
-		return nil
-	}
-	return c
-}
-
-// ptzRightsError says why p may not send a request of method m to a
-// camera, or nil when it may:
-//
-//   - ptzStatus and ptzPresets (Method.ReadOnly) need the live or the ptz
-//     right: whoever may watch the camera may see where it points;
-//   - every other method, stop included, needs the ptz right;
-//   - a token that has expired steers nothing, even while the session
-//     plays on through its grace period: the client must refresh it.
-func ptzRightsError(p *oauth.Principal, m ptz.Method, cameraID string, now time.Time) *ptz.Error {
-	if p == nil {
-		return ptz.ErrForbidden
-	}
-	if !p.ExpiresAt.IsZero() && now.After(p.ExpiresAt) {
-		return &ptz.Error{Code: ptz.CodeForbidden, Message: "your access token has expired: refresh it to steer the camera"}
-	}
-	if p.Can(oauth.RightPTZ, cameraID) || m.ReadOnly() && p.Can(oauth.RightLive, cameraID) {
-		return nil
-	}
-	return ptz.ErrForbidden
-}
 
 // restPTZSession is the session id a REST caller steers under: stable per
 // user, so that its commands keep the control lease across requests (and
@@ -111,9 +79,9 @@ type ptzInfoJSON struct {
 func (g *Gateway) ptzCamera(c *gin.Context) (string, *ptz.Controller, error) {
 	cam, ok := g.cameras.Camera(c.Param("id"))
 	if !ok {
-		return "", nil, errorf(http.StatusNotFound, "camera %s does not exist", quoteInput(c.Param("id"), 64))
+		return "", nil, errorf(http.StatusNotFound, "camera %s does not exist", errtext.Quote(c.Param("id"), 64))
 	}
-	return cam.ID, ptzController(g.ptz, cam.ID), nil
+	return cam.ID, rtc.PTZController(g.ptz, cam.ID), nil
 }
 
 // getPTZ answers GET /API/rest/v1/cameras/{id}/ptz: what the camera's PTZ
@@ -126,8 +94,8 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 		return
 	}
 	p := principalOf(c)
-	if e := ptzRightsError(p, ptz.MethodStatus, camID, time.Now()); e != nil {
-		writeError(c, errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", callerName(p), camID))
+	if e := rtc.PTZRefusal(p, ptz.MethodStatus, camID, time.Now()); e != nil {
+		writeError(c, errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", errtext.Caller(p), camID))
 		return
 	}
 	if ctrl == nil {
@@ -137,7 +105,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 	cfg := ctrl.Config()
 	out := ptzInfoJSON{
 		CameraID: camID, Driver: cfg.Driver,
-		MayControl:   ptzRightsError(p, ptz.MethodMove, camID, time.Now()) == nil,
+		MayControl:   rtc.PTZRefusal(p, ptz.MethodMove, camID, time.Now()) == nil,
 		Capabilities: ctrl.Capabilities(), Geometry: geometryJSON(cfg.Geometry),
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), restPTZTimeout)
@@ -148,7 +116,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 		}
 		req := ptz.Request{Method: m}
 		v, err := ctrl.Do(ctx, restPTZSession(p), req)
-		g.metrics.ptzCall(m, err)
+		g.metrics.sessions.PTZCall(m, err)
 		switch v := v.(type) {
 		case ptz.StatusResult:
 			out.Status = &v
@@ -166,7 +134,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 // operation is a data-channel method (ptzMove, setAux, ptzGotoPreset, …,
 // in any case), the body its params object (empty for none), and the
 // answer the reply the data channel would send, with the HTTP status of
-// its error code (ptz.Code.HTTPStatus: 403 forbidden, 409 busy, …). The
+// its error code (ptzStatus: 403 forbidden, 409 busy, …). The
 // checks run in this order: the camera exists (404, the API's error
 // shape), the method exists (404), the caller's right (403), the camera
 // has PTZ (503), the params (400). Commands run under one session per user
@@ -186,7 +154,7 @@ func (g *Gateway) postPTZ(c *gin.Context) {
 	req, err := ptz.NewRequest(c.Param("operation"), body)
 	var pe *ptz.Error
 	var res any
-	switch refused := ptzRightsError(p, req.Method, camID, time.Now()); {
+	switch refused := rtc.PTZRefusal(p, req.Method, camID, time.Now()); {
 	case errors.As(err, &pe) && pe.Code == ptz.CodeMethodNotFound:
 	case refused != nil:
 		err = refused
@@ -198,10 +166,10 @@ func (g *Gateway) postPTZ(c *gin.Context) {
 		defer cancel()
 		res, err = ctrl.Do(ctx, restPTZSession(p), req)
 	}
-	g.metrics.ptzCall(req.Method, err)
+	g.metrics.sessions.PTZCall(req.Method, err)
 	status := http.StatusOK
 	if err != nil {
-		status = ptz.AsError(string(req.Method), err).HTTPStatus()
+		status = ptzStatus(ptz.AsError(string(req.Method), err).Code)
 	}
 	c.Data(status, "application/json; charset=utf-8", ptz.EncodeReply(req, res, err))
 }

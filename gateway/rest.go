@@ -1,14 +1,13 @@
 package gateway
 
 import (
-	"errors"
 	"net/http"
 	"net/netip"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // sessionResponse is the session object of the REST contract. Property
@@ -24,15 +23,13 @@ type sessionResponse struct {
 	AnswerSDP    *string `json:"answerSDP"`
 }
 
-func sessionJSON(s *Session) sessionResponse {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func sessionJSON(s *rtc.Session) sessionResponse {
 	r := sessionResponse{
 		SessionID: s.ID, DeviceID: s.CameraID, CameraID: s.CameraID, StreamID: s.StreamID,
-		OfferSDP: s.offer,
+		OfferSDP: descriptionJSON(s.Offer()),
 	}
-	if s.answer != "" {
-		a := s.answer
+	if answer, ok := s.Answer(); ok {
+		a := descriptionJSON(answer)
 		r.AnswerSDP = &a
 	}
 	return r
@@ -51,7 +48,7 @@ func (g *Gateway) postSession(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	var pb *playbackParams
+	var pb *rtc.Playback
 	if n := req.PlaybackTimeNode; !n.isLive() {
 		var err error
 		if pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames()); err != nil {
@@ -59,11 +56,11 @@ func (g *Gateway) postSession(c *gin.Context) {
 			return
 		}
 	}
-	s, err := g.sessions.create(c.Request.Context(), createRequest{
+	s, err := g.sessions.Create(c.Request.Context(), rtc.CreateRequest{
 		Principal:  principalOf(c),
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
-		IceServers: req.IceServers,
+		IceServers: iceServersOf(req.IceServers),
 		ClientIP:   g.clientAddr(c.Request),
 		Playback:   pb,
 	})
@@ -102,7 +99,7 @@ func (g *Gateway) patchSession(c *gin.Context) {
 		}
 	}
 	if req.AnswerSDP != nil {
-		if err := s.SetAnswer(string(*req.AnswerSDP)); err != nil {
+		if err := setAnswer(s, string(*req.AnswerSDP)); err != nil {
 			writeError(c, err)
 			return
 		}
@@ -114,8 +111,7 @@ func (g *Gateway) patchSession(c *gin.Context) {
 // the client's intent holds.
 func (g *Gateway) deleteSession(c *gin.Context) {
 	s, err := g.ownedSession(c, c.Param("id"))
-	var ended errSessionEnded
-	if errors.As(err, &ended) {
+	if rtc.KindOf(err) == rtc.Gone {
 		c.JSON(http.StatusOK, gin.H{"sessionId": strings.ToLower(c.Param("id"))})
 		return
 	}
@@ -135,7 +131,7 @@ func (g *Gateway) getCandidates(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, candidatesResponse{SessionID: s.ID, Candidates: s.Candidates()})
+	c.JSON(http.StatusOK, candidatesResponse{SessionID: s.ID, Candidates: candidatesJSON(s.Candidates())})
 }
 
 // postCandidates takes client candidates; the path's id is authoritative
@@ -151,7 +147,7 @@ func (g *Gateway) postCandidates(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if err := s.AddCandidates(req.Candidates); err != nil {
+	if err := addCandidates(s, req.Candidates); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -167,23 +163,15 @@ func (g *Gateway) clientAddr(r *http.Request) netip.Addr { return g.clients.Addr
 
 // ownedSession finds a session that belongs to the caller. Another user's
 // session is a 403: a session id is not a capability.
-func (g *Gateway) ownedSession(c *gin.Context, id string) (*Session, error) {
-	s, err := g.sessions.get(id)
-	if err != nil {
-		return nil, err
-	}
-	p := principalOf(c)
-	if !p.SameCaller(s.Owner()) && !p.Can(oauth.RightAdmin, s.CameraID) {
-		return nil, errorf(http.StatusForbidden, "session %s belongs to another user", s.ID)
-	}
-	return s, nil
+func (g *Gateway) ownedSession(c *gin.Context, id string) (*rtc.Session, error) {
+	return g.sessions.Owned(id, principalOf(c))
 }
 
 // replaceToken checks a token sent in a PATCH body and makes it the
 // session's: it must be valid (else 401), of the same user, and still carry
 // the session's right on the camera, live or playback (else 403). The
 // token is never echoed.
-func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
+func (g *Gateway) replaceToken(c *gin.Context, s *rtc.Session, raw string) error {
 	if t, ok := bearerToken(raw); ok {
 		raw = t // a body token written as "Bearer …", any case
 	}
@@ -191,12 +179,5 @@ func (g *Gateway) replaceToken(c *gin.Context, s *Session, raw string) error {
 	if err != nil {
 		return err
 	}
-	if !p.SameCaller(s.Owner()) {
-		return errorf(http.StatusForbidden, "the new token belongs to another user than session %s", s.ID)
-	}
-	if !p.Can(s.right, s.CameraID) {
-		return forbidden(p, s.right, s.CameraID)
-	}
-	s.setPrincipal(p)
-	return nil
+	return s.ReplaceOwner(p)
 }

@@ -1,6 +1,6 @@
-// Package gateway is camgate's HTTP face: the Gin server, the XProtect REST
-// signaling contract, the WebRTC sessions (pion) and their media senders,
-// and the commands data channel.
+// Package gateway is camgate's HTTP face: the Gin server, auth, CORS, the
+// host and client-address checks, /metrics, the console, and (for now) the
+// XProtect REST and WebSocket signaling over the sessions of package rtc.
 package gateway
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/clientaddr"
 	"github.com/camgate/camgate/gateway/openapi"
+	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
@@ -29,8 +30,7 @@ import (
 type Gateway struct {
 	log      *slog.Logger
 	cameras  *cameras.Registry
-	sessions *sessionManager
-	media    *mediaAPI
+	sessions *rtc.Manager
 	auth     Authenticator
 	cors     *corsPolicy
 	ws       *wsHub
@@ -92,22 +92,21 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	media, err := newMediaAPI(o.Settings.WebRTC, log)
+	g := &Gateway{log: log, cameras: o.Cameras, auth: o.Auth, clients: clients, done: make(chan struct{})}
+	g.ptz, g.store = o.PTZ, o.Store
+	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
+	sessions, err := rtc.New(rtc.Config{
+		WebRTC:       o.Settings.WebRTC,
+		Limits:       o.Settings.Limits,
+		SessionGrace: time.Duration(o.Settings.Auth.SessionGrace),
+	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: commandCodec{}, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{log: log, cameras: o.Cameras, media: media, auth: o.Auth, clients: clients, done: make(chan struct{})}
-	g.sessions = newSessionManager(o.Settings.WebRTC, media, o.Cameras, log)
-	g.sessions.grace = time.Duration(o.Settings.Auth.SessionGrace)
-	g.sessions.limits = newSessionLimits(o.Settings.Limits, time.Duration(o.Settings.WebRTC.AnswerTimeout))
-	g.ptz = o.PTZ
-	g.sessions.ptz = o.PTZ
-	g.store, g.sessions.store = o.Store, o.Store
-	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
+	g.sessions = sessions
 	g.httpCfg, g.requests = o.Settings.Http, newRequestTracker()
 	g.conns = newConnLimiter(o.Settings.Http, clients, log)
 	g.metrics.reg.MustRegister(g.conns.collectors()...)
-	g.sessions.metrics = g.metrics
 	g.cors = newCORSPolicy(o.Settings.CORS)
 	g.ws = newWSHub(o.Settings.WebSocket)
 	g.handler = g.trackRequests(g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))))
@@ -239,10 +238,10 @@ func (g *Gateway) Serve(ln net.Listener) {
 func (g *Gateway) Addr() net.Addr { return g.ln.Addr() }
 
 // MediaPort is the UDP port that carries every session's media.
-func (g *Gateway) MediaPort() int { return g.media.UDPPort() }
+func (g *Gateway) MediaPort() int { return g.sessions.MediaPort() }
 
 // SessionCount is the number of open sessions.
-func (g *Gateway) SessionCount() int { return g.sessions.count() }
+func (g *Gateway) SessionCount() int { return g.sessions.Count() }
 
 // Close stops serving at once (no drain), ends every session and
 // WebSocket, gives the requests in flight until ctx ends, cuts what is left

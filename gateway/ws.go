@@ -18,6 +18,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -172,7 +174,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			text := reason.Error()
 			if status == http.StatusForbidden {
-				text = fmt.Sprintf("origin %s may not open this WebSocket (see the CORS settings)", truncate(r.Header.Get("Origin"), 100))
+				text = fmt.Sprintf("origin %s may not open this WebSocket (see the CORS settings)", errtext.Truncate(r.Header.Get("Origin"), 100))
 			}
 			writeErrorHTTP(w, errorf(status, "%s", text))
 		},
@@ -180,7 +182,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 	conn := &wsConn{
 		g:        g,
 		cfg:      g.ws.cfg,
-		id:       newSessionID(),
+		id:       rtc.NewID(),
 		clientIP: g.clientAddr(r),
 		out:      make(chan []byte, wsQueueLen),
 		rate:     newWSRate(g.ws.cfg.MaxMessagesPerSecond, g.ws.cfg.MaxMessageBurst),
@@ -216,7 +218,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 	}
 	g.ws.upgraded(conn, ws.NetConn())
 	conn.log = g.log.With("websocket", conn.id)
-	conn.log.Debug("websocket opened", "client", conn.clientIP, "remote", r.RemoteAddr, "origin", truncate(r.Header.Get("Origin"), 100))
+	conn.log.Debug("websocket opened", "client", conn.clientIP, "remote", r.RemoteAddr, "origin", errtext.Truncate(r.Header.Get("Origin"), 100))
 	conn.run()
 }
 
@@ -258,7 +260,7 @@ type wsConn struct {
 
 // wsSession is a session created on this socket.
 type wsSession struct {
-	s      *Session
+	s      *rtc.Session
 	invite string // idKey of the invite that waits for an answer; "" once answered
 }
 
@@ -306,7 +308,7 @@ func (c *wsConn) shutdown(code int, text string) {
 // fail sends an error notification, then closes the socket.
 func (c *wsConn) fail(e *rpcError, code int) {
 	c.send(errorNotification(e))
-	c.shutdown(code, truncate(e.Message, 100))
+	c.shutdown(code, errtext.Truncate(e.Message, 100))
 }
 
 // send queues a message for the writer. While wsQueueLen messages wait it
@@ -403,7 +405,7 @@ drain:
 		}
 	}
 	if c.closeCode != websocket.CloseAbnormalClosure {
-		msg := websocket.FormatCloseMessage(c.closeCode, truncate(c.closeText, 100))
+		msg := websocket.FormatCloseMessage(c.closeCode, errtext.Truncate(c.closeText, 100))
 		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wsWriteWait))
 	}
 	_ = c.ws.SetReadDeadline(time.Now().Add(wsCloseGrace))
@@ -476,8 +478,8 @@ func (c *wsConn) readLoop() {
 func (c *wsConn) endSessions() {
 	var wg sync.WaitGroup
 	for _, ws := range c.sessions {
-		ws.s.watchCandidates(nil)
-		if ws.s.hasAnswer() {
+		ws.s.WatchCandidates(nil)
+		if _, answered := ws.s.Answer(); answered {
 			continue
 		}
 		wg.Add(1)

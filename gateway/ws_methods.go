@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/gorilla/websocket"
+	"github.com/pion/webrtc/v4"
 
-	"github.com/camgate/camgate/oauth"
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // handle decodes one client message and acts on it. It runs on the reader
@@ -51,10 +53,10 @@ func (c *wsConn) handle(b []byte) {
 	case "error":
 		// The client reports a problem of its own; answering it with
 		// another error could loop.
-		c.log.Debug("client error notification", "params", truncate(string(m.Params), maxQuoted))
+		c.log.Debug("client error notification", "params", errtext.Truncate(string(m.Params), errtext.MaxQuoted))
 		return
 	default:
-		e = newRPCError(rpcMethodNotFound, "method %s is not known; the methods are register, connect and trickle", quoteInput(m.Method, 40))
+		e = newRPCError(rpcMethodNotFound, "method %s is not known; the methods are register, connect and trickle", errtext.Quote(m.Method, 40))
 	}
 	c.reply(m.ID, result, e)
 	if after != nil {
@@ -94,24 +96,26 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 	}
 	if c.principal != nil {
 		if !pr.SameCaller(c.principal) {
-			return nil, nil, newRPCError(rpcForbidden, "this socket is registered to %s; the token belongs to another user", callerName(c.principal))
+			return nil, nil, newRPCError(rpcForbidden, "this socket is registered to %s; the token belongs to another user", errtext.Caller(c.principal))
 		}
 		c.principal, c.rawToken = pr, raw
 		for _, ws := range c.sessions {
-			if ws.s.ctx.Err() == nil && pr.SameCaller(ws.s.Owner()) && pr.Can(ws.s.right, ws.s.CameraID) {
-				ws.s.setPrincipal(pr)
+			if !ws.s.Ended() {
+				// Another user's token, or one without the session's
+				// right any more, leaves the session as it is.
+				_ = ws.s.ReplaceOwner(pr)
 			}
 		}
 		return registerResult{ID: c.id}, nil, nil
 	}
 	user := pr.Issuer + "\x00" + pr.Subject
 	if !c.g.ws.claimUser(user) {
-		e := newRPCError(rpcInsufficientResources, "%s already has %d WebSocket connections open (WebSocket.MaxConnectionsPerUser); closing this one", callerName(pr), c.cfg.MaxConnectionsPerUser)
+		e := newRPCError(rpcInsufficientResources, "%s already has %d WebSocket connections open (WebSocket.MaxConnectionsPerUser); closing this one", errtext.Caller(pr), c.cfg.MaxConnectionsPerUser)
 		return nil, func() { c.shutdown(websocket.ClosePolicyViolation, "too many connections for this user") }, e
 	}
 	c.principal, c.rawToken, c.user = pr, raw, user
 	c.registered.Store(true)
-	c.log = c.log.With("user", callerName(pr))
+	c.log = c.log.With("user", errtext.Caller(pr))
 	c.log.Info("websocket registered")
 	return registerResult{ID: c.id}, nil, nil
 }
@@ -157,11 +161,11 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	if n := c.liveSessions(); n >= c.cfg.MaxSessionsPerConnection {
 		return nil, nil, newRPCError(rpcInsufficientResources, "this socket already has %d open sessions (WebSocket.MaxSessionsPerConnection); end one first", n)
 	}
-	s, err := c.g.sessions.create(c.ctx, createRequest{
+	s, err := c.g.sessions.Create(c.ctx, rtc.CreateRequest{
 		Principal:  pr,
 		DeviceID:   device,
 		StreamID:   strings.TrimSpace(string(p.StreamID)),
-		IceServers: p.IceServers,
+		IceServers: iceServersOf(p.IceServers),
 		ClientIP:   c.clientIP,
 		WebSocket:  true,
 		Playback:   pb,
@@ -175,13 +179,13 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	c.sessions[s.ID] = &wsSession{s: s, invite: key}
 	c.invites[key] = s.ID
 	c.watch(s)
-	result := connectResult{Session: s.ID, IceServers: c.g.sessions.publicICEServers()}
+	result := connectResult{Session: s.ID, IceServers: publicICEServers(c.g.sessions)}
 	return result, func() {
-		c.send(inviteMessage(inviteID, s.ID, s.Offer()))
+		c.send(inviteMessage(inviteID, s.ID, descriptionJSON(s.Offer())))
 		// After the result and the invite, so that the client knows the
 		// session by then: the camera's state changes (and the state
 		// at the start when the camera is not streaming).
-		s.onCameraState(func(ev cameraStateEvent) { c.send(cameraStateNotification(s.ID, ev)) })
+		s.OnCameraState(func(ev rtc.CameraStateEvent) { c.send(cameraStateNotification(s.ID, ev)) })
 	}, nil
 }
 
@@ -189,7 +193,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 // forgetting the ended ones.
 func (c *wsConn) liveSessions() int {
 	for id, ws := range c.sessions {
-		if ws.s.ctx.Err() != nil {
+		if ws.s.Ended() {
 			delete(c.sessions, id)
 			if ws.invite != "" {
 				delete(c.invites, ws.invite)
@@ -201,18 +205,18 @@ func (c *wsConn) liveSessions() int {
 
 // watch tells the client when a session of this socket ends while the
 // socket is open.
-func (c *wsConn) watch(s *Session) {
+func (c *wsConn) watch(s *rtc.Session) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		select {
-		case <-s.ctx.Done():
+		case <-s.Done():
 		case <-c.done:
 			return
 		}
 		e := &rpcError{Code: rpcPeerDisconnected, Session: s.ID,
 			Message: fmt.Sprintf("session %s ended: its peer connection closed or failed, or its token expired", s.ID)}
-		if !s.hasAnswer() {
+		if _, answered := s.Answer(); !answered {
 			e.Code = rpcTimeout
 			e.Message = fmt.Sprintf("session %s ended without an answer to its invite", s.ID)
 		}
@@ -231,12 +235,12 @@ func (c *wsConn) onResponse(m wsMessage) {
 	c.liveSessions()
 	sid, ok := c.invites[key]
 	if !ok {
-		c.reply(nil, nil, newRPCError(rpcInvalidRequest, "no invite with id %s is waiting for an answer", truncate(string(m.ID), 40)))
+		c.reply(nil, nil, newRPCError(rpcInvalidRequest, "no invite with id %s is waiting for an answer", errtext.Truncate(string(m.ID), 40)))
 		return
 	}
 	ws := c.sessions[sid]
 	if m.Error != nil {
-		c.log.Info("client refused the invite; closing the session", "session", sid, "error", truncate(string(m.Error), maxQuoted))
+		c.log.Info("client refused the invite; closing the session", "session", sid, "error", errtext.Truncate(string(m.Error), errtext.MaxQuoted))
 		delete(c.invites, key)
 		ws.invite = ""
 		ws.s.Close()
@@ -248,7 +252,7 @@ func (c *wsConn) onResponse(m wsMessage) {
 		return
 	}
 	if err := json.Unmarshal(m.Result, &res); err != nil {
-		c.reply(nil, nil, &rpcError{Code: rpcBadRequest, Session: sid, Message: "result is not valid: " + truncate(describeJSONError(err), maxQuoted)})
+		c.reply(nil, nil, &rpcError{Code: rpcBadRequest, Session: sid, Message: "result is not valid: " + errtext.Truncate(describeJSONError(err), errtext.MaxQuoted)})
 		return
 	}
 	answer, ok := jsonOrString(nonNull(res.Answer))
@@ -256,7 +260,7 @@ func (c *wsConn) onResponse(m wsMessage) {
 		c.reply(nil, nil, &rpcError{Code: rpcBadRequest, Session: sid, Message: `result.answer is required: the JSON string of the answer {"type":"answer","sdp":…}`})
 		return
 	}
-	if err := ws.s.SetAnswer(answer); err != nil {
+	if err := setAnswer(ws.s, answer); err != nil {
 		e := rpcErrorOf(err, rpcBadRequest)
 		e.Session = sid
 		c.reply(nil, nil, e)
@@ -273,8 +277,8 @@ func (c *wsConn) onResponse(m wsMessage) {
 	// is gathered. The offer carries those gathered before it; they are
 	// sent again for clients that only use trickled ones.
 	s := ws.s
-	for _, cand := range s.watchCandidates(func(cand string) { c.send(trickleMessage(s.ID, cand)) }) {
-		c.send(trickleMessage(s.ID, cand))
+	for _, cand := range s.WatchCandidates(func(cand webrtc.ICECandidateInit) { c.send(trickleMessage(s.ID, candidateJSON(cand))) }) {
+		c.send(trickleMessage(s.ID, candidateJSON(cand)))
 	}
 }
 
@@ -289,14 +293,16 @@ func (c *wsConn) trickle(params json.RawMessage) *rpcError {
 	if sid == "" {
 		return newRPCError(rpcInvalidParams, "params.session is required")
 	}
-	s, err := c.g.sessions.get(sid)
+	s, err := c.g.sessions.Get(sid)
 	if err != nil {
 		e := rpcErrorOf(err, rpcInvalidParams)
-		e.Session = truncate(sid, 64)
+		e.Session = errtext.Truncate(sid, 64)
 		return e
 	}
-	if !c.principal.SameCaller(s.Owner()) && !c.principal.Can(oauth.RightAdmin, s.CameraID) {
-		return &rpcError{Code: rpcForbidden, Session: s.ID, Message: fmt.Sprintf("session %s belongs to another user", s.ID)}
+	if err := s.CheckCaller(c.principal); err != nil {
+		e := rpcErrorOf(err, rpcInvalidParams)
+		e.Session = s.ID
+		return e
 	}
 	raw, ok := jsonOrString(nonNull(p.Candidate))
 	if !ok {
@@ -308,7 +314,7 @@ func (c *wsConn) trickle(params json.RawMessage) *rpcError {
 	if _, err := parseClientCandidate(raw); err != nil {
 		return &rpcError{Code: rpcMalformedCandidate, Session: s.ID, Message: "params.candidate: " + err.Error()}
 	}
-	if err := s.AddCandidates([]string{raw}); err != nil {
+	if err := addCandidates(s, []string{raw}); err != nil {
 		e := rpcErrorOf(err, rpcMalformedCandidate)
 		e.Session = s.ID
 		return e
@@ -318,19 +324,10 @@ func (c *wsConn) trickle(params json.RawMessage) *rpcError {
 
 // publicICEServers are the configured STUN servers, for a connect result.
 // TURN servers are left out: their credentials are camgate's own.
-func (m *sessionManager) publicICEServers() []iceServerInfo {
+func publicICEServers(m *rtc.Manager) []iceServerInfo {
 	out := []iceServerInfo{}
-	for _, s := range m.settings {
-		var urls []string
-		for _, u := range s.URLs {
-			scheme, _, _ := strings.Cut(strings.ToLower(u), ":")
-			if scheme == "stun" || scheme == "stuns" {
-				urls = append(urls, u)
-			}
-		}
-		if len(urls) > 0 {
-			out = append(out, iceServerInfo{URLs: urls})
-		}
+	for _, urls := range m.PublicICEServers() {
+		out = append(out, iceServerInfo{URLs: urls})
 	}
 	return out
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // The WebSocket signaling contract of XProtect 2025 R1+ (spec §3): one JSON
@@ -57,38 +59,53 @@ func newRPCError(code int, format string, args ...any) *rpcError {
 	return &rpcError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// rpcErrorOf maps an error of the shared session code (an *apiError with an
-// HTTP status) to a JSON-RPC code: the one place where that happens. A 400
-// becomes badRequest, which depends on what the client sent: -32602 for a
-// request's params, 400 for an answer; a request too large for a limit of
-// the settings (errLimit) is -32602 always, and a caller over its share of
-// sessions or a full process (an apiError with a Limit) is 1001.
+// rpcErrorOf maps an error to a JSON-RPC code: the WebSocket API's one
+// table, as errors.go is REST's. A bad input becomes badRequest, which
+// depends on what the client sent: -32602 for a request's params, 400 for
+// an answer; a request too large for a limit of the settings
+// (rtc.OverLimit) is -32602 always, and a caller over its share of
+// sessions or a full process (an rtc.Error with a Limit) is 1001. The HTTP
+// layer's own errors reaching here (a 401 from the token check) keep their
+// status as the code.
 func rpcErrorOf(err error, badRequest int) *rpcError {
 	var re *rpcError
 	if errors.As(err, &re) {
 		return re
 	}
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if errors.As(err, &ae) {
+		return &rpcError{Code: ae.Status, Message: ae.Text}
+	}
+	e, ok := kindError(err)
+	if !ok {
 		return &rpcError{Code: rpcInternalError, Message: "internal error"}
 	}
-	code := ae.Status
+	var code int
 	switch {
-	case ae.Limit != "":
-		// A limit of Limits.*, whether the user's share (429) or the
-		// process's (503): the socket stays usable, a later connect may
-		// pass.
+	case e.Limit != "":
+		// A limit of Limits.*, whether the user's share or the
+		// process's: the socket stays usable, a later connect may pass.
 		code = rpcInsufficientResources
-	case errors.As(err, new(errLimit)):
+	case e.Kind == rtc.OverLimit:
 		code = rpcInvalidParams // a limit of the settings, whatever the request
-	case ae.Status == http.StatusBadRequest:
+	case e.Kind == rtc.BadInput:
 		code = badRequest
-	case ae.Status == http.StatusServiceUnavailable:
+	case e.Kind == rtc.NotFound, e.Kind == rtc.Gone:
+		code = rpcNotFound
+	case e.Kind == rtc.Conflict:
+		code = rpcConflict
+	case e.Kind == rtc.Forbidden:
+		code = rpcForbidden
+	case e.Kind == rtc.TooMany:
+		code = rpcInsufficientResources
+	case e.Kind == rtc.Unavailable:
 		code = rpcUnavailable
-	case ae.Status == http.StatusInternalServerError:
-		code = rpcInternalError
+	case e.Kind == rtc.NotImplemented:
+		code = rpcNotImplemented
+	default:
+		return &rpcError{Code: rpcInternalError, Message: "internal error"}
 	}
-	return &rpcError{Code: code, Message: ae.Text}
+	return &rpcError{Code: code, Message: e.Text}
 }
 
 // wsKind tells requests, notifications and responses apart.
@@ -129,7 +146,7 @@ func decodeWSMessage(b []byte) (wsMessage, *rpcError) {
 	case !json.Valid(b):
 		var v any
 		err := json.Unmarshal(b, &v)
-		return m, newRPCError(rpcParseError, "the message is not JSON: %s", truncate(describeJSONError(err), maxQuoted))
+		return m, newRPCError(rpcParseError, "the message is not JSON: %s", errtext.Truncate(describeJSONError(err), errtext.MaxQuoted))
 	case b[0] == '[':
 		return m, newRPCError(rpcInvalidRequest, "batches are not supported; send one JSON object per message")
 	case b[0] != '{':
@@ -143,7 +160,7 @@ func decodeWSMessage(b []byte) (wsMessage, *rpcError) {
 		Error  json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return m, newRPCError(rpcInvalidRequest, "the message is not valid: %s", truncate(describeJSONError(err), maxQuoted))
+		return m, newRPCError(rpcInvalidRequest, "the message is not valid: %s", errtext.Truncate(describeJSONError(err), errtext.MaxQuoted))
 	}
 	// An id of null is taken as none: the XProtect sample tells messages
 	// apart by their id, and null has no request to refer to.
@@ -209,7 +226,7 @@ func decodeParams(raw json.RawMessage, dst any) *rpcError {
 		return newRPCError(rpcInvalidParams, "params must be an object")
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return newRPCError(rpcInvalidParams, "params are not valid: %s", truncate(describeJSONError(err), maxQuoted))
+		return newRPCError(rpcInvalidParams, "params are not valid: %s", errtext.Truncate(describeJSONError(err), errtext.MaxQuoted))
 	}
 	return nil
 }
@@ -274,11 +291,11 @@ func (p *wsConnectParams) isLive() bool {
 // playback returns the checked playback parameters; nil for live. The
 // sample's PlaybackTime, skipGaps and PlaybackSpeed come first; a REST-style
 // playbackTimeNode is read when PlaybackTime is empty.
-func (p *wsConnectParams) playback() (*playbackParams, *rpcError) {
+func (p *wsConnectParams) playback() (*rtc.Playback, *rpcError) {
 	if p.isLive() {
 		return nil, nil
 	}
-	var pb *playbackParams
+	var pb *rtc.Playback
 	var err error
 	if t := strings.TrimSpace(string(p.PlaybackTime)); t != "" {
 		pb, err = parsePlayback(t, p.PlaybackSpeed, p.SkipGaps, wsPlaybackNames())

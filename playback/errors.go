@@ -6,13 +6,15 @@ import (
 	"time"
 )
 
-// Errors of the store. Those a client can cause are typed so that the
-// gateway maps them to a status in one place:
+// Errors of the store. Those a client is told about are typed, so that each
+// signaling protocol maps them in its one table (package gateway/signaling):
 //
-//	*RequestError    400  a parameter breaks a rule (speed, duration, camera id)
-//	*RangeError      404  no recording where the request asks for one
-//	ErrClosed        503  the store or player is closed
-//	anything else    500
+//	*RequestError    a parameter breaks a rule (speed, duration, camera id)
+//	*RangeError      no recording where the request asks for one
+//	ErrClosed        the store or player is closed
+//
+// Anything else is camgate's own failure, whose text a client never sees
+// (IsTyped tells them apart).
 var (
 	// ErrClosed is returned by calls on a closed store or player.
 	ErrClosed = errors.New("playback: closed")
@@ -20,6 +22,14 @@ var (
 	// recorder.
 	ErrRecording = errors.New("playback: the camera already has a recorder")
 )
+
+// IsTyped reports whether err is one of the typed errors above, which a
+// client is told about; anything else is logged and shown as internal.
+func IsTyped(err error) bool {
+	var req *RequestError
+	var rng *RangeError
+	return errors.As(err, &req) || errors.As(err, &rng) || errors.Is(err, ErrClosed)
+}
 
 // RequestError reports a request parameter that breaks a rule. Its text
 // names the parameter and the rule, for a 400 answer.

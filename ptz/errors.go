@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -70,32 +69,6 @@ func (c Code) String() string {
 	return "code_" + strconv.Itoa(int(c))
 }
 
-// HTTPStatus is the status a REST endpoint answers an error of this code
-// with.
-func (c Code) HTTPStatus() int {
-	switch c {
-	case CodeParseError, CodeInvalidRequest, CodeInvalidParams:
-		return http.StatusBadRequest
-	case CodeMethodNotFound, CodeNotFound:
-		return http.StatusNotFound
-	case CodeBusy:
-		return http.StatusConflict
-	case CodeRateLimited:
-		return http.StatusTooManyRequests
-	case CodeUnsupported:
-		return http.StatusNotImplemented
-	case CodeCameraFault, CodeCameraAuth:
-		return http.StatusBadGateway
-	case CodeTimeout:
-		return http.StatusGatewayTimeout
-	case CodeUnavailable:
-		return http.StatusServiceUnavailable
-	case CodeForbidden:
-		return http.StatusForbidden
-	}
-	return http.StatusInternalServerError
-}
-
 // Error is every error this package returns to a caller: a code, a message
 // for the operator (one line, never a password, never more than a short
 // quote of the input) and details for the reply's data.
@@ -116,9 +89,6 @@ func (e *Error) Error() string { return e.Message }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
-
-// HTTPStatus is e.Code.HTTPStatus().
-func (e *Error) HTTPStatus() int { return e.Code.HTTPStatus() }
 
 func newError(code Code, msg string) *Error { return &Error{Code: code, Message: msg} }
 

@@ -1,17 +1,16 @@
-package gateway
+package rtc
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -33,7 +32,7 @@ const sessionEndWait = 15 * time.Second
 
 // sessionLimits admits sessions: it counts the open sessions per user, per
 // client address and in all, and the pending (unanswered) ones per user.
-// sessionManager.create is its only caller, so sessions signaled over REST,
+// Manager.Create is its only caller, so sessions signaled over REST,
 // the WebSocket API and any later flow share one count.
 type sessionLimits struct {
 	cfg appsettings.Limits
@@ -69,13 +68,14 @@ func newSessionLimits(cfg appsettings.Limits, answerTimeout time.Duration) *sess
 	}
 }
 
-// limitError is a refusal by one of the limits: a 429 or 503 whose text
-// says what was reached, names the limit's setting and ends with when to
-// retry (the Retry-After of REST, repeated for the WebSocket API).
-func limitError(status int, limit string, retry time.Duration, format string, args ...any) *apiError {
-	e := errorf(status, format, args...)
+// limitError is a refusal by one of the limits: TooMany (a user's or an
+// address's share) or Unavailable (the process is full), whose text says
+// what was reached, names the limit's setting and ends with when to retry
+// (the Retry-After of REST, repeated for the WebSocket API).
+func limitError(k Kind, limit string, retry time.Duration, format string, args ...any) *Error {
+	e := Errorf(k, format, args...)
 	e.Limit, e.RetryAfter = limit, retry
-	e.Text += fmt.Sprintf("retry in %d s", retrySeconds(retry))
+	e.Text += fmt.Sprintf("retry in %d s", errtext.Seconds(retry))
 	return e
 }
 
@@ -87,15 +87,10 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// retrySeconds is a Retry-After value: whole seconds, rounded up, at least 1.
-func retrySeconds(d time.Duration) int {
-	return max(1, int(math.Ceil(d.Seconds())))
-}
-
-// addressKey is what SessionsPerAddress counts: an IPv4 address, or the
+// AddressKey is what SessionsPerAddress counts: an IPv4 address, or the
 // /64 of an IPv6 one (a host is usually handed a whole /64 and can take a
 // new address in it for every request).
-func addressKey(a netip.Addr) netip.Prefix {
+func AddressKey(a netip.Addr) netip.Prefix {
 	a = a.Unmap()
 	if !a.IsValid() {
 		return netip.Prefix{}
@@ -117,30 +112,30 @@ func describeAddress(p netip.Prefix) string {
 // admit takes a place for the session req asks for, or says which limit
 // refuses it: in the log and in camgate_sessions_refused_total. Without
 // limits (nil) every session is admitted and the slot is nil.
-func (m *sessionManager) admit(req createRequest) (*sessionSlot, error) {
+func (m *Manager) admit(req CreateRequest) (*sessionSlot, error) {
 	if m.limits == nil {
 		return nil, nil
 	}
 	slot, err := m.limits.admit(req.Principal, req.ClientIP)
 	if err != nil {
-		ae := asAPIError(err)
-		m.metrics.sessionRefused(ae.Limit)
+		e, _ := AsError(err)
+		m.metrics.sessionRefused(e.Limit)
 		// A full process is the operator's concern; a user or address
 		// over its share is that client's.
 		level := slog.LevelInfo
-		if ae.Status == http.StatusServiceUnavailable {
+		if e.Kind == Unavailable {
 			level = slog.LevelWarn
 		}
-		m.log.Log(context.Background(), level, "session refused", "limit", ae.Limit, "user", callerName(req.Principal), "client", req.ClientIP)
+		m.log.Log(context.Background(), level, "session refused", "limit", e.Limit, "user", errtext.Caller(req.Principal), "client", req.ClientIP)
 	}
 	return slot, err
 }
 
 // admit counts a new pending session of p from addr, or refuses it with a
-// *apiError that names the limit (429: the user's or the address's share;
-// 503: the process is full). The slot is given back with free.
+// *Error that names the limit (TooMany: the user's or the address's share;
+// Unavailable: the process is full). The slot is given back with free.
 func (l *sessionLimits) admit(p *oauth.Principal, addr netip.Addr) (*sessionSlot, error) {
-	slot := &sessionSlot{addr: addressKey(addr), pending: true}
+	slot := &sessionSlot{addr: AddressKey(addr), pending: true}
 	if p != nil {
 		slot.user = p.Issuer + "\x00" + p.Subject
 	}
@@ -152,18 +147,18 @@ func (l *sessionLimits) admit(p *oauth.Principal, addr netip.Addr) (*sessionSlot
 	var err error
 	switch {
 	case u.open >= l.cfg.SessionsPerUser:
-		err = limitError(http.StatusTooManyRequests, limitSessionsPerUser, sessionEndWait,
-			"%s has reached %s (%s); end one, or ", callerName(p), limitSessionsPerUser, plural(u.open, "open session"))
+		err = limitError(TooMany, limitSessionsPerUser, sessionEndWait,
+			"%s has reached %s (%s); end one, or ", errtext.Caller(p), limitSessionsPerUser, plural(u.open, "open session"))
 	case u.pending >= l.cfg.PendingSessionsPerUser:
 		// Every pending session is answered or closed within
 		// answerTimeout: a place is free by then at the latest.
-		err = limitError(http.StatusTooManyRequests, limitPendingSessionsPerUser, l.answerTimeout,
-			"%s has reached %s (%s without an answer); answer them, or ", callerName(p), limitPendingSessionsPerUser, plural(u.pending, "session"))
+		err = limitError(TooMany, limitPendingSessionsPerUser, l.answerTimeout,
+			"%s has reached %s (%s without an answer); answer them, or ", errtext.Caller(p), limitPendingSessionsPerUser, plural(u.pending, "session"))
 	case slot.addr.IsValid() && l.addrs[slot.addr] >= l.cfg.SessionsPerAddress:
-		err = limitError(http.StatusTooManyRequests, limitSessionsPerAddress, sessionEndWait,
+		err = limitError(TooMany, limitSessionsPerAddress, sessionEndWait,
 			"%s has reached %s (%s); end one, or ", describeAddress(slot.addr), limitSessionsPerAddress, plural(l.addrs[slot.addr], "open session"))
 	case l.total >= l.cfg.MaxSessions:
-		err = limitError(http.StatusServiceUnavailable, limitMaxSessions, sessionEndWait,
+		err = limitError(Unavailable, limitMaxSessions, sessionEndWait,
 			"camgate has reached %s (%s in all); ", limitMaxSessions, plural(l.total, "open session"))
 	}
 	if err != nil {
@@ -187,7 +182,7 @@ func (l *sessionLimits) admit(p *oauth.Principal, addr netip.Addr) (*sessionSlot
 		// The figures are in /metrics: process_open_fds, process_max_fds.
 		if open, limit, ok := l.fds(); ok && limit-open < need {
 			l.free(slot)
-			return nil, limitError(http.StatusServiceUnavailable, limitMinFreeFileDescriptors, sessionEndWait,
+			return nil, limitError(Unavailable, limitMinFreeFileDescriptors, sessionEndWait,
 				"camgate has too few free file descriptors for another session (%s); ", limitMinFreeFileDescriptors)
 		}
 	}

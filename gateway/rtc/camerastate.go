@@ -1,8 +1,8 @@
-package gateway
+package rtc
 
 import (
-	"encoding/json"
 	"sync"
+	"time"
 
 	"github.com/camgate/camgate/cameras"
 )
@@ -12,32 +12,22 @@ import (
 // over the WebSocket, as a notification on that socket. docs/api.md has
 // the shapes, docs/cameras.md what the states mean.
 
-// cameraStateEvent is the params of a "cameraState" event on the commands
-// data channel:
-//
-//	{"type":"event","event":"cameraState","params":{"cameraId":"…","streamId":"…",
-//	 "state":"offline","cause":"unauthorized","reason":"wrong user name or password",
-//	 "since":"2026-01-15T10:02:50.000Z"}}
-//
-// state is connecting, streaming, degraded, reconnecting, offline or
-// unsupported; cause and reason say why while it is not streaming. The library's raw
-// text of the failure is only in the cameras API's detail field and the
-// log.
-type cameraStateEvent struct {
-	CameraID string `json:"cameraId"`
-	StreamID string `json:"streamId"`
-	State    string `json:"state"`
-	Cause    string `json:"cause,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Since    string `json:"since"`
+// CameraStateEvent tells a live viewer that its camera stream changed
+// state: State is connecting, streaming, degraded, reconnecting, offline
+// or unsupported; Cause and Reason say why while it is not streaming. The
+// library's raw text of the failure is only in the cameras API's detail
+// field and the log.
+type CameraStateEvent struct {
+	CameraID string
+	StreamID string
+	State    string
+	Cause    string
+	Reason   string
+	Since    time.Time
 }
 
-// encodeCommandEvent is a message camgate sends unasked on a commands
-// channel: {"type":"event","event":name,"params":params}.
-func encodeCommandEvent(name string, params any) []byte {
-	b, _ := json.Marshal(commandMessage{Type: "event", Event: name, Params: params})
-	return b
-}
+// EventName is "cameraState".
+func (CameraStateEvent) EventName() string { return "cameraState" }
 
 // cameraStateRelay passes a live session's camera state changes on: to the
 // commands channel always, and to a hook (the WebSocket's notification)
@@ -50,8 +40,8 @@ type cameraStateRelay struct {
 	events *commandEvents
 	ids    struct{ camera, stream string }
 	told   cameras.Status    // what the viewer knows: State, Cause, Reason
-	last   *cameraStateEvent // the last one sent, for a hook set later
-	hook   func(cameraStateEvent)
+	last   *CameraStateEvent // the last one sent, for a hook set later
+	hook   func(CameraStateEvent)
 	stop   func()
 }
 
@@ -85,21 +75,21 @@ func (r *cameraStateRelay) changed(st cameras.Status) {
 		return // no news
 	}
 	r.told = st
-	ev := cameraStateEvent{
+	ev := CameraStateEvent{
 		CameraID: r.ids.camera, StreamID: r.ids.stream,
-		State: string(st.State), Cause: string(st.Cause), Reason: st.Reason, Since: formatTime(st.Since),
+		State: string(st.State), Cause: string(st.Cause), Reason: st.Reason, Since: st.Since,
 	}
 	r.last = &ev
-	r.events.send(encodeCommandEvent("cameraState", ev))
+	r.events.send(ev)
 	if r.hook != nil {
 		r.hook(ev)
 	}
 }
 
-// onCameraState has fn called with every later state change of the
+// OnCameraState has fn called with every later state change of the
 // session's camera, and at once with the last one sent, if any. fn must
 // not block.
-func (s *Session) onCameraState(fn func(cameraStateEvent)) {
+func (s *Session) OnCameraState(fn func(CameraStateEvent)) {
 	r := &s.camState
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -119,22 +109,4 @@ func (s *Session) endCameraWatch() {
 	if stop != nil {
 		stop()
 	}
-}
-
-// wsCameraStateParams are the params of a "cameraState" notification on
-// the WebSocket: the data channel event's, the session's id, and a
-// message for the XProtect sample, which prints params.message of any
-// notification it does not know.
-type wsCameraStateParams struct {
-	Session string `json:"session"`
-	cameraStateEvent
-	Message string `json:"message"`
-}
-
-func cameraStateNotification(session string, ev cameraStateEvent) rpcOut {
-	msg := "camera " + ev.CameraID + " is " + ev.State
-	if ev.Reason != "" {
-		msg += ": " + ev.Reason
-	}
-	return rpcOut{JSONRPC: "2.0", Method: "cameraState", Params: wsCameraStateParams{Session: session, cameraStateEvent: ev, Message: msg}}
 }

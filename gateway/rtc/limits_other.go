@@ -1,6 +1,6 @@
 //go:build !linux
 
-package gateway
+package rtc
 
 // openFileDescriptors cannot count the open file descriptors cheaply
 // outside Linux: Limits.MinFreeFileDescriptors is not checked there.

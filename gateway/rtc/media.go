@@ -1,4 +1,4 @@
-package gateway
+package rtc
 
 import (
 	"errors"
@@ -180,16 +180,18 @@ func acceptPeerReflexiveAtOnce(se *webrtc.SettingEngine) {
 // already answers checks, and a late response (up to pion's 4 s request
 // timeout) still makes the pair succeed, so fewer retries cost a real
 // client nothing; they bound what a client can aim at an address it names:
-// checksPerPair datagrams per pair (docs/security.md).
+// ChecksPerPair datagrams per pair (docs/security.md).
 const (
 	maxBindingRequests = 4
-	checksPerPair      = maxBindingRequests + 1
+	// ChecksPerPair is how many connectivity checks camgate sends on one
+	// candidate pair that never answers.
+	ChecksPerPair = maxBindingRequests + 1
 )
 
 // limitChecks bounds the traffic a session's ICE agent sends to addresses
 // the client names in its candidates. With the per-session candidate cap
 // (WebRTC.MaxRemoteCandidates) one session sends at most
-// MaxRemoteCandidates × checksPerPair × (camgate's local candidates of the
+// MaxRemoteCandidates × ChecksPerPair × (camgate's local candidates of the
 // candidate's network) connectivity checks to addresses that never answer.
 func limitChecks(se *webrtc.SettingEngine) {
 	se.SetICEMaxBindingRequests(maxBindingRequests)
@@ -242,7 +244,7 @@ func interfaceFilter(cfg appsettings.WebRTC) func(string) bool {
 // IPv4-compatible one (::a.b.c.d), as RFC 8445 section 5.1.1.1 asks.
 // Loopback is decided by IncludeLoopback, elsewhere.
 func addressFilter(cfg appsettings.WebRTC) func(netip.Addr) bool {
-	prefixes := parsePrefixes(cfg.IPs)
+	prefixes := appsettings.ParsePrefixes(cfg.IPs)
 	return func(a netip.Addr) bool {
 		a = a.Unmap()
 		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
@@ -402,16 +404,4 @@ func (m *mediaAPI) Close() {
 	if m.tcpLn != nil {
 		_ = m.tcpLn.Close()
 	}
-}
-
-// parsePrefixes reads addresses and CIDR ranges; settings validation has
-// already rejected anything else.
-func parsePrefixes(list []string) []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range list {
-		if p, ok := appsettings.ParsePrefix(s); ok {
-			out = append(out, p)
-		}
-	}
-	return out
 }

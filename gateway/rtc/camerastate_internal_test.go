@@ -1,4 +1,4 @@
-package gateway
+package rtc
 
 import (
 	"encoding/json"
@@ -42,7 +42,7 @@ func TestCameraStateRelaySendsNews(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := &cameraStateRelay{events: newCommandEvents(), told: cameras.Status{State: cameras.StateStreaming}}
+			r := &cameraStateRelay{events: newCommandEvents(testCodec{}), told: cameras.Status{State: cameras.StateStreaming}}
 			r.ids.camera, r.ids.stream = "cam", "stream"
 			for _, s := range tc.in {
 				r.changed(s)
@@ -52,7 +52,7 @@ func TestCameraStateRelaySendsNews(t *testing.T) {
 				var m struct {
 					Type   string           `json:"type"`
 					Event  string           `json:"event"`
-					Params cameraStateEvent `json:"params"`
+					Params CameraStateEvent `json:"params"`
 				}
 				if err := json.Unmarshal(b, &m); err != nil || m.Type != "event" || m.Event != "cameraState" || m.Params.CameraID != "cam" {
 					t.Fatalf("message %s is not a cameraState event of the camera", b)
@@ -70,10 +70,10 @@ func TestCameraStateRelaySendsNews(t *testing.T) {
 					t.Fatalf("events %v, want %v", got, tc.want)
 				}
 			}
-			var hooked []cameraStateEvent
+			var hooked []CameraStateEvent
 			s := &Session{}
 			s.camState.events, s.camState.last = r.events, r.last
-			s.onCameraState(func(ev cameraStateEvent) { hooked = append(hooked, ev) })
+			s.OnCameraState(func(ev CameraStateEvent) { hooked = append(hooked, ev) })
 			if (len(tc.want) > 0) != (len(hooked) == 1) || len(hooked) == 1 && hooked[0].State != tc.want[len(tc.want)-1] {
 				t.Fatalf("a hook set later got %+v, want the last event", hooked)
 			}

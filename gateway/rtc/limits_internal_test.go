@@ -1,12 +1,9 @@
-package gateway
+package rtc
 
 import (
-	"errors"
-	"net/http"
 	"net/netip"
 	"os"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,7 +11,7 @@ import (
 	"github.com/camgate/camgate/oauth"
 )
 
-// Sessions are refused with 503 while fewer than MinFreeFileDescriptors
+// Sessions are refused as Unavailable (503) while fewer than MinFreeFileDescriptors
 // are free below the soft limit; the refusal takes no place.
 func TestMinFreeFileDescriptors(t *testing.T) {
 	t.Parallel()
@@ -29,12 +26,11 @@ func TestMinFreeFileDescriptors(t *testing.T) {
 	}
 	open++
 	_, err = l.admit(p, addr)
-	var ae *apiError
-	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Limit != "Limits.MinFreeFileDescriptors" || ae.RetryAfter != 15*time.Second {
-		t.Fatalf("admit with one descriptor less free: %#v, want a 503 of Limits.MinFreeFileDescriptors, retry after 15 s", err)
+	if e, ok := AsError(err); !ok || e.Kind != Unavailable || e.Limit != "Limits.MinFreeFileDescriptors" || e.RetryAfter != 15*time.Second {
+		t.Fatalf("admit with one descriptor less free: %#v, want Unavailable (a 503) of Limits.MinFreeFileDescriptors, retry after 15 s", err)
 	}
-	if l.total != 1 || l.users["i\x00s"].open != 1 || l.users["i\x00s"].pending != 1 || l.addrs[addressKey(addr)] != 1 {
-		t.Fatalf("counts after the refusal: total %d, user %+v, address %d; want only the first session", l.total, *l.users["i\x00s"], l.addrs[addressKey(addr)])
+	if l.total != 1 || l.users["i\x00s"].open != 1 || l.users["i\x00s"].pending != 1 || l.addrs[AddressKey(addr)] != 1 {
+		t.Fatalf("counts after the refusal: total %d, user %+v, address %d; want only the first session", l.total, *l.users["i\x00s"], l.addrs[AddressKey(addr)])
 	}
 	l.answered(slot)
 	l.answered(slot)
@@ -75,25 +71,17 @@ func TestOpenFileDescriptors(t *testing.T) {
 	}
 }
 
-// The WebSocket API maps every refusal by a limit to 1001, also the
-// process's 503; a 503 that is no limit stays 480.
-func TestLimitErrorsOverWebSocket(t *testing.T) {
+// The per-address limits count an IPv6 client by its /64.
+func TestAddressKey(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		err  error
-		code int
-	}{
-		{limitError(http.StatusTooManyRequests, limitSessionsPerUser, sessionEndWait, "user x has reached %s (2 open sessions); ", limitSessionsPerUser), rpcInsufficientResources},
-		{limitError(http.StatusServiceUnavailable, limitMaxSessions, sessionEndWait, "camgate has reached %s (2 open sessions in all); ", limitMaxSessions), rpcInsufficientResources},
-		{errorf(http.StatusServiceUnavailable, "camgate is shutting down"), rpcUnavailable},
-		{errorf(http.StatusTooManyRequests, "too many"), http.StatusTooManyRequests},
+	for _, tc := range []struct{ a, b string }{
+		{"192.0.2.1", "192.0.2.1/32"},
+		{"::ffff:192.0.2.1", "192.0.2.1/32"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
 	} {
-		e := rpcErrorOf(tc.err, rpcInvalidParams)
-		if e.Code != tc.code {
-			t.Errorf("%v: code %d, want %d", tc.err, e.Code, tc.code)
-		}
-		if ae := asAPIError(tc.err); ae.Limit != "" && !strings.Contains(e.Message, ae.Limit) {
-			t.Errorf("%v: message %q does not name %s", tc.err, e.Message, ae.Limit)
+		if got := AddressKey(netip.MustParseAddr(tc.a)).String(); got != tc.b {
+			t.Errorf("AddressKey(%s) = %s, want %s", tc.a, got, tc.b)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package rtc
 
 import (
 	"bytes"
@@ -19,6 +19,26 @@ import (
 )
 
 const chromeMDNS = "candidate:1 1 udp 2122262783 3c7a2bd2-4f8e-4b6b-9f1e-2b8d0d7f3c11.local 54321 typ host generation 0"
+
+// FuzzSignalingAddress derives, from any candidate a client sends, the
+// candidate at the signaling address as addRemote does: never a panic, and
+// a substitute carries the address. (The gateway's FuzzCandidate fuzzes the
+// decoding of the candidate strings.)
+func FuzzSignalingAddress(f *testing.F) {
+	for _, c := range []string{chromeMDNS, "a=candidate:2 1 TCP 1518280447 x.local 9 typ host tcptype active",
+		"candidate:1 1 udp 4294967295 x.local 1 typ host", "candidate:1 1 udp 1 192.0.2.1 1 typ srflx", ""} {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		c := webrtc.ICECandidateInit{Candidate: line}
+		if CheckCandidate(c) != nil {
+			return
+		}
+		if alt, ok := withSignalingAddress(c, netip.MustParseAddr("127.0.0.1")); ok && !strings.Contains(alt.Candidate, " 127.0.0.1 ") {
+			t.Fatalf("substituted candidate %q does not carry the address", alt.Candidate)
+		}
+	})
+}
 
 func TestWithSignalingAddress(t *testing.T) {
 	t.Parallel()
@@ -72,7 +92,7 @@ func TestWithSignalingAddress(t *testing.T) {
 			if !ok || got.Candidate != tc.want {
 				t.Fatalf("got %q (%v), want %q", got.Candidate, ok, tc.want)
 			}
-			if _, err := parseClientCandidate(fmt.Sprintf(`{"candidate":%q}`, got.Candidate)); err != nil {
+			if err := CheckCandidate(webrtc.ICECandidateInit{Candidate: got.Candidate}); err != nil {
 				t.Errorf("the substitute does not parse as a candidate: %v", err)
 			}
 		})
