@@ -55,13 +55,13 @@ type Issuer struct {
 	Audience string
 	// RolesClaim is the claim that carries the user's roles or groups, as a
 	// dotted path for nested claims ("realm_access.roles" in Keycloak).
-	// Default: "roles" (Validate fills it in when empty).
+	// Default: "roles" (ApplyDefaults fills it in when empty).
 	RolesClaim string
 	// RoleMappings map values of RolesClaim to camgate roles. Default: none,
 	// which means a token of this issuer has no rights.
 	RoleMappings []RoleMapping
 	// Leeway is the clock skew allowed when checking "exp" and "nbf", at
-	// most 5m. Default: "30s" (Validate turns 0 into it).
+	// most 5m. Default: "30s" (ApplyDefaults turns 0 into it).
 	Leeway Duration
 }
 

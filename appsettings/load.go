@@ -51,8 +51,8 @@ type layer struct {
 //  5. Overlay, if set.
 //
 // Objects merge key by key, lists merge item by item (by index), single
-// values replace. Keys are case-insensitive. The result then goes through
-// Validate, which fills the remaining defaults.
+// values replace. Keys are case-insensitive. The result then gets the
+// defaults of list items (ApplyDefaults) and goes through Validate.
 //
 // The error, if any, joins every problem found (see Error); the Settings are
 // then the zero value, never half-loaded.
@@ -88,6 +88,7 @@ func build(layers []layer, env []string, overlay func(*Settings) error) (Setting
 			return Settings{}, err
 		}
 	}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}

@@ -291,8 +291,8 @@ func checkErrors(t *testing.T, err error, want []string) {
 }
 
 // Overlay is the caller's own layer: it sees the environment's values,
-// runs before Validate (which checks what it added and fills its
-// defaults), and its error is Load's.
+// runs before the defaults are applied and Validate checks what it added,
+// and its error is Load's.
 func TestLoadOverlay(t *testing.T) {
 	const cam, stream = "11111111-2222-3333-4444-555555555555", "11111111-2222-3333-4444-000000000001"
 	seen := ""

@@ -83,8 +83,8 @@ type PtzGeometry struct {
 }
 
 // PtzDefaults is a camera's Ptz with every key at its default, Driver
-// aside: Validate fills the zero keys of a camera whose Driver is set from
-// it, and package ptz gives a zero field of a controller's configuration
+// aside: ApplyDefaults fills the zero keys of a camera whose Driver is set
+// from it, and package ptz gives a zero field of a controller's configuration
 // the same value, so each default is written here only.
 func PtzDefaults() Ptz {
 	return Ptz{

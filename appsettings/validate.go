@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// Validate checks every rule and fills the defaults that depend on other
-// values or belong to list items: a camera's Name becomes its Id when empty,
-// its Transport "auto"; an issuer's RolesClaim becomes "roles" and its
-// Leeway 30s. References to roles are rewritten in the role's own spelling,
+// Validate checks every rule. It fills no default: Load has applied them
+// (ApplyDefaults), and settings built in Go must apply them before they
+// validate (a camera without Transport is refused here). References to roles
+// are rewritten in the role's own spelling,
 // and the CORS lists in a normal form (see CORS), so the rest of camgate
 // compares them exactly. Values picked from a fixed set (the enum types)
 // were put in their constants' spelling by decoding; here they must be one
@@ -146,9 +146,6 @@ func (v *validator) cameras(cams []Camera) map[CameraKey]string {
 		n := len(v.errs)
 		v.guid(path+".Id", cam.Id, cameraIDs)
 		badID = badID || len(v.errs) > n
-		if cam.Name == "" {
-			cam.Name = cam.Id
-		}
 		if len(cam.Streams) == 0 {
 			v.fail(path+".Streams", "must list at least one stream")
 		}
@@ -165,9 +162,6 @@ func (v *validator) cameras(cams []Camera) map[CameraKey]string {
 					defaultAt = j
 				}
 			}
-		}
-		if cam.Transport == "" {
-			cam.Transport = TransportAuto
 		}
 		enumValid(v, path+".Transport", cam.Transport)
 	}

@@ -20,8 +20,8 @@ const (
 	maxSignInFailures       = 1000
 )
 
-// Defaults of Issuer, whose items have no built-in value: Validate fills
-// them in when they are empty (zero).
+// Defaults of Issuer, whose items have no built-in value: ApplyDefaults
+// fills them in when they are empty (zero).
 const (
 	defaultRolesClaim = "roles"
 	defaultLeeway     = Duration(30 * time.Second)
@@ -100,9 +100,6 @@ func (v *validator) issuer(path string, is *Issuer, seen map[string]string, role
 	if strings.TrimSpace(is.Audience) == "" {
 		v.fail(path+".Audience", "is required")
 	}
-	if is.RolesClaim == "" {
-		is.RolesClaim = defaultRolesClaim
-	}
 	if !claimPath(is.RolesClaim) {
 		v.fail(path+".RolesClaim", `must be a claim name, or a dotted path of names such as "realm_access.roles" (got `+quote(is.RolesClaim)+")")
 	}
@@ -116,9 +113,6 @@ func (v *validator) issuer(path string, is *Issuer, seen map[string]string, role
 			v.fail(mpath+".Roles", "must list at least one role")
 		}
 		v.roleRefs(mpath+".Roles", m.Roles, roles)
-	}
-	if is.Leeway == 0 {
-		is.Leeway = defaultLeeway
 	}
 	if d := time.Duration(is.Leeway); d < 0 || d > maxLeeway {
 		v.fail(path+".Leeway", "must be from 0s to 5m (got "+d.String()+")")

@@ -10,8 +10,8 @@ import (
 	"unicode"
 )
 
-// ptz checks each camera's Ptz and fills the defaults of a camera whose
-// Driver is set. Neither the password nor a URL's userinfo is quoted.
+// ptz checks each camera's Ptz. Neither the password nor a URL's userinfo
+// is quoted.
 func (v *validator) ptz(cams []Camera) {
 	for i := range cams {
 		v.cameraPtz(indexPath("Cameras", i)+".Ptz", &cams[i].Ptz)
@@ -27,33 +27,6 @@ func (v *validator) cameraPtz(path string, p *Ptz) {
 		}
 		return
 	}
-	d := PtzDefaults()
-	if p.Speed == 0 {
-		p.Speed = d.Speed
-	}
-	if p.NudgeLength == 0 {
-		p.NudgeLength = d.NudgeLength
-	}
-	if p.LeaseTimeout == 0 {
-		p.LeaseTimeout = d.LeaseTimeout
-	}
-	if p.RatePerSession == 0 {
-		p.RatePerSession = d.RatePerSession
-	}
-	if p.RatePerCamera == 0 {
-		p.RatePerCamera = d.RatePerCamera
-	}
-	if p.Quirks.StopMode == "" {
-		p.Quirks.StopMode = d.Quirks.StopMode
-	}
-	g, dg := &p.Geometry, d.Geometry
-	for _, f := range []struct{ v, d *float64 }{{&g.PanDegrees, &dg.PanDegrees}, {&g.TiltDegrees, &dg.TiltDegrees},
-		{&g.HorizontalFov, &dg.HorizontalFov}, {&g.VerticalFov, &dg.VerticalFov}, {&g.ZoomRatio, &dg.ZoomRatio}} {
-		if *f.v == 0 {
-			*f.v = *f.d
-		}
-	}
-
 	if p.Driver == PtzOnvif {
 		v.onvifURL(path+".Url", p.Url)
 		if p.Password != "" && p.Username == "" {
@@ -101,6 +74,7 @@ func (v *validator) cameraPtz(path string, p *Ptz) {
 		}
 	}
 	enumValid(v, path+".Quirks.StopMode", p.Quirks.StopMode)
+	g := p.Geometry
 	if p.Quirks.NoStop && p.Quirks.StopMode == StopStop {
 		v.fail(path+".Quirks.NoStop", `contradicts StopMode "stop": with NoStop, use StopMode "zeroVelocity" or "both"`)
 	}

@@ -41,6 +41,7 @@ func TestPtzDefaults(t *testing.T) {
 	s := validSettings()
 	s.Cameras[0].Ptz = Ptz{Driver: PtzOnvif, Url: "https://cam.example.com:8443/onvif/device_service"}
 	s.Cameras[1].Ptz = Ptz{Driver: PtzSimulated, Quirks: PtzQuirks{StopMode: StopZeroVelocity}}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +56,20 @@ func TestPtzDefaults(t *testing.T) {
 	}
 	again := s
 	again.Cameras = append([]Camera(nil), s.Cameras...)
-	if err := again.Validate(); err != nil || !reflect.DeepEqual(again.Cameras, s.Cameras) {
-		t.Errorf("a second Validate changed the result: %v", err)
+	again.ApplyDefaults()
+	if !reflect.DeepEqual(again.Cameras, s.Cameras) {
+		t.Errorf("applying the defaults again changed the result")
 	}
 	// Without a driver nothing is filled in.
 	s = validSettings()
-	if err := s.Validate(); err != nil || !reflect.DeepEqual(s.Cameras[0].Ptz, Ptz{}) {
-		t.Errorf("no driver: %+v, %v", s.Cameras[0].Ptz, err)
+	s.ApplyDefaults()
+	if !reflect.DeepEqual(s.Cameras[0].Ptz, Ptz{}) {
+		t.Errorf("no driver: %+v", s.Cameras[0].Ptz)
+	}
+	// Validate fills nothing in: a driver without the defaults is refused.
+	s.Cameras[0].Ptz = Ptz{Driver: PtzSimulated}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "Cameras[0].Ptz.Speed: must be more than 0") {
+		t.Errorf("Validate of a Ptz without its defaults: %v", err)
 	}
 }
 
@@ -140,7 +148,10 @@ func TestPtzRules(t *testing.T) {
 			p0 + "Geometry.HorizontalFov: must be more than 0 and at most 179 (got 180)",
 			p0 + "Geometry.ZoomRatio: must be from 1 to 1000 (got 0.5)",
 		}},
-		{"simulated needs no url", func(p *Ptz) { *p = Ptz{Driver: "simulated"} }, nil},
+		{"simulated needs no url", func(p *Ptz) {
+			*p = Ptz{Driver: "simulated"}
+			p.applyDefaults()
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

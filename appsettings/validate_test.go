@@ -75,12 +75,50 @@ func TestValidateAcceptsValidSettings(t *testing.T) {
 	}
 }
 
-func TestValidateNormalizes(t *testing.T) {
+// ApplyDefaults fills the defaults of list items, and only where they are
+// unset; Validate then accepts the result.
+func TestApplyDefaults(t *testing.T) {
 	s := validSettings()
 	s.Cameras[0].Name = ""
 	s.Cameras[0].Transport = ""
 	s.Auth.Issuers[1].RolesClaim = ""
 	s.Auth.Issuers[1].Leeway = 0
+	s.ApplyDefaults()
+	want := validSettings()
+	want.Cameras[0].Name = camA
+	want.Cameras[0].Transport = "auto"
+	want.Auth.Issuers[1].RolesClaim = "roles"
+	want.Auth.Issuers[1].Leeway = Duration(30 * time.Second)
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.ApplyDefaults()
+	if !reflect.DeepEqual(s, want) {
+		t.Error("applying the defaults twice changed the result")
+	}
+	set := validSettings()
+	set.ApplyDefaults()
+	if !reflect.DeepEqual(set, validSettings()) {
+		t.Errorf("ApplyDefaults changed values that are set: %+v", set)
+	}
+}
+
+// Validate fills no default: a camera or an issuer without them is refused.
+func TestValidateFillsNoDefault(t *testing.T) {
+	s := validSettings()
+	s.Cameras[0].Transport = ""
+	s.Auth.Issuers[1].RolesClaim = ""
+	checkErrors(t, s.Validate(), []string{
+		`Cameras[0].Transport: must be "udp", "tcp" or "auto" (got "")`,
+		`Auth.Issuers[1].RolesClaim: must be a claim name, or a dotted path of names such as "realm_access.roles" (got "")`,
+	})
+}
+
+func TestValidateNormalizes(t *testing.T) {
+	s := validSettings()
 	s.Auth.Issuers[0].RoleMappings[1].Roles = []string{"ADMIN", "Operator"}
 	s.Auth.Users[1].Roles = []string{"Viewer", "admin"}
 	s.CORS.AllowOrigin = " HTTPS://Portal.Example.COM/ ,NULL,, https://portal.example.com:443, http://[::1]:80, http://LOCALHOST:03000"
@@ -93,10 +131,6 @@ func TestValidateNormalizes(t *testing.T) {
 		t.Fatalf("validating normalized settings again: %v", err)
 	}
 	want := validSettings()
-	want.Cameras[0].Name = camA
-	want.Cameras[0].Transport = "auto"
-	want.Auth.Issuers[1].RolesClaim = "roles"
-	want.Auth.Issuers[1].Leeway = Duration(30 * time.Second)
 	want.CORS.AllowOrigin = "https://portal.example.com, null, http://[::1], http://localhost:3000"
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)

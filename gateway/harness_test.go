@@ -135,6 +135,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	if o.mutate != nil {
 		o.mutate(&s)
 	}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatalf("settings: %v", err)
 	}

@@ -380,6 +380,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	s.WebRTC.IPs = []string{"127.0.0.1"}
 	s.Cameras = []appsettings.Camera{{Id: testCameraID, Transport: "tcp",
 		Streams: []appsettings.Stream{{Id: testStreamID, Url: "rtsp://127.0.0.1:1/none", Default: true}}}}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -182,6 +182,7 @@ func TestClientAddressInLogAndSettings(t *testing.T) {
 	s.WebRTC.UdpPort = 0
 	s.WebRTC.IPs = []string{"127.0.0.1"}
 	s.Http.TrustedProxies = []string{"127.0.0.1"}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,7 @@ func startInProcess(t *testing.T, ctx context.Context) *inProcess {
 		Streams: []appsettings.Stream{{Id: "B3E7C0DE-0000-4BEC-8000-000000000002", Url: cam.url(), Default: true}}}}
 	s.Auth.Roles = []appsettings.Role{{Name: "viewer", Live: []string{"*"}}}
 	s.Auth.Users = []appsettings.User{{Username: "bench", PasswordHash: hash, Roles: []string{"viewer"}}}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ func demoSettings(t *testing.T) (appsettings.Settings, *demoOverlay) {
 	if err := d.apply(&s); err != nil {
 		t.Fatal(err)
 	}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

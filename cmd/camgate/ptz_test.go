@@ -33,6 +33,7 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	if err := overlay.apply(&s); err != nil {
 		t.Fatal(err)
 	}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}

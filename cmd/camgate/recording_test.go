@@ -37,6 +37,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	if err := overlay.apply(&s); err != nil {
 		t.Fatal(err)
 	}
+	s.ApplyDefaults()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
