@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { launch, waitForPlayback } from './browser.mjs';
-import { startGateway } from './gateway.mjs';
+import { freePort, startGateway } from './gateway.mjs';
 
 const SCREENSHOTS = 'e2e/screenshots';
 const GATE = '11111111-2222-3333-4444-555555555555';
@@ -17,18 +17,6 @@ const GATE_STREAM = '11111111-2222-3333-4444-000000000001';
 const REASON = 'the camera refused the connection';
 
 let gateway, browser, relay, demoPort, relayPort;
-
-// freePort asks the kernel for a free loopback port.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // Relay forwards relayPort to the demo camera's RTSP port. close() drops
 // every connection and stops listening: to camgate the camera is gone.

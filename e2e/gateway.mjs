@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
 // CAMGATE_BIN lets the same tests drive another build of the gateway.
@@ -18,9 +19,11 @@ export const DEMO_CAMERA = 'A364956F-39A5-4CBC-9FFE-55B0C802CA77';
 // user's access token, demo the demo camera as the camera list shows it,
 // listeningMs and streamingMs how long after the start camgate listened and
 // the demo camera streamed. env adds environment variables (CAMGATE__…
-// settings), args command-line flags (--demo-listen …).
-export async function startGateway({ name = 'camgate', env = {}, args = [] } = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), `camgate-e2e-${name}-`));
+// settings), args command-line flags (--demo-listen …). dataDir, when given,
+// is the data folder to use and keep (a restart reuses it); otherwise a
+// temporary one is made, and removed by stop.
+export async function startGateway({ name = 'camgate', env = {}, args = [], dataDir: keptDir } = {}) {
+  const dataDir = keptDir ?? await mkdtemp(join(tmpdir(), `camgate-e2e-${name}-`));
   const log = [];
   const t0 = Date.now();
   const proc = spawn(BIN, ['--config', 'e2e/config', '--demo', ...args], {
@@ -35,7 +38,7 @@ export async function startGateway({ name = 'camgate', env = {}, args = [] } = {
       await exited;
       clearTimeout(timer);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    if (!keptDir) await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const url = await new Promise((resolve, reject) => {
@@ -58,6 +61,19 @@ export async function startGateway({ name = 'camgate', env = {}, args = [] } = {
     await stop();
     throw err;
   }
+}
+
+// freePort asks the kernel for a free loopback port (for a gateway that
+// must come back on the same one: CAMGATE__Http__Listen).
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 // waitForStreaming signs in as the demo user and polls the camera list

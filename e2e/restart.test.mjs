@@ -8,31 +8,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { launch, waitForPlayback } from './browser.mjs';
-import { DEMO_CAMERA } from './gateway.mjs';
+import { DEMO_CAMERA, freePort } from './gateway.mjs';
 
 const BIN = process.env.CAMGATE_BIN ?? 'bin/camgate';
 const SCREENSHOTS = 'e2e/screenshots';
 
 let gateway, dataDir, browser, port;
 const gatewayLog = [];
-
-// freePort asks the kernel for a free loopback port; the gateway gets it
-// through CAMGATE__Http__Listen, both times.
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port: p } = srv.address();
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 function startGateway() {
   gateway = spawn(BIN, ['--config', 'e2e/config', '--demo'], {

@@ -259,7 +259,7 @@ func (s *Service) refreshGrant(form url.Values, client string) (*tokenResponse, 
 		return nil, invalid
 	}
 	u := s.users.lookup(entry.user)
-	if u == nil { // cannot happen while users are fixed for the service's life
+	if u == nil { // removed from the settings since the sign-in (refresh tokens outlive a restart)
 		return nil, invalid
 	}
 	resp, oerr := s.tokenFor(u, client)

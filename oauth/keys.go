@@ -171,24 +171,31 @@ func newStoredKey(now time.Time) (storedKey, error) {
 	}, nil
 }
 
-// writeKeyFile replaces the key file atomically: write a temporary file in
-// the same folder, flush it, rename it over the old one, flush the folder.
+// writeKeyFile replaces the key file atomically (writePrivateFile).
 func writeKeyFile(path string, f keyFile) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create the signing key folder: %w", err)
-	}
-	// MkdirAll leaves an existing folder's mode alone; this folder is ours.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("restrict the signing key folder: %w", err)
-	}
 	data, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".signing-keys-*.tmp") // mode 0600
+	return writePrivateFile(path, "signing key", append(data, '\n'))
+}
+
+// writePrivateFile replaces a file of camgate's oauth folder atomically:
+// write a temporary file in the same folder (0600, in a folder of mode
+// 0700), flush it, rename it over the old one, flush the folder. what names
+// the file in errors.
+func writePrivateFile(path, what string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create the %s folder: %w", what, err)
+	}
+	// MkdirAll leaves an existing folder's mode alone; this folder is ours.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("restrict the %s folder: %w", what, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*.tmp") // mode 0600
 	if err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
 	done := false
 	defer func() {
@@ -198,22 +205,22 @@ func writeKeyFile(path string, f keyFile) error {
 		}
 	}()
 	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
 	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
 	// "camgate rotate-signing-key" run as root must not leave a file the
 	// camgate service user cannot read: keep the existing file's owner.
 	keepOwner(tmp, path)
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write the signing key file: %w", err)
+		return fmt.Errorf("write the %s file: %w", what, err)
 	}
 	done = true
 	if d, err := os.Open(dir); err == nil { // make the rename itself durable

@@ -174,6 +174,7 @@ func (s *Service) openBuiltIn(settings appsettings.Settings) error {
 		return fmt.Errorf("oauth: %w", err)
 	}
 	s.keys = keys
+	s.refresh = openRefreshStore(refreshPath(settings.DataDir), s.now(), s.log)
 	users, err := newUserDirectory(settings.Auth.Users)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)

@@ -48,8 +48,8 @@ export async function api(method, path, body) {
   }
   if (res.status === 401 && token) {
     // The token was refused (expired while the tab slept, key rotated,
-    // user removed): back to the sign-in form.
-    signOut();
+    // user removed): back to the sign-in form, which says why.
+    signOut(`the gateway refused its token (${json?.error?.details?.[0]?.errorText ?? 'HTTP 401'})`);
   }
   if (!res.ok) {
     const detail = json?.error?.details?.[0]?.errorText;
@@ -77,7 +77,7 @@ export async function download(path) {
     } catch {
       // not JSON
     }
-    if (res.status === 401 && token) signOut();
+    if (res.status === 401 && token) signOut(`the gateway refused its token (${detail || 'HTTP 401'})`);
     throw new ApiError(detail || `HTTP ${res.status} ${res.statusText}`.trim(), res.status);
   }
   const name = /filename="?([^";]+)"?/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'export.mp4';

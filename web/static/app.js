@@ -371,7 +371,14 @@ function showSignedIn() {
   $('account').hidden = !signedIn;
   $('account-name').textContent = auth.userName() ?? '';
   status.signedIn = signedIn;
-  if (!signedIn) $('username').focus();
+  // A session the page had to end says so, rather than leaving an empty
+  // form that looks like a fresh start.
+  const ended = signedIn ? null : auth.endedBecause();
+  status.sessionEnded = ended?.reason ?? null;
+  $('sign-in-notice').textContent = ended ? `Your session ended: ${ended.reason}. Sign in again.` : '';
+  $('sign-in-notice').hidden = !ended;
+  if (ended && !$('username').value) $('username').value = ended.user;
+  if (!signedIn) (ended ? $('password') : $('username')).focus();
 }
 
 $('sign-in').addEventListener('submit', async (ev) => {
@@ -397,6 +404,7 @@ auth.onChange((event) => {
     showView();
     refreshCameras();
   } else if (event === 'refreshed') {
+    status.tokenRefreshes = (status.tokenRefreshes ?? 0) + 1;
     // Like the XProtect sample: the session gets the new token too, or the
     // gateway closes it when the old one expires.
     session?.updateToken(auth.accessToken());

@@ -12,6 +12,9 @@ const REFRESH_BEFORE_S = 60;
 
 let state = load(); // {user, accessToken, refreshToken, expiresAt(ms)} or null
 let refreshTimer = 0;
+// ended says why the last session ended when the page, not the user, ended
+// it ({user, reason}), for the sign-in form; null after a sign-out by hand.
+let ended = null;
 const listeners = new Set();
 
 function load() {
@@ -29,7 +32,8 @@ function save() {
 }
 
 // onChange registers fn(event) for 'signed-in', 'refreshed', 'signing-out'
-// (the token is still there: last calls may use it) and 'signed-out'.
+// (the token is still there: last calls may use it) and 'signed-out'
+// (endedBecause() then says why, unless the user signed out).
 export function onChange(fn) {
   listeners.add(fn);
 }
@@ -46,8 +50,15 @@ export function userName() {
   return state?.user ?? null;
 }
 
+// endedBecause is {user, reason} when the session ended without the user
+// signing out (the gateway refused the token or its renewal), else null.
+export function endedBecause() {
+  return ended;
+}
+
 // tokenRequest posts a form to the token endpoint and returns the JSON
-// answer, or throws an Error whose message is fit to show.
+// answer, or throws an Error whose message is fit to show; its status is
+// the HTTP status (0: no answer).
 async function tokenRequest(form) {
   let res;
   try {
@@ -59,7 +70,7 @@ async function tokenRequest(form) {
       signal: AbortSignal.timeout(10_000),
     });
   } catch (err) {
-    throw new Error(`the gateway cannot be reached (${err.name === 'TimeoutError' ? 'timed out' : err.message})`);
+    throw Object.assign(new Error(`the gateway cannot be reached (${err.name === 'TimeoutError' ? 'timed out' : err.message})`), { status: 0 });
   }
   let json = null;
   try {
@@ -71,7 +82,7 @@ async function tokenRequest(form) {
     if (json?.error === 'invalid_grant' && form.grant_type === 'password') {
       throw new Error(json.error_description || 'wrong user name or password');
     }
-    throw new Error(json?.error_description || json?.error || `HTTP ${res.status}`);
+    throw Object.assign(new Error(json?.error_description || json?.error || `HTTP ${res.status}`), { status: res.status });
   }
   return json;
 }
@@ -90,13 +101,17 @@ function accept(user, json) {
 // signIn exchanges a user name and password for tokens.
 export async function signIn(user, password) {
   const json = await tokenRequest({ grant_type: 'password', username: user, password, client_id: 'VmsClient' });
+  ended = null;
   accept(user, json);
   emit('signed-in');
 }
 
-export function signOut() {
+// signOut ends the session; reason, when the page ends it rather than the
+// user, is shown on the sign-in form ("Your session ended: reason").
+export function signOut(reason = '') {
   clearTimeout(refreshTimer);
   if (state) emit('signing-out');
+  ended = reason && state ? { user: state.user, reason } : null;
   state = null;
   save();
   emit('signed-out');
@@ -115,13 +130,17 @@ async function refresh() {
     const json = await tokenRequest({ grant_type: 'refresh_token', refresh_token: state.refreshToken, client_id: 'VmsClient' });
     accept(state.user, json);
     emit('refreshed');
-  } catch {
-    // A spent or expired refresh token cannot be retried: sign in again.
-    // A network error may pass: try again shortly while the token lasts.
-    if (state && state.expiresAt - Date.now() > 15_000) {
+  } catch (err) {
+    // A refused refresh token (400: spent, expired, revoked, or from a
+    // gateway that has lost it) cannot be retried: sign in again. A
+    // network error or a gateway starting up may pass: try again shortly
+    // while the access token lasts.
+    if (err.status === 400 || err.status === 401) {
+      signOut(`the gateway no longer accepts this sign-in (${err.message})`);
+    } else if (state && state.expiresAt - Date.now() > 15_000) {
       refreshTimer = setTimeout(refresh, 10_000);
     } else {
-      signOut();
+      signOut(`it could not be renewed before it expired (${err.message})`);
     }
   }
 }
