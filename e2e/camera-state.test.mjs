@@ -15,8 +15,10 @@ const SCREENSHOTS = 'e2e/screenshots';
 const GATE = '11111111-2222-3333-4444-555555555555';
 const GATE_STREAM = '11111111-2222-3333-4444-000000000001';
 const REASON = 'the camera refused the connection';
+// A camera that never answers: nothing listens at its address.
+const NEVER = '11111111-2222-3333-4444-666666666666';
 
-let gateway, browser, relay, demoPort, relayPort;
+let gateway, browser, relay, demoPort, relayPort, deadPort;
 
 // Relay forwards relayPort to the demo camera's RTSP port. close() drops
 // every connection and stops listening: to camgate the camera is gone.
@@ -52,7 +54,7 @@ class Relay {
 
 before(async () => {
   await mkdir(SCREENSHOTS, { recursive: true });
-  [demoPort, relayPort] = [await freePort(), await freePort()];
+  [demoPort, relayPort, deadPort] = [await freePort(), await freePort(), await freePort()];
   relay = new Relay();
   await relay.open();
   gateway = await startGateway({
@@ -64,6 +66,11 @@ before(async () => {
       CAMGATE__Cameras__0__Transport: 'tcp',
       CAMGATE__Cameras__0__Streams__0__Id: GATE_STREAM,
       CAMGATE__Cameras__0__Streams__0__Url: `rtsp://127.0.0.1:${relayPort}/demo`,
+      CAMGATE__Cameras__1__Id: NEVER,
+      CAMGATE__Cameras__1__Name: 'Never',
+      CAMGATE__Cameras__1__Transport: 'tcp',
+      CAMGATE__Cameras__1__Streams__0__Id: '11111111-2222-3333-4444-000000000002',
+      CAMGATE__Cameras__1__Streams__0__Url: `rtsp://127.0.0.1:${deadPort}/stream`,
       // The demo user's role, with its rights on every camera (the camera
       // view asks for recordings too).
       CAMGATE__Auth__Roles__0__Name: 'demo',
@@ -96,6 +103,24 @@ test('a camera that fails shows offline with the reason, never its last picture'
     const id = await page.waitForFunction((want) => [...document.querySelectorAll('#grid li')]
       .find((li) => li.dataset.id.toUpperCase() === want)?.dataset.id, GATE, { timeout: 10_000 }).then((h) => h.jsonValue());
     const tile = `#grid li[data-id="${id}"]`;
+
+    // A camera that has failed since camgate started shows "offline" and
+    // why in its tile, not "connecting" for ever.
+    const never = await page.waitForFunction((want) => [...document.querySelectorAll('#grid li')]
+      .find((li) => li.dataset.id.toUpperCase() === want)?.dataset.id, NEVER, { timeout: 10_000 }).then((h) => h.jsonValue());
+    const neverTile = `#grid li[data-id="${never}"]`;
+    await page.waitForFunction(({ sel, reason }) => {
+      const li = document.querySelector(sel);
+      return li?.dataset.state === 'offline' && li.querySelector('.badge').textContent === 'offline'
+        && li.querySelector('.state-overlay').textContent.includes(reason);
+    }, { sel: neverTile, reason: REASON }, { timeout: 15_000, polling: 100 }).catch(async (err) => {
+      const li = page.locator(neverTile);
+      throw new Error(`the tile of a camera that never answered: state ${await li.getAttribute('data-state')}, `
+        + `badge "${await li.locator('.badge').textContent()}", overlay "${await li.locator('.state-overlay').textContent()}", `
+        + `under it "${await li.locator('.why').textContent()}" (${err.message})`);
+    });
+    t.diagnostic(`never-answering camera: "${await page.locator(`${neverTile} .state-overlay`).textContent()}"`);
+
     await waitForPlayback(page, `${tile} video`, { timeout: 30_000 });
     assert.equal(await hidden(page, `${tile} video`), false, 'the streaming tile shows its video');
 

@@ -66,6 +66,15 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     const span = await waitForRecording(RECORDED_MS, 40_000);
     t.diagnostic(`recorded ${new Date(span.start).toISOString()} – ${new Date(span.end).toISOString()}`);
 
+    // "Play from" defaults to a time inside the recordings (the demo has
+    // recorded for less than the 2 minutes a default would go back).
+    const form = page.getByRole('region', { name: 'Playback' });
+    await page.waitForFunction(() => window.camgate.timeline?.spans > 0, null, { timeout: 15_000 });
+    const first = (await recorded())[0];
+    const preset = await page.evaluate(() => new Date(document.querySelector('input[name=from]').value).getTime());
+    t.diagnostic(`"Play from" preset ${new Date(preset).toISOString()}, recordings from ${new Date(first.start).toISOString()}`);
+    assert.ok(preset >= first.start && preset <= Date.now(), `"Play from" is ${(first.start - preset) / 1000} s before the first recording`);
+
     // Play from 15 s ago at 4x, through the form as a user would.
     const from = Date.now() - BACK_MS;
     const value = await page.evaluate((ms) => {
@@ -74,7 +83,6 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
     }, from);
     const requested = Math.floor(from / 1000) * 1000; // the input has whole seconds
-    const form = page.getByRole('region', { name: 'Playback' });
     await form.getByLabel('Play from').fill(value);
     await form.getByLabel('Speed').selectOption(String(SPEED));
     await form.getByRole('button', { name: 'Play', exact: true }).click();
@@ -104,7 +112,16 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     const tl = page.getByRole('region', { name: 'Timeline' });
     await tl.getByRole('button', { name: '10 min' }).click();
     await page.waitForFunction(() => window.camgate.timeline?.spans > 0, null, { timeout: 15_000 });
+    // A new speed applies at once, without Play: a new session from the
+    // frame on screen.
+    const shown = await page.evaluate(() => window.camgate.frameClock);
     await form.getByLabel('Speed').selectOption('1');
+    await page.waitForFunction((old) => window.camgate.playback?.speed === 1 && window.camgate.state === 'playing'
+      && window.camgate.frameClock !== null && window.camgate.frameClock >= old, shown, { timeout: 15_000 });
+    const resumed = await page.evaluate(() => ({ clock: window.camgate.frameClock, playback: window.camgate.playback }));
+    t.diagnostic(`speed 1x at once: from ${resumed.playback.time} (was showing ${new Date(shown).toISOString()})`);
+    assert.ok(Date.parse(resumed.playback.time) >= shown - 1, 'the new speed resumes from the frame on screen');
+    assert.match(await form.locator('.clock-mode').textContent(), /Recorded · 1×/);
     const bar = await tl.locator('.timeline-bar').boundingBox();
     const xAt = async (ms) => {
       const w = await page.evaluate(() => window.camgate.timeline);
@@ -113,7 +130,7 @@ test('the page plays the recording at 4x with a frame clock in the past', { time
     const target = Date.now() - 10_000;
     await page.mouse.click(await xAt(target), bar.y + bar.height / 2);
     await page.waitForFunction((old) => window.camgate.playback !== null && window.camgate.playback.time !== old
-      && window.camgate.state === 'playing' && window.camgate.frameClock !== null, a.playback.time, { timeout: 15_000 });
+      && window.camgate.state === 'playing' && window.camgate.frameClock !== null, resumed.playback.time, { timeout: 15_000 });
     const c = await page.evaluate(() => ({ clock: window.camgate.frameClock, now: Date.now(), playback: window.camgate.playback }));
     const asked = Date.parse(c.playback.time);
     t.diagnostic(`timeline click at ${new Date(target).toISOString()}: playback from ${c.playback.time}, frame clock ${new Date(c.clock).toISOString()}`);

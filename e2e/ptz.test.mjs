@@ -37,6 +37,31 @@ async function holdButton(page, name, ms) {
   await page.mouse.up();
 }
 
+// touchHold presses a pad button with a finger (Chromium's touch input over
+// CDP: pointer events of type "touch"), keeps it down, lifts it.
+async function touchHold(page, name, ms) {
+  const box = await page.locator('#ptz').getByRole('button', { name, exact: true }).boundingBox();
+  const point = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [point] });
+    await page.waitForTimeout(ms);
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+// settled waits (up to 5 s) until the camera stands still where the page
+// function done(before) holds, and returns the position either way: the
+// caller asserts on it, so that a failure says where the camera got to.
+async function settled(page, done, before) {
+  await page.waitForFunction(done, before, { timeout: 5_000 }).catch(() => {});
+  return ptzState(page);
+}
+
 // Budget: before 25 s + test 40 s + after ≤ 5 s.
 test('the PTZ pad moves the demo camera', { timeout: 40_000 }, async (t) => {
   const { page, errors } = browser;
@@ -74,6 +99,26 @@ test('the PTZ pad moves the demo camera', { timeout: 40_000 }, async (t) => {
     t.diagnostic(`video transform ${transform0} → ${transform1}`);
     const tx = parseMatrix(transform1).e;
     assert.ok(tx < 0, `the picture shifted left (translate x ${tx})`);
+
+    // Two holds in a row, the second pressed right after the first is
+    // released: pressing "Up" moves the focus off "Right", whose blur must
+    // not stop the new move. Both axes move.
+    const before2 = await ptzState(page);
+    await holdButton(page, 'Right', 500);
+    await holdButton(page, 'Up', 500);
+    const after2 = await settled(page, (b) => {
+      const p = window.camgate.ptz;
+      return !p.moving && p.panDegrees > b.panDegrees + 5 && p.tiltDegrees > b.tiltDegrees + 5;
+    }, before2);
+    t.diagnostic(`after Right then Up, 0.5 s each: pan ${before2.panDegrees}° → ${after2.panDegrees}°, tilt ${before2.tiltDegrees}° → ${after2.tiltDegrees}°`);
+    assert.ok(after2.panDegrees > before2.panDegrees + 5, `Right panned ${after2.panDegrees - before2.panDegrees}°`);
+    assert.ok(after2.tiltDegrees > before2.tiltDegrees + 5, `Up, right after Right, tilted ${after2.tiltDegrees - before2.tiltDegrees}°`);
+
+    // By touch: a finger held on "Down" tilts down until it is lifted.
+    await touchHold(page, 'Down', 500);
+    const touched = await settled(page, (b) => !window.camgate.ptz.moving && window.camgate.ptz.tiltDegrees < b.tiltDegrees - 5, after2);
+    t.diagnostic(`after a finger on Down for 0.5 s: tilt ${after2.tiltDegrees}° → ${touched.tiltDegrees}°`);
+    assert.ok(touched.tiltDegrees < after2.tiltDegrees - 5, `Down by touch tilted ${touched.tiltDegrees - after2.tiltDegrees}°`);
 
     // Zoom in with the keyboard: the video focused, "+" held.
     await page.locator('#viewport').focus();

@@ -111,7 +111,7 @@ function stopCamera() {
 }
 
 // The timeline of recordings under the video (status.timeline).
-const timeline = new Timeline({ root: $('timeline'), status, playFrom: (t) => playback.playFrom(t) });
+const timeline = new Timeline({ root: $('timeline'), status, playFrom: (t) => playback.playFrom(t), onSpans: (s) => playback.recorded(s) });
 
 // Signaling: REST (the default) or XProtect's WebSocket API with ?signaling=ws.
 const SIGNALING = new URLSearchParams(location.search).get('signaling') === 'ws' ? 'ws' : 'rest';

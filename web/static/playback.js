@@ -1,7 +1,10 @@
 // Playback of recorded video under the live view: "Play from" a time (a
-// datetime-local input, 2 minutes ago by default, or −1 min / −5 min), a
-// speed, skip gaps, and "Back to live". The session itself is the same as
-// for live (session.js / ws.js) with XProtect's playback parameters.
+// datetime-local input, or −1 min / −5 min), a speed, skip gaps, and "Back
+// to live". The time is 2 minutes ago by default, moved inside the newest
+// recording once the timeline has loaded the camera's spans (until the
+// user picks a time). A new speed or gap mode applies at once: a new
+// session from the frame on screen. The session itself is the same as for
+// live (session.js / ws.js) with XProtect's playback parameters.
 //
 // The frame clock shows the time of the frame on screen the way the
 // XProtect sample computes it: the session's reference time plus the
@@ -40,6 +43,7 @@ export class PlaybackControl {
   #shown = null; // time of the frame on screen, ms since the epoch
   #channel = null;
   #els;
+  #picked = false; // the user chose the "Play from" time (keep it)
 
   // root is the <section> to fill; status the object tests read
   // (window.camgate); replay() starts a new session of the current camera.
@@ -121,6 +125,16 @@ export class PlaybackControl {
       note: root.querySelector('.playback-note'),
     };
     this.#els.from.value = localInputValue(new Date(Date.now() - DEFAULT_BACK_MS));
+    this.#els.from.addEventListener('input', () => { this.#picked = true; });
+    // A new speed or gap mode while a recording plays applies at once: a
+    // new session from the frame on screen (begin resumes from it).
+    for (const el of [speed, this.#els.skip]) {
+      el.addEventListener('change', () => {
+        if (!this.#request) return;
+        Object.assign(this.#request, { speed: Number(speed.value), skipGaps: this.#els.skip.checked });
+        this.#replay();
+      });
+    }
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       const t = new Date(this.#els.from.value); // datetime-local: local time
@@ -147,7 +161,20 @@ export class PlaybackControl {
     this.#play(time);
   }
 
+  // recorded takes the camera's recorded spans ([{start, end}] ms, oldest
+  // first): unless the user chose a time, "Play from" becomes one inside
+  // the newest recording, 2 minutes before its end or its start if it is
+  // shorter, never in a gap or before the first recording.
+  recorded(spans) {
+    if (this.#picked || !spans.length) return;
+    const { start, end } = spans[spans.length - 1];
+    // Whole seconds (the input's step), not after the end.
+    const t = Math.max(Math.ceil(start / 1000) * 1000, Math.floor((end - DEFAULT_BACK_MS) / 1000) * 1000);
+    if (t <= end) this.#els.from.value = localInputValue(new Date(t));
+  }
+
   #play(time) {
+    this.#picked = true; // the input shows the time played from now on
     this.#request = { time, speed: Number(this.#els.speed.value), skipGaps: this.#els.skip.checked };
     this.#shown = null; // a new choice, not a resume
     this.#replay();

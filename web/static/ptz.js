@@ -4,7 +4,11 @@
 //
 // - Directions and zoom move while held: ptzMove is sent again every 200 ms
 //   (the gateway stops the camera 400 ms after the last one, so a lost
-//   "stop" is harmless) and "stop" goes out on release.
+//   "stop" is harmless) and "stop" goes out on release. A hold belongs to
+//   what started it (a button, the arrow keys, a zoom key): only its own
+//   release, or losing focus, ends it. Pressing a second button right after
+//   another moves the focus, and the first one's blur comes after the
+//   second one's press: it must not stop the new move.
 // - With the video focused: arrow keys (two at once for the diagonals),
 //   + and − zoom, Home; a click on the video centres that point (ptzCenter).
 // - The position is polled with ptzStatus twice a second while the pad is
@@ -45,6 +49,7 @@ export class PtzPad {
   #polling = false; // a ptzStatus is on its way
   #soon = false; // sample again soon after it
   #holding = null; // the direction held
+  #holder = null; // what holds it: a pad button, 'keys' (arrows) or 'zoomKey'
   #holdTimer = 0;
   #keys = new Set();
   #el = {};
@@ -151,11 +156,14 @@ export class PtzPad {
   // #bindHold makes a button move while held: by pointer (mouse, touch,
   // pen) or by Space/Enter.
   #bindHold(button, direction) {
-    const end = () => this.#stopHold();
+    const end = () => this.#stopHold(button);
     button.addEventListener('pointerdown', (e) => {
       if (e.button !== 0) return;
+      // The pointer (a finger too: touch-action is none on the pad's
+      // buttons, so a held finger does not scroll and is not cancelled)
+      // keeps the button even when it slides off.
       button.setPointerCapture(e.pointerId);
-      this.#startHold(direction);
+      this.#startHold(direction, button);
     });
     button.addEventListener('pointerup', end);
     button.addEventListener('pointercancel', end);
@@ -163,7 +171,7 @@ export class PtzPad {
     button.addEventListener('keydown', (e) => {
       if (e.key !== ' ' && e.key !== 'Enter') return;
       e.preventDefault();
-      if (!e.repeat) this.#startHold(direction);
+      if (!e.repeat) this.#startHold(direction, button);
     });
     button.addEventListener('keyup', (e) => {
       if (e.key === ' ' || e.key === 'Enter') { e.preventDefault(); end(); }
@@ -183,7 +191,7 @@ export class PtzPad {
         this.#followKeys();
       } else if (ZOOM_KEYS[e.key]) {
         e.preventDefault();
-        if (!e.repeat) this.#startHold(ZOOM_KEYS[e.key]);
+        if (!e.repeat) this.#startHold(ZOOM_KEYS[e.key], 'zoomKey');
       } else if (e.key === 'Home') {
         e.preventDefault();
         if (!e.repeat) this.#send('ptzMove', { direction: 'home' }, true);
@@ -194,10 +202,14 @@ export class PtzPad {
         this.#keys.delete(ARROWS[e.key]);
         this.#followKeys();
       } else if (ZOOM_KEYS[e.key]) {
-        this.#stopHold();
+        this.#stopHold('zoomKey');
       }
     });
-    v.addEventListener('blur', () => { this.#keys.clear(); this.#stopHold(); });
+    v.addEventListener('blur', () => {
+      this.#keys.clear();
+      this.#stopHold('keys');
+      this.#stopHold('zoomKey');
+    });
     v.addEventListener('click', (e) => {
       if (!usable() || !this.#info.capabilities?.methods?.includes('ptzCenter')) return;
       const p = this.#pictureAt(e.clientX, e.clientY);
@@ -212,8 +224,8 @@ export class PtzPad {
     const h = (k.has('right') ? 1 : 0) - (k.has('left') ? 1 : 0);
     const dir = { '1,0': 'up', '-1,0': 'down', '0,-1': 'left', '0,1': 'right',
       '1,-1': 'upLeft', '1,1': 'upRight', '-1,-1': 'downLeft', '-1,1': 'downRight' }[`${v},${h}`];
-    if (dir) this.#startHold(dir);
-    else this.#stopHold();
+    if (dir) this.#startHold(dir, 'keys');
+    else this.#stopHold('keys');
   }
 
   // #pictureAt is the point of the camera's picture under the pointer, in
@@ -324,8 +336,12 @@ export class PtzPad {
 
   // ---- commands ----
 
-  #startHold(direction) {
-    if (!this.#info?.mayControl || this.#holding === direction) return;
+  // #startHold moves in direction until holder lets go (#stopHold(holder));
+  // a new hold takes over from the one before, whoever held it.
+  #startHold(direction, holder) {
+    if (!this.#info?.mayControl) return;
+    this.#holder = holder;
+    if (this.#holding === direction) return;
     this.#holding = direction;
     this.#out.held = direction;
     clearInterval(this.#holdTimer);
@@ -334,9 +350,11 @@ export class PtzPad {
     this.#holdTimer = setInterval(send, REPEAT_MS);
   }
 
-  #stopHold() {
-    if (!this.#holding) return;
+  // #stopHold ends the hold when holder holds it (no holder: any hold).
+  #stopHold(holder) {
+    if (!this.#holding || (holder !== undefined && holder !== this.#holder)) return;
     this.#holding = null;
+    this.#holder = null;
     this.#out.held = null;
     clearInterval(this.#holdTimer);
     this.#send('ptzMove', { direction: 'stop' });

@@ -27,11 +27,16 @@ export class Timeline {
   #timer = 0;
   #drag = null;
 
-  // playFrom(Date) plays the recording from a time (playback.js).
-  constructor({ root, status, playFrom }) {
+  #onSpans;
+
+  // playFrom(Date) plays the recording from a time (playback.js);
+  // onSpans(spans) hears of the spans of the camera shown, each time they
+  // are loaded ([{start, end}] in ms, oldest first).
+  constructor({ root, status, playFrom, onSpans = () => {} }) {
     this.#root = root;
     this.#status = status;
     this.#playFrom = playFrom;
+    this.#onSpans = onSpans;
     status.timeline = null;
     this.#render();
     setInterval(() => this.#draw(), 1_000); // the window follows now and the frame clock
@@ -56,6 +61,7 @@ export class Timeline {
       if (id !== this.#cameraId) return;
       this.#spans = (r?.spans ?? []).map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
       this.#note('');
+      this.#onSpans(this.#spans);
     } catch (err) {
       if (id !== this.#cameraId) return;
       this.#note(err.status === 403 ? 'You may not play recordings of this camera.' : `Cannot load the recordings: ${err.message}`);
