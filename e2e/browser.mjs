@@ -1,5 +1,5 @@
-// Shared by the browser tests: start the Debian Chromium the way
-// /work/shared/spec/toolchain.md says works for WebRTC on loopback.
+// Shared by the browser tests: start Debian's Chromium with the flags that
+// make WebRTC work on loopback, headless and without a sandbox.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

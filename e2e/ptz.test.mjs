@@ -165,6 +165,12 @@ test('the PTZ pad moves the demo camera', { timeout: 40_000 }, async (t) => {
       const p = window.camgate.ptz;
       return Math.abs(p.panDegrees) < 0.5 && Math.abs(p.tiltDegrees) < 0.5 && p.zoom < 0.01 && !p.moving;
     }, null, { timeout: 10_000 });
+    // The camera view as README and docs/console.md show it (docs/console.png
+    // is this file): live video and its frame clock, diagnostics, the PTZ
+    // pad, the timeline of recordings zoomed to 10 min, the playback controls.
+    await page.getByRole('region', { name: 'Timeline' }).getByRole('button', { name: '10 min' }).click();
+    await page.waitForTimeout(1_200); // the picture's stand-in transform settles back
+    await page.screenshot({ path: `${SCREENSHOTS}/console.png`, fullPage: true });
 
     // A phone-width view keeps the pad usable.
     await page.setViewportSize({ width: 390, height: 844 });
