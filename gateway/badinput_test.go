@@ -18,7 +18,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras/demo"
-	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
 
 // What real and broken clients send over HTTP, and what camgate answers:
@@ -172,7 +172,7 @@ func assertAPIError(t *testing.T, what string, r response, status int, mentions 
 func TestSessionBodiesOverHTTP(t *testing.T) {
 	t.Parallel()
 	env := newTestEnv(t, envOptions{})
-	for _, tc := range gateway.BindingCases() {
+	for _, tc := range signalingtest.BindingCases() {
 		t.Run(tc.Name, func(t *testing.T) {
 			if tc.Status != http.StatusOK {
 				r := env.send(http.MethodPost, restBase+"/Session", []byte(tc.Body))
@@ -281,7 +281,7 @@ func TestPathsAreCaseInsensitive(t *testing.T) {
 // It applies but never connects: no peer is behind it.
 func validAnswer(t *testing.T) string {
 	t.Helper()
-	for _, c := range gateway.AnswerCases() {
+	for _, c := range signalingtest.AnswerCases() {
 		if c.Valid {
 			return c.Raw
 		}
@@ -372,7 +372,7 @@ func TestErrorShapes(t *testing.T) {
 	// Client candidates of the shared table, one per request as the sample
 	// sends them, to a session that is not answered yet (so they are only
 	// buffered: some name addresses that are not ours to probe).
-	for _, c := range gateway.CandidateCases() {
+	for _, c := range signalingtest.CandidateCases() {
 		t.Run("candidate: "+c.Name, func(t *testing.T) {
 			r := env.send(http.MethodPost, restBase+"/IceCandidates/"+s.id, []byte(`{"candidates":[`+quote(c.Raw)+`]}`))
 			record(r)
@@ -395,7 +395,7 @@ func TestErrorShapes(t *testing.T) {
 	s = createSession(t, env, liveBody)
 	token := env.token // a real token: it must be accepted, and never echoed
 	answered := false
-	for _, c := range gateway.AnswerCases() {
+	for _, c := range signalingtest.AnswerCases() {
 		if c.Valid {
 			continue
 		}
@@ -407,7 +407,7 @@ func TestErrorShapes(t *testing.T) {
 			assertAPIError(t, "PATCH answer", r, http.StatusBadRequest, append([]string{"answerSDP"}, c.ErrText...)...)
 		})
 	}
-	for _, c := range gateway.AnswerCases() {
+	for _, c := range signalingtest.AnswerCases() {
 		if !c.Valid {
 			continue
 		}

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/clientaddr"
 	"github.com/camgate/camgate/gateway/rtc"
+	"github.com/camgate/camgate/gateway/signaling"
 )
 
 // Connection limits. Every TCP connection costs a file descriptor, a
@@ -155,10 +155,10 @@ func (l *connLimiter) release(key netip.Prefix, counted bool) {
 func (l *connLimiter) refuse(c net.Conn, peer netip.Addr, limit string) {
 	l.refused.WithLabelValues(limit).Inc()
 	setting, n := "Http.MaxConnections", l.max
-	e := errorf(http.StatusServiceUnavailable, "camgate has %d connections open, its limit (%s); try again later", n, setting)
+	e := signaling.Errorf(http.StatusServiceUnavailable, "camgate has %d connections open, its limit (%s); try again later", n, setting)
 	if limit == limitPerAddress {
 		setting, n = "Http.MaxConnectionsPerAddress", l.perAddress
-		e = errorf(http.StatusTooManyRequests, "your address has %d connections open to camgate, the limit (%s); close some or try again later", n, setting)
+		e = signaling.Errorf(http.StatusTooManyRequests, "your address has %d connections open to camgate, the limit (%s); close some or try again later", n, setting)
 	}
 	l.logRefusal(limit, setting, n, peer)
 	select {
@@ -195,7 +195,7 @@ func (l *connLimiter) logRefusal(limit, setting string, n int, peer netip.Addr) 
 // answerRefusal reads what the client sent of its request (so that closing
 // does not reset the connection before the client reads the answer),
 // writes e in the API's JSON error shape, and closes the connection.
-func answerRefusal(c net.Conn, e *apiError) {
+func answerRefusal(c net.Conn, e *signaling.HTTPError) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(refuseWait))
 	buf := make([]byte, 0, 4096)
@@ -206,7 +206,7 @@ func answerRefusal(c net.Conn, e *apiError) {
 			break
 		}
 	}
-	body, _ := json.Marshal(bodyOf(e))
+	body := e.JSON()
 	head := fmt.Sprintf("HTTP/1.1 %d %s\r\n", e.Status, http.StatusText(e.Status)) +
 		"Content-Type: application/json; charset=utf-8\r\n" +
 		"Retry-After: " + strconv.Itoa(refuseRetryAfter) + "\r\nCache-Control: no-store\r\nConnection: close\r\n" +

@@ -6,6 +6,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/signaling"
 )
 
 // corsPolicy is the cross-origin policy of spec §7, with XProtect's keys.
@@ -101,7 +102,7 @@ func (p *corsPolicy) wrap(next http.Handler) http.Handler {
 			h.Add("Vary", "Access-Control-Request-Method")
 			h.Add("Vary", "Access-Control-Request-Headers")
 			if !allowed {
-				writeErrorHTTP(w, errorf(http.StatusForbidden, "origin %s may not call this API (see the CORS settings)", errtext.Truncate(origin, 100)))
+				signaling.WriteErrorHTTP(w, signaling.Errorf(http.StatusForbidden, "origin %s may not call this API (see the CORS settings)", errtext.Truncate(origin, 100)))
 				return
 			}
 			h.Set("Access-Control-Allow-Origin", origin)
@@ -130,4 +131,13 @@ func (p *corsPolicy) wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// wsOriginAllowed is the upgrade's origin check: a browser page may open the
+// socket when it comes from camgate's own origin or from one the CORS policy
+// allows. A request without Origin is not from a browser page, and a
+// non-browser client could send any Origin anyway: the token protects it.
+func (g *Gateway) wsOriginAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin == "" || sameOrigin(r, origin) || g.cors.allowsOrigin(origin)
 }

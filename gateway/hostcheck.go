@@ -10,6 +10,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/signaling"
 )
 
 // The Host check defends against DNS rebinding: a page on evil.example whose
@@ -167,7 +168,7 @@ func (g *Gateway) checkHost(s appsettings.Settings, next http.Handler) http.Hand
 		host := errtext.Quote(r.Host, 100)
 		g.log.Info("request refused: its Host is not one of camgate's names (Http.AllowedHosts)",
 			"host", host, "method", r.Method, "path", errtext.Quote(r.URL.Path, 100), "client", g.clientAddr(r))
-		writeErrorHTTP(w, errorf(http.StatusMisdirectedRequest,
+		signaling.WriteErrorHTTP(w, signaling.Errorf(http.StatusMisdirectedRequest,
 			"this camgate does not answer to the host %s: list it in Http.AllowedHosts if clients reach camgate by that name (requests for other names are refused so that DNS rebinding cannot reach the API)", host))
 	})
 }

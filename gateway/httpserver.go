@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/camgate/camgate/gateway/signaling"
 )
 
 // Timeouts of the HTTP server (Http.* settings):
@@ -176,7 +178,7 @@ type exportPacer struct {
 
 // startExport marks the request as an export and returns its pacer and a
 // context that ends with the download's deadline.
-func (g *Gateway) startExport(r *http.Request) (*exportPacer, context.Context, context.CancelFunc) {
+func (g *Gateway) startExport(r *http.Request) (signaling.ExportPacer, context.Context, context.CancelFunc) {
 	p := &exportPacer{req: inflightOf(r), piece: time.Duration(g.httpCfg.WriteTimeout),
 		end: time.Now().Add(time.Duration(g.httpCfg.ExportTimeout))}
 	if p.req != nil {
@@ -186,8 +188,8 @@ func (g *Gateway) startExport(r *http.Request) (*exportPacer, context.Context, c
 	return p, ctx, cancel
 }
 
-// write writes b in pieces, each under its own deadline.
-func (p *exportPacer) write(w io.Writer, b []byte) (int, error) {
+// Write writes b in pieces, each under its own deadline.
+func (p *exportPacer) Write(w io.Writer, b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
 		n := min(len(b), exportPieceSize)
@@ -206,6 +208,14 @@ func (p *exportPacer) write(w io.Writer, b []byte) (int, error) {
 		b = b[n:]
 	}
 	return written, nil
+}
+
+// markWebSocket marks a request that became a WebSocket: the hub counts
+// it at shutdown, not the tracker.
+func markWebSocket(r *http.Request) {
+	if req := inflightOf(r); req != nil {
+		req.setKind(kindWebSocket)
+	}
 }
 
 // newServer is the http.Server of the settings' timeouts.
@@ -315,7 +325,7 @@ func (g *Gateway) stopNow(ctx context.Context) (ShutdownReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rep.WebSockets = g.ws.closeAll(ctx)
+			rep.WebSockets = g.api.CloseWebSockets(ctx)
 		}()
 		g.sessions.CloseAll()
 		err = <-shut
@@ -330,7 +340,7 @@ func (g *Gateway) stopNow(ctx context.Context) (ShutdownReport, error) {
 		<-g.done
 		g.conns.wait()
 	} else {
-		g.ws.closeAll(ctx)
+		g.api.CloseWebSockets(ctx)
 		g.sessions.CloseAll()
 	}
 	g.sessions.Close()

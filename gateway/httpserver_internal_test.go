@@ -62,7 +62,7 @@ func TestExportPacerOutlivesServerTimeouts(t *testing.T) {
 				served <- fmt.Errorf("the request's context ended: %w", err)
 				return
 			}
-			if _, err := p.write(w, piece); err != nil {
+			if _, err := p.Write(w, piece); err != nil {
 				served <- err
 				return
 			}

@@ -13,7 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
-	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/gateway/rtc"
 )
 
 // Issue 12: a client must not be able to aim camgate's ICE traffic at
@@ -108,11 +108,11 @@ func (s *udpSinks) settle(t *testing.T, n int) []int64 {
 // answers, from each of its local candidates that can pair with it.
 func checkSinks(t *testing.T, got []int64, accepted, localUDP4 int) {
 	t.Helper()
-	bound := int64(gateway.ChecksPerPair * localUDP4)
+	bound := int64(rtc.ChecksPerPair * localUDP4)
 	for i, c := range got {
 		switch {
 		case i < accepted && c > bound:
-			t.Errorf("sink %d (an accepted candidate) got %d datagrams, want at most %d (%d checks × %d local candidates)", i, c, bound, gateway.ChecksPerPair, localUDP4)
+			t.Errorf("sink %d (an accepted candidate) got %d datagrams, want at most %d (%d checks × %d local candidates)", i, c, bound, rtc.ChecksPerPair, localUDP4)
 		case i >= accepted && c != 0:
 			t.Errorf("sink %d (a refused candidate) got %d datagrams, want none", i, c)
 		}
@@ -280,7 +280,7 @@ func TestCandidateFloodIsCappedREST(t *testing.T) {
 	got := sinks.settle(t, 8)
 	// Sinks 0–5: the first session's; 6, 7: the second's (before its
 	// answer); 9–12: in its answer; 8 and 13: refused everywhere.
-	bound := int64(gateway.ChecksPerPair * localUDP4(t, offer))
+	bound := int64(rtc.ChecksPerPair * localUDP4(t, offer))
 	for i, c := range got {
 		accepted := i <= 7 || i >= 9 && i <= 12
 		switch {

@@ -11,6 +11,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/errtext"
+	"github.com/camgate/camgate/gateway/signaling"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -49,7 +50,7 @@ func (g *Gateway) monitoringRoutes(r *gin.Engine) {
 	r.HEAD("/readyz", noStore, g.getReadyz)
 	if !g.metrics.access.cfg.Enabled {
 		r.GET("/metrics", noStore, func(c *gin.Context) {
-			writeError(c, errorf(http.StatusNotFound, "metrics are turned off (Metrics.Enabled is false)"))
+			signaling.WriteError(c, signaling.Errorf(http.StatusNotFound, "metrics are turned off (Metrics.Enabled is false)"))
 		})
 		return
 	}
@@ -75,18 +76,18 @@ func (g *Gateway) checkMetricsAccess(c *gin.Context) {
 		c.Next()
 		return
 	}
-	raw, ok := bearerToken(c.GetHeader("Authorization"))
+	raw, ok := signaling.BearerToken(c.GetHeader("Authorization"))
 	if !ok {
-		g.deny(c, newUnauthorized("/metrics needs a bearer token with the admin right on a camera, or a request from an address in Metrics.AllowFrom"))
+		signaling.Deny(c, signaling.Unauthorized("/metrics needs a bearer token with the admin right on a camera, or a request from an address in Metrics.AllowFrom"))
 		return
 	}
-	p, err := verifyToken(c.Request.Context(), g.auth, raw)
+	p, err := signaling.VerifyToken(c.Request.Context(), g.auth, raw)
 	if err != nil {
-		g.deny(c, err)
+		signaling.Deny(c, err)
 		return
 	}
 	if !adminOfSomeCamera(p, g.cameras) {
-		writeError(c, errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", errtext.Caller(p)))
+		signaling.WriteError(c, signaling.Errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", errtext.Caller(p)))
 		return
 	}
 	c.Next()

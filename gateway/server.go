@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/camgate/camgate/gateway/clientaddr"
 	"github.com/camgate/camgate/gateway/openapi"
 	"github.com/camgate/camgate/gateway/rtc"
+	"github.com/camgate/camgate/gateway/signaling"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
@@ -33,7 +35,8 @@ type Gateway struct {
 	sessions *rtc.Manager
 	auth     Authenticator
 	cors     *corsPolicy
-	ws       *wsHub
+	// api holds the signaling and resource handlers, and the WebSockets.
+	api *signaling.API
 	// clients resolves every request's client address (clientAddr).
 	clients *clientaddr.Resolver
 	handler http.Handler
@@ -99,7 +102,7 @@ func New(o Options) (*Gateway, error) {
 		WebRTC:       o.Settings.WebRTC,
 		Limits:       o.Settings.Limits,
 		SessionGrace: time.Duration(o.Settings.Auth.SessionGrace),
-	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: commandCodec{}, Log: log})
+	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +111,12 @@ func New(o Options) (*Gateway, error) {
 	g.conns = newConnLimiter(o.Settings.Http, clients, log)
 	g.metrics.reg.MustRegister(g.conns.collectors()...)
 	g.cors = newCORSPolicy(o.Settings.CORS)
-	g.ws = newWSHub(o.Settings.WebSocket)
+	g.api = signaling.New(o.Settings.WebSocket, signaling.Deps{
+		Sessions: sessions, Auth: o.Auth, Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store,
+		Metrics: g.metrics.sessions, Clients: clients,
+		OriginAllowed: g.wsOriginAllowed, Upgraded: markWebSocket, StartExport: g.startExport,
+		Log: log,
+	})
 	g.handler = g.trackRequests(g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))))
 	return g, nil
 }
@@ -141,35 +149,35 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	})
 
 	// WebSocket signaling takes its token in the register message.
-	r.GET("/api/ws/webrtc/v1", g.serveWebSocket)
+	r.GET("/api/ws/webrtc/v1", g.api.ServeWebSocket)
 
 	api := r.Group("/api", g.requireAuth)
-	rtc := api.Group("/rest/v1/webrtc")
-	rtc.POST("/session", g.postSession)
-	rtc.PATCH("/session/:id", g.patchSession)
-	rtc.DELETE("/session/:id", g.deleteSession)
-	rtc.PUT("/session", g.patchSession)             // 2022 R3 README wording
-	rtc.PATCH("/webrtcsession/:id", g.patchSession) // 2023 R1–R2 sample token refresh
-	rtc.GET("/icecandidates/:id", g.getCandidates)
-	rtc.POST("/icecandidates/:id", g.postCandidates)
-	api.GET("/rest/v1/cameras", g.getCameras)
-	api.GET("/rest/v1/cameras/:id/ptz", g.getPTZ)
-	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.postPTZ)
-	api.GET("/rest/v1/cameras/:id/recordings", g.getRecordings)
-	api.GET("/rest/v1/cameras/:id/recordings/export", g.getRecordingExport)
+	webrtc := api.Group("/rest/v1/webrtc")
+	webrtc.POST("/session", g.api.PostSession)
+	webrtc.PATCH("/session/:id", g.api.PatchSession)
+	webrtc.DELETE("/session/:id", g.api.DeleteSession)
+	webrtc.PUT("/session", g.api.PatchSession)             // 2022 R3 README wording
+	webrtc.PATCH("/webrtcsession/:id", g.api.PatchSession) // 2023 R1–R2 sample token refresh
+	webrtc.GET("/icecandidates/:id", g.api.GetCandidates)
+	webrtc.POST("/icecandidates/:id", g.api.PostCandidates)
+	api.GET("/rest/v1/cameras", g.api.GetCameras)
+	api.GET("/rest/v1/cameras/:id/ptz", g.api.GetPTZ)
+	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.api.PostPTZ)
+	api.GET("/rest/v1/cameras/:id/recordings", g.api.GetRecordings)
+	api.GET("/rest/v1/cameras/:id/recordings/export", g.api.GetRecordingExport)
 	// The 2025 sample's token refresh in WebSocket mode (spec §8.17).
-	api.PATCH("/ws/webrtc/v1/session/:id", g.patchSession)
+	api.PATCH("/ws/webrtc/v1/session/:id", g.api.PatchSession)
 
 	static := http.FileServerFS(web)
 	r.NoRoute(func(c *gin.Context) {
 		if isAPIPath(c.Request.URL.Path) || web == nil {
-			writeError(c, errorf(http.StatusNotFound, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
+			signaling.WriteError(c, signaling.Errorf(http.StatusNotFound, "no such endpoint: %s %s", c.Request.Method, c.Request.URL.Path))
 			return
 		}
 		static.ServeHTTP(c.Writer, c.Request)
 	})
 	r.NoMethod(func(c *gin.Context) {
-		writeError(c, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
+		signaling.WriteError(c, signaling.Errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s", c.Request.Method, c.Request.URL.Path))
 	})
 	return r
 }
@@ -182,7 +190,7 @@ func (g *Gateway) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
 			g.log.Error("handler panic", "panic", fmt.Sprint(v), "path", c.Request.URL.Path)
-			writeError(c, errors.New("panic"))
+			signaling.WriteError(c, errors.New("panic"))
 		}
 	}()
 	c.Next()
@@ -204,6 +212,13 @@ func (g *Gateway) accessLog(c *gin.Context) {
 func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
 	g.auth.HandleToken(w, r.WithContext(oauth.WithClientAddress(r.Context(), g.clientAddr(r))))
 }
+
+// clientAddr is the address of the client that sent r, for every use the
+// gateway has for it: sessions' mDNS substitution (REST and WebSocket), the
+// sign-in rate limit, Metrics.AllowFrom and the log. It is the TCP peer,
+// unless the peer is in Http.TrustedProxies; then it is the address the
+// proxies forwarded in Http.ForwardedHeader (see clientaddr.Resolver).
+func (g *Gateway) clientAddr(r *http.Request) netip.Addr { return g.clients.Addr(r) }
 
 // Handler is the gateway's HTTP handler, for tests and embedding.
 func (g *Gateway) Handler() http.Handler { return g.handler }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/camgate/camgate/gateway"
+	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
 
 // wsBadCase is a message sent on a live socket and the error it must get:
@@ -74,7 +74,7 @@ func TestWebSocketBadMessagesKeepTheSocket(t *testing.T) {
 	// Before register: decoding errors, unknown methods, bad register
 	// params, and everything else is a 401.
 	var refused []wsBadCase
-	for _, r := range gateway.WSRefusedMessages() {
+	for _, r := range signalingtest.WSRefusedMessages() {
 		refused = append(refused, wsBadCase{name: r.Name, msg: r.Msg, id: r.ID, code: r.Code})
 	}
 	run(refused)

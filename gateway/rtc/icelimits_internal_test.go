@@ -3,11 +3,12 @@ package rtc
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/pion/webrtc/v4"
+
+	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
 
 // withCandidates puts n candidate lines into every media section of the
@@ -18,17 +19,7 @@ func withCandidates(n int) string {
 	for i := range n {
 		fmt.Fprintf(&lines, "a=candidate:%d 1 udp 2130706431 192.0.2.%d 5000 typ host\r\n", i, i+1)
 	}
-	return strings.ReplaceAll(chromeAnswerSDP(), "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String())
-}
-
-// chromeAnswerSDP is the SDP of a browser answer to camgate's offer (the
-// gateway's test data).
-func chromeAnswerSDP() string {
-	b, err := os.ReadFile("../testdata/chrome-answer.sdp")
-	if err != nil {
-		panic(err)
-	}
-	return strings.ReplaceAll(string(b), "\n", "\r\n")
+	return strings.ReplaceAll(signalingtest.ChromeAnswerSDP(), "a=ice-options:trickle\r\n", "a=ice-options:trickle\r\n"+lines.String())
 }
 
 func TestAnswerCandidatesCountsDistinctLines(t *testing.T) {

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"context"
@@ -149,43 +149,34 @@ func (h *wsHub) upgraded(c *wsConn, nc net.Conn) {
 	h.mu.Unlock()
 }
 
-// wsOriginAllowed is the upgrade's origin check: a browser page may open the
-// socket when it comes from camgate's own origin or from one the CORS policy
-// allows. A request without Origin is not from a browser page, and a
-// non-browser client could send any Origin anyway: the token protects it.
-func (g *Gateway) wsOriginAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	return origin == "" || sameOrigin(r, origin) || g.cors.allowsOrigin(origin)
-}
-
-// serveWebSocket upgrades GET {api}/ws/webrtc/v1 and runs the socket until
+// ServeWebSocket upgrades GET {api}/ws/webrtc/v1 and runs the socket until
 // it closes.
-func (g *Gateway) serveWebSocket(c *gin.Context) {
+func (a *API) ServeWebSocket(c *gin.Context) {
 	r := c.Request
 	if !websocket.IsWebSocketUpgrade(r) {
-		writeError(c, errorf(http.StatusBadRequest, "this is the WebSocket signaling endpoint: open it with a WebSocket client (for example new WebSocket(\"wss://HOST/API/ws/webrtc/v1\")), or use the REST API under /API/REST/v1/WebRTC"))
+		WriteError(c, Errorf(http.StatusBadRequest, "this is the WebSocket signaling endpoint: open it with a WebSocket client (for example new WebSocket(\"wss://HOST/API/ws/webrtc/v1\")), or use the REST API under /API/REST/v1/WebRTC"))
 		return
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 4096,
 		Subprotocols:    []string{wsSubprotocol},
-		CheckOrigin:     g.wsOriginAllowed,
+		CheckOrigin:     a.originAllowed,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			text := reason.Error()
 			if status == http.StatusForbidden {
 				text = fmt.Sprintf("origin %s may not open this WebSocket (see the CORS settings)", errtext.Truncate(r.Header.Get("Origin"), 100))
 			}
-			writeErrorHTTP(w, errorf(status, "%s", text))
+			WriteErrorHTTP(w, Errorf(status, "%s", text))
 		},
 	}
 	conn := &wsConn{
-		g:        g,
-		cfg:      g.ws.cfg,
+		api:      a,
+		cfg:      a.ws.cfg,
 		id:       rtc.NewID(),
-		clientIP: g.clientAddr(r),
+		clientIP: a.clientAddr(r),
 		out:      make(chan []byte, wsQueueLen),
-		rate:     newWSRate(g.ws.cfg.MaxMessagesPerSecond, g.ws.cfg.MaxMessageBurst),
+		rate:     newWSRate(a.ws.cfg.MaxMessagesPerSecond, a.ws.cfg.MaxMessageBurst),
 		done:     make(chan struct{}),
 		sessions: map[string]*wsSession{},
 		invites:  map[string]string{},
@@ -194,16 +185,16 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 	conn.ctx, conn.cancel = context.WithCancel(context.Background())
 	defer conn.cancel()
 	// A token in the upgrade request is used when register carries none.
-	if tok, ok := bearerToken(r.Header.Get("Authorization")); ok {
+	if tok, ok := BearerToken(r.Header.Get("Authorization")); ok {
 		conn.upgradeToken = tok
 	} else {
 		conn.upgradeToken = r.URL.Query().Get("access_token")
 	}
-	if !g.ws.add(conn) {
-		writeError(c, errorf(http.StatusServiceUnavailable, "camgate is shutting down"))
+	if !a.ws.add(conn) {
+		WriteError(c, Errorf(http.StatusServiceUnavailable, "camgate is shutting down"))
 		return
 	}
-	defer g.ws.remove(conn)
+	defer a.ws.remove(conn)
 	ws, err := up.Upgrade(c.Writer, r, nil)
 	if err != nil {
 		return // Upgrade has answered
@@ -213,11 +204,11 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 	// applies to it any more (Http.ReadTimeout, Http.WriteTimeout); its
 	// pings and per-write deadlines tell a dead client.
 	_ = ws.NetConn().SetDeadline(time.Time{})
-	if req := inflightOf(r); req != nil {
-		req.setKind(kindWebSocket)
+	if a.upgraded != nil {
+		a.upgraded(r)
 	}
-	g.ws.upgraded(conn, ws.NetConn())
-	conn.log = g.log.With("websocket", conn.id)
+	a.ws.upgraded(conn, ws.NetConn())
+	conn.log = a.log.With("websocket", conn.id)
 	conn.log.Debug("websocket opened", "client", conn.clientIP, "remote", r.RemoteAddr, "origin", errtext.Truncate(r.Header.Get("Origin"), 100))
 	conn.run()
 }
@@ -226,7 +217,7 @@ func (g *Gateway) serveWebSocket(c *gin.Context) {
 // handles the messages in order and owns the fields below "reader only";
 // one writer goroutine sends everything, so that writes never interleave.
 type wsConn struct {
-	g            *Gateway
+	api          *API
 	cfg          appsettings.WebSocket
 	ws           *websocket.Conn
 	netConn      net.Conn // under the hub's mu: closeAll cuts it
@@ -280,7 +271,7 @@ func (c *wsConn) run() {
 	c.wg.Wait()
 	_ = c.ws.Close()
 	if c.user != "" {
-		c.g.ws.releaseUser(c.user)
+		c.api.ws.releaseUser(c.user)
 	}
 	c.log.Debug("websocket closed", "code", c.closeCode, "reason", c.closeText)
 }

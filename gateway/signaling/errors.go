@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"encoding/json"
@@ -18,12 +18,14 @@ import (
 
 // Errors over HTTP. The session layer (rtc) and the domain packages
 // (playback, ptz) return typed errors; this file is the one table that
-// turns them into HTTP statuses and XProtect's error body. The WebSocket
-// API has its own table (rpcErrorOf, wsproto.go).
+// turns them into HTTP statuses and XProtect's error body, for the
+// signaling and resource APIs and for the HTTP shell. The WebSocket API has
+// its own table (rpcErrorOf, wsproto.go).
 
-// apiError is an error of the HTTP layer itself (a body too large, a
-// method not allowed, a bad token), which has its status from the start.
-type apiError struct {
+// HTTPError is an error of the HTTP layer itself (a body too large, a
+// method not allowed, a bad token, a host or origin refused), which has its
+// status from the start.
+type HTTPError struct {
 	Status int
 	Text   string
 	// RetryAfter, when set, is sent as the Retry-After header: when the
@@ -31,10 +33,11 @@ type apiError struct {
 	RetryAfter time.Duration
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Text) }
+func (e *HTTPError) Error() string { return fmt.Sprintf("%d: %s", e.Status, e.Text) }
 
-func errorf(status int, format string, args ...any) *apiError {
-	return &apiError{Status: status, Text: fmt.Sprintf(format, args...)}
+// Errorf is an *HTTPError of status.
+func Errorf(status int, format string, args ...any) *HTTPError {
+	return &HTTPError{Status: status, Text: fmt.Sprintf(format, args...)}
 }
 
 // httpStatus is the status of each kind of rtc.Error. A Limits.* refusal
@@ -123,16 +126,16 @@ type errorDetail struct {
 	ErrorText string `json:"errorText"`
 }
 
-// writeError answers err as a JSON error and aborts the handler chain.
-func writeError(c *gin.Context, err error) {
+// WriteError answers err as a JSON error and aborts the handler chain.
+func WriteError(c *gin.Context, err error) {
 	ae := asAPIError(err)
 	setRetryAfter(c.Writer.Header(), ae)
 	c.AbortWithStatusJSON(ae.Status, bodyOf(ae))
 }
 
-// writeErrorHTTP is writeError for handlers outside gin (the wrappers
+// WriteErrorHTTP is WriteError for handlers outside gin (the wrappers
 // around the router).
-func writeErrorHTTP(w http.ResponseWriter, err error) {
+func WriteErrorHTTP(w http.ResponseWriter, err error) {
 	ae := asAPIError(err)
 	b, _ := json.Marshal(bodyOf(ae))
 	setRetryAfter(w.Header(), ae)
@@ -142,26 +145,33 @@ func writeErrorHTTP(w http.ResponseWriter, err error) {
 }
 
 // setRetryAfter sends an error's RetryAfter in whole seconds.
-func setRetryAfter(h http.Header, ae *apiError) {
+func setRetryAfter(h http.Header, ae *HTTPError) {
 	if ae.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(errtext.Seconds(ae.RetryAfter)))
 	}
 }
 
-// asAPIError is the status and text of any error: an *apiError as it is,
+// asAPIError is the status and text of any error: an *HTTPError as it is,
 // a domain error by the tables above, anything else a 500 whose text is not
 // shown (it may carry internals).
-func asAPIError(err error) *apiError {
-	var ae *apiError
+func asAPIError(err error) *HTTPError {
+	var ae *HTTPError
 	if errors.As(err, &ae) {
 		return ae
 	}
 	if e, ok := kindError(err); ok && e.Kind != rtc.Internal {
-		return &apiError{Status: httpStatus(e.Kind), Text: e.Text, RetryAfter: e.RetryAfter}
+		return &HTTPError{Status: httpStatus(e.Kind), Text: e.Text, RetryAfter: e.RetryAfter}
 	}
-	return &apiError{Status: http.StatusInternalServerError, Text: "internal error"}
+	return &HTTPError{Status: http.StatusInternalServerError, Text: "internal error"}
 }
 
-func bodyOf(ae *apiError) errorBody {
+func bodyOf(ae *HTTPError) errorBody {
 	return errorBody{Error: errorObject{HTTPCode: ae.Status, Details: []errorDetail{{ErrorText: ae.Text}}}}
+}
+
+// JSON is e's error body, for an answer written outside net/http (a
+// connection refused before the server saw it).
+func (e *HTTPError) JSON() []byte {
+	b, _ := json.Marshal(bodyOf(e))
+	return b
 }

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"net/http"
@@ -37,7 +37,7 @@ func TestLimitErrorsOverWebSocket(t *testing.T) {
 		{&rtc.Error{Kind: rtc.Unavailable, Limit: "Limits.MaxSessions", RetryAfter: 15 * time.Second,
 			Text: "camgate has reached Limits.MaxSessions (2 open sessions in all); retry in 15 s"}, rpcInsufficientResources},
 		{rtc.Errorf(rtc.Unavailable, "camgate is shutting down"), rpcUnavailable},
-		{errorf(http.StatusTooManyRequests, "too many"), http.StatusTooManyRequests},
+		{Errorf(http.StatusTooManyRequests, "too many"), http.StatusTooManyRequests},
 	} {
 		e := rpcErrorOf(tc.err, rpcInvalidParams)
 		if e.Code != tc.code {

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"net/http"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/rtc"
+	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
 
 // Fuzz targets for the parsers of network input, seeded from the case
@@ -19,11 +20,11 @@ import (
 // what the handler derives from it. It must never panic, and every failure
 // must be a 400 with a text.
 func FuzzSessionRequest(f *testing.F) {
-	for _, c := range bindingCases {
-		f.Add([]byte(expand(c.body)))
+	for _, c := range signalingtest.Bindings() {
+		f.Add([]byte(signalingtest.Expand(c.Body)))
 	}
-	for _, c := range answerCases {
-		f.Add([]byte(`{"answerSDP":` + mustQuote(c.raw) + `}`))
+	for _, c := range signalingtest.Answers() {
+		f.Add([]byte(`{"answerSDP":` + signalingtest.MustQuote(c.Raw) + `}`))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var req sessionRequest
@@ -50,8 +51,8 @@ func FuzzSessionRequest(f *testing.F) {
 // …/IceCandidates. (rtc's FuzzSignalingAddress derives the candidate at the
 // signaling address from a parsed one, as addRemote does.)
 func FuzzCandidate(f *testing.F) {
-	for _, c := range candidateCases {
-		f.Add(c.raw)
+	for _, c := range signalingtest.Candidates() {
+		f.Add(c.Raw)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := parseClientCandidate(raw)
@@ -70,8 +71,8 @@ func FuzzCandidate(f *testing.F) {
 // FuzzAnswer runs the answerSDP checks of SetAnswer, everything before
 // pion's SetRemoteDescription.
 func FuzzAnswer(f *testing.F) {
-	for _, c := range answerCases {
-		f.Add(c.raw)
+	for _, c := range signalingtest.Answers() {
+		f.Add(c.Raw)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		desc, err := parseAnswer(raw)

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"fmt"
@@ -42,16 +42,16 @@ type spansResponse struct {
 // recordingCamera resolves the camera of a recordings request and checks
 // the caller's right on it: 404 for an unknown camera, 403 without the
 // right, 501 without a store.
-func (g *Gateway) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.Camera, error) {
+func (a *API) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.Camera, error) {
 	id := c.Param("id")
-	cam, ok := g.cameras.Camera(id)
+	cam, ok := a.cameras.Camera(id)
 	if !ok {
 		return nil, rtc.Errorf(rtc.NotFound, "camera %s does not exist", errtext.Quote(id, 64))
 	}
-	if p := principalOf(c); !p.Can(right, cam.ID) {
+	if p := PrincipalOf(c); !p.Can(right, cam.ID) {
 		return nil, rtc.NoRight(p, right, cam.ID)
 	}
-	if g.store == nil {
+	if a.store == nil {
 		return nil, rtc.Errorf(rtc.NotImplemented, "recordings are not available: this gateway runs without a recording store")
 	}
 	return cam, nil
@@ -66,38 +66,38 @@ func queryTime(c *gin.Context, name string, def time.Time) (time.Time, error) {
 	}
 	t, err := parseISOTime(raw)
 	if err != nil {
-		return time.Time{}, errorf(http.StatusBadRequest, "%s: %s", name, err)
+		return time.Time{}, Errorf(http.StatusBadRequest, "%s: %s", name, err)
 	}
 	return t, nil
 }
 
-// getRecordings answers the recorded spans of a camera between from and to
+// GetRecordings answers the recorded spans of a camera between from and to
 // (default: the last 24 hours), clipped to them, oldest first. Recordings
 // less than a second apart are one span.
-func (g *Gateway) getRecordings(c *gin.Context) {
-	cam, err := g.recordingCamera(c, oauth.RightPlayback)
+func (a *API) GetRecordings(c *gin.Context) {
+	cam, err := a.recordingCamera(c, oauth.RightPlayback)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	now := time.Now()
 	to, err := queryTime(c, "to", now)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	from, err := queryTime(c, "from", to.Add(-defaultSpansWindow))
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	if !to.After(from) {
-		writeError(c, errorf(http.StatusBadRequest, "to (%s) must be after from (%s)", formatTime(to), formatTime(from)))
+		WriteError(c, Errorf(http.StatusBadRequest, "to (%s) must be after from (%s)", formatTime(to), formatTime(from)))
 		return
 	}
-	spans, err := g.store.Spans(c.Request.Context(), cam.ID, from, to)
+	spans, err := a.store.Spans(c.Request.Context(), cam.ID, from, to)
 	if err != nil {
-		writeError(c, g.storeError(err, "recordings"))
+		WriteError(c, a.storeError(err, "recordings"))
 		return
 	}
 	out := spansResponse{CameraID: cam.ID, From: formatTime(from), To: formatTime(to), Spans: make([]spanJSON, 0, len(spans))}
@@ -107,51 +107,51 @@ func (g *Gateway) getRecordings(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// getRecordingExport answers a standalone MP4 (progressive: moov before
+// GetRecordingExport answers a standalone MP4 (progressive: moov before
 // mdat) of the camera's recording from start for duration, as a download.
 // Everything is checked before the first byte, so a bad request still gets
 // a JSON error.
-func (g *Gateway) getRecordingExport(c *gin.Context) {
-	cam, err := g.recordingCamera(c, oauth.RightExport)
+func (a *API) GetRecordingExport(c *gin.Context) {
+	cam, err := a.recordingCamera(c, oauth.RightExport)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	if strings.TrimSpace(c.Query("start")) == "" {
-		writeError(c, errorf(http.StatusBadRequest, "start is required: an ISO 8601 time such as 2024-05-01T10:00:00Z"))
+		WriteError(c, Errorf(http.StatusBadRequest, "start is required: an ISO 8601 time such as 2024-05-01T10:00:00Z"))
 		return
 	}
 	start, err := queryTime(c, "start", time.Time{})
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	duration, err := parseDurationParam(c.Query("duration"))
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	name := fmt.Sprintf("%s_%s.mp4", strings.ToLower(cam.ID), start.UTC().Format("20060102T150405Z"))
 	// A download outlives Http.WriteTimeout: it gets Http.ExportTimeout,
 	// and each piece Http.WriteTimeout (httpserver.go).
-	pacer, ctx, cancel := g.startExport(c.Request)
+	pacer, ctx, cancel := a.startExport(c.Request)
 	defer cancel()
 	w := &lazyDownload{c: c, filename: name, pacer: pacer}
-	if _, err := g.store.Export(ctx, cam.ID, start, duration, w); err != nil {
+	if _, err := a.store.Export(ctx, cam.ID, start, duration, w); err != nil {
 		if !w.started {
-			writeError(c, g.storeError(err, "export"))
+			WriteError(c, a.storeError(err, "export"))
 			return
 		}
 		// Too late for a status: the client sees a cut file.
-		g.log.Warn("export stopped after it began", "camera", cam.ID, "error", err)
+		a.log.Warn("export stopped after it began", "camera", cam.ID, "error", err)
 	}
 }
 
 // storeError logs a store error the client cannot see (not one of
 // playback's typed errors, which the error table maps).
-func (g *Gateway) storeError(err error, what string) error {
+func (a *API) storeError(err error, what string) error {
 	if !playback.IsTyped(err) {
-		g.log.Warn(what+": the recording store failed", "error", err)
+		a.log.Warn(what+": the recording store failed", "error", err)
 	}
 	return err
 }
@@ -161,17 +161,17 @@ func (g *Gateway) storeError(err error, what string) error {
 func parseDurationParam(raw string) (time.Duration, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return 0, errorf(http.StatusBadRequest, `duration is required: seconds ("90") or a duration ("1m30s")`)
+		return 0, Errorf(http.StatusBadRequest, `duration is required: seconds ("90") or a duration ("1m30s")`)
 	}
 	if v, err := strconv.ParseFloat(s, 64); err == nil {
 		if !(v > 0 && v <= float64(1<<62)/float64(time.Second)) {
-			return 0, errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %s)", errtext.Quote(s, 40))
+			return 0, Errorf(http.StatusBadRequest, "duration must be more than 0 seconds (got %s)", errtext.Quote(s, 40))
 		}
 		return time.Duration(v * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, errorf(http.StatusBadRequest, `duration %s is neither seconds ("90") nor a duration ("1m30s")`, errtext.Quote(s, 40))
+		return 0, Errorf(http.StatusBadRequest, `duration %s is neither seconds ("90") nor a duration ("1m30s")`, errtext.Quote(s, 40))
 	}
 	return d, nil
 }
@@ -181,7 +181,7 @@ func parseDurationParam(raw string) (time.Duration, error) {
 type lazyDownload struct {
 	c        *gin.Context
 	filename string
-	pacer    *exportPacer
+	pacer    ExportPacer
 	started  bool
 }
 
@@ -194,5 +194,5 @@ func (w *lazyDownload) Write(b []byte) (int, error) {
 		h.Set("Cache-Control", "no-store")
 		w.c.Status(http.StatusOK)
 	}
-	return w.pacer.write(w.c.Writer, b)
+	return w.pacer.Write(w.c.Writer, b)
 }

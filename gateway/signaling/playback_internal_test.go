@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"encoding/json"
@@ -138,7 +138,7 @@ func TestPlaybackEventShape(t *testing.T) {
 	at := time.Date(2026, 1, 15, 10, 2, 50, 0, time.UTC)
 	ts := int32(-1500)
 	e := rtc.PlaybackEvent{Kind: "gap", Time: at, Until: at.Add(80 * time.Second), RTPTimestamp: &ts, ClockRate: 1000, Speed: 4}
-	got := string(commandCodec{}.EncodeEvent(e))
+	got := string(CommandCodec{}.EncodeEvent(e))
 	want := `{"type":"event","event":"playback","params":{"kind":"gap","time":"2026-01-15T10:02:50.000Z",` +
 		`"until":"2026-01-15T10:04:10.000Z","rtpTimestamp":-1500,"clockRate":1000,"speed":4}}`
 	if got != want {
@@ -146,7 +146,7 @@ func TestPlaybackEventShape(t *testing.T) {
 	}
 	var v map[string]any
 	ts = 90000
-	if err := json.Unmarshal(commandCodec{}.EncodeEvent(rtc.PlaybackEvent{Kind: "start", Time: at, RTPTimestamp: &ts, ClockRate: 90000, Speed: 1}), &v); err != nil {
+	if err := json.Unmarshal(CommandCodec{}.EncodeEvent(rtc.PlaybackEvent{Kind: "start", Time: at, RTPTimestamp: &ts, ClockRate: 90000, Speed: 1}), &v); err != nil {
 		t.Fatal(err)
 	}
 	p := v["params"].(map[string]any)

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"context"
@@ -76,30 +76,30 @@ type ptzInfoJSON struct {
 
 // ptzCamera resolves the camera of a REST PTZ request: 404 when it does not
 // exist. The controller is nil when the camera has no PTZ.
-func (g *Gateway) ptzCamera(c *gin.Context) (string, *ptz.Controller, error) {
-	cam, ok := g.cameras.Camera(c.Param("id"))
+func (a *API) ptzCamera(c *gin.Context) (string, *ptz.Controller, error) {
+	cam, ok := a.cameras.Camera(c.Param("id"))
 	if !ok {
-		return "", nil, errorf(http.StatusNotFound, "camera %s does not exist", errtext.Quote(c.Param("id"), 64))
+		return "", nil, Errorf(http.StatusNotFound, "camera %s does not exist", errtext.Quote(c.Param("id"), 64))
 	}
-	return cam.ID, rtc.PTZController(g.ptz, cam.ID), nil
+	return cam.ID, rtc.PTZController(a.ptz, cam.ID), nil
 }
 
-// getPTZ answers GET /API/rest/v1/cameras/{id}/ptz: what the camera's PTZ
+// GetPTZ answers GET /API/rest/v1/cameras/{id}/ptz: what the camera's PTZ
 // can do, where it points and its presets. It needs the live or the ptz
 // right (403); a camera without PTZ is a 404.
-func (g *Gateway) getPTZ(c *gin.Context) {
-	camID, ctrl, err := g.ptzCamera(c)
+func (a *API) GetPTZ(c *gin.Context) {
+	camID, ctrl, err := a.ptzCamera(c)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
-	p := principalOf(c)
+	p := PrincipalOf(c)
 	if e := rtc.PTZRefusal(p, ptz.MethodStatus, camID, time.Now()); e != nil {
-		writeError(c, errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", errtext.Caller(p), camID))
+		WriteError(c, Errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", errtext.Caller(p), camID))
 		return
 	}
 	if ctrl == nil {
-		writeError(c, errorf(http.StatusNotFound, "camera %s has no PTZ control", camID))
+		WriteError(c, Errorf(http.StatusNotFound, "camera %s has no PTZ control", camID))
 		return
 	}
 	cfg := ctrl.Config()
@@ -116,7 +116,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 		}
 		req := ptz.Request{Method: m}
 		v, err := ctrl.Do(ctx, restPTZSession(p), req)
-		g.metrics.sessions.PTZCall(m, err)
+		a.metrics.PTZCall(m, err)
 		switch v := v.(type) {
 		case ptz.StatusResult:
 			out.Status = &v
@@ -130,7 +130,7 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
-// postPTZ answers POST /API/rest/v1/cameras/{id}/ptz/{operation}: the
+// PostPTZ answers POST /API/rest/v1/cameras/{id}/ptz/{operation}: the
 // operation is a data-channel method (ptzMove, setAux, ptzGotoPreset, …,
 // in any case), the body its params object (empty for none), and the
 // answer the reply the data channel would send, with the HTTP status of
@@ -139,18 +139,18 @@ func (g *Gateway) getPTZ(c *gin.Context) {
 // shape), the method exists (404), the caller's right (403), the camera
 // has PTZ (503), the params (400). Commands run under one session per user
 // (restPTZSession), which keeps the control lease between requests.
-func (g *Gateway) postPTZ(c *gin.Context) {
-	camID, ctrl, err := g.ptzCamera(c)
+func (a *API) PostPTZ(c *gin.Context) {
+	camID, ctrl, err := a.ptzCamera(c)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, ptz.MaxRequestBytes+1))
 	if err != nil {
-		writeError(c, errorf(http.StatusBadRequest, "could not read the request body"))
+		WriteError(c, Errorf(http.StatusBadRequest, "could not read the request body"))
 		return
 	}
-	p := principalOf(c)
+	p := PrincipalOf(c)
 	req, err := ptz.NewRequest(c.Param("operation"), body)
 	var pe *ptz.Error
 	var res any
@@ -166,7 +166,7 @@ func (g *Gateway) postPTZ(c *gin.Context) {
 		defer cancel()
 		res, err = ctrl.Do(ctx, restPTZSession(p), req)
 	}
-	g.metrics.sessions.PTZCall(req.Method, err)
+	a.metrics.PTZCall(req.Method, err)
 	status := http.StatusOK
 	if err != nil {
 		status = ptzStatus(ptz.AsError(string(req.Method), err).Code)

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"bytes"
@@ -72,7 +72,7 @@ func rpcErrorOf(err error, badRequest int) *rpcError {
 	if errors.As(err, &re) {
 		return re
 	}
-	var ae *apiError
+	var ae *HTTPError
 	if errors.As(err, &ae) {
 		return &rpcError{Code: ae.Status, Message: ae.Text}
 	}

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"encoding/json"
@@ -81,7 +81,7 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 		return nil, nil, e
 	}
 	raw := strings.TrimSpace(string(p.Authorization))
-	if tok, ok := bearerToken(raw); ok {
+	if tok, ok := BearerToken(raw); ok {
 		raw = tok
 	}
 	if raw == "" {
@@ -90,7 +90,7 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 	if raw == "" {
 		return nil, nil, newRPCError(rpcUnauthorized, "params.authorization is required: an access token from /API/IDP/connect/token")
 	}
-	pr, err := verifyToken(c.ctx, c.g.auth, raw)
+	pr, err := VerifyToken(c.ctx, c.api.auth, raw)
 	if err != nil {
 		return nil, nil, rpcErrorOf(err, rpcUnauthorized)
 	}
@@ -109,7 +109,7 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 		return registerResult{ID: c.id}, nil, nil
 	}
 	user := pr.Issuer + "\x00" + pr.Subject
-	if !c.g.ws.claimUser(user) {
+	if !c.api.ws.claimUser(user) {
 		e := newRPCError(rpcInsufficientResources, "%s already has %d WebSocket connections open (WebSocket.MaxConnectionsPerUser); closing this one", errtext.Caller(pr), c.cfg.MaxConnectionsPerUser)
 		return nil, func() { c.shutdown(websocket.ClosePolicyViolation, "too many connections for this user") }, e
 	}
@@ -137,17 +137,17 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	}
 	// The socket's token is checked again: it may have expired since
 	// register, and then the client must register with a new one.
-	pr, err := verifyToken(c.ctx, c.g.auth, c.rawToken)
+	pr, err := VerifyToken(c.ctx, c.api.auth, c.rawToken)
 	if err != nil {
 		e := rpcErrorOf(err, rpcUnauthorized)
 		e.Message += "; register again with a new token"
 		return nil, nil, e
 	}
 	if raw := strings.TrimSpace(string(p.Authorization)); raw != "" {
-		if tok, ok := bearerToken(raw); ok {
+		if tok, ok := BearerToken(raw); ok {
 			raw = tok
 		}
-		own, err := verifyToken(c.ctx, c.g.auth, raw)
+		own, err := VerifyToken(c.ctx, c.api.auth, raw)
 		if err != nil {
 			e := rpcErrorOf(err, rpcUnauthorized)
 			e.Message = "params.authorization: " + e.Message
@@ -161,7 +161,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	if n := c.liveSessions(); n >= c.cfg.MaxSessionsPerConnection {
 		return nil, nil, newRPCError(rpcInsufficientResources, "this socket already has %d open sessions (WebSocket.MaxSessionsPerConnection); end one first", n)
 	}
-	s, err := c.g.sessions.Create(c.ctx, rtc.CreateRequest{
+	s, err := c.api.sessions.Create(c.ctx, rtc.CreateRequest{
 		Principal:  pr,
 		DeviceID:   device,
 		StreamID:   strings.TrimSpace(string(p.StreamID)),
@@ -179,7 +179,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	c.sessions[s.ID] = &wsSession{s: s, invite: key}
 	c.invites[key] = s.ID
 	c.watch(s)
-	result := connectResult{Session: s.ID, IceServers: publicICEServers(c.g.sessions)}
+	result := connectResult{Session: s.ID, IceServers: publicICEServers(c.api.sessions)}
 	return result, func() {
 		c.send(inviteMessage(inviteID, s.ID, descriptionJSON(s.Offer())))
 		// After the result and the invite, so that the client knows the
@@ -293,7 +293,7 @@ func (c *wsConn) trickle(params json.RawMessage) *rpcError {
 	if sid == "" {
 		return newRPCError(rpcInvalidParams, "params.session is required")
 	}
-	s, err := c.g.sessions.Get(sid)
+	s, err := c.api.sessions.Get(sid)
 	if err != nil {
 		e := rpcErrorOf(err, rpcInvalidParams)
 		e.Session = errtext.Truncate(sid, 64)

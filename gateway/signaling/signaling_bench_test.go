@@ -1,25 +1,18 @@
-package gateway
+package signaling
 
 import (
-	_ "embed"
 	"encoding/json"
-	"strings"
 	"testing"
+
+	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
 
 // Benchmarks of the parsing done per signaling request, for
 // docs/performance.md: decodeJSON of the XProtect bodies real clients send
 // (docs/api.md), the answer checks before pion, and candidate parsing.
 
-//go:embed testdata/chrome-answer.sdp
-var benchChromeAnswerLF string
-
-func benchAnswerJSON(tb testing.TB) string {
-	b, err := json.Marshal(map[string]string{"type": "answer", "sdp": strings.ReplaceAll(benchChromeAnswerLF, "\n", "\r\n")})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
+func benchAnswerJSON(testing.TB) string {
+	return signalingtest.DescJSON("answer", signalingtest.ChromeAnswerSDP())
 }
 
 func BenchmarkDecodeSessionRequest(b *testing.B) {

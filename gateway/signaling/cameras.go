@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"net/http"
@@ -42,17 +42,17 @@ func stateOf(st cameras.Status) stateJSON {
 	return stateJSON{State: string(st.State), Cause: string(st.Cause), Reason: st.Reason, Detail: st.Detail, Since: st.Since}
 }
 
-// getCameras lists the cameras the caller has any right on, with their
+// GetCameras lists the cameras the caller has any right on, with their
 // state: GET /API/rest/v1/cameras (camgate's own endpoint). A camera's state
 // is its default stream's.
-func (g *Gateway) getCameras(c *gin.Context) {
+func (a *API) GetCameras(c *gin.Context) {
 	out := []cameraJSON{}
-	p := principalOf(c)
-	for _, cam := range g.cameras.Cameras() {
+	p := PrincipalOf(c)
+	for _, cam := range a.cameras.Cameras() {
 		if !p.CanSee(cam.ID) {
 			continue // a caller learns only of cameras it has a right on
 		}
-		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: rtc.PTZController(g.ptz, cam.ID) != nil}
+		cj := cameraJSON{ID: cam.ID, Name: cam.Name, Streams: []streamJSON{}, PTZ: rtc.PTZController(a.ptz, cam.ID) != nil}
 		for _, s := range cam.Streams {
 			sj := streamJSON{
 				ID: s.ID, Name: s.Name, Default: s.Default,

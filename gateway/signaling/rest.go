@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"net/http"
@@ -40,115 +40,115 @@ type candidatesResponse struct {
 	Candidates []string `json:"candidates"`
 }
 
-// postSession creates a session: POST …/WebRTC/Session. Exactly 200 on
+// PostSession creates a session: POST …/WebRTC/Session. Exactly 200 on
 // success (go2rtc rejects anything else).
-func (g *Gateway) postSession(c *gin.Context) {
+func (a *API) PostSession(c *gin.Context) {
 	var req sessionRequest
 	if err := bindJSON(c, &req); err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	var pb *rtc.Playback
 	if n := req.PlaybackTimeNode; !n.isLive() {
 		var err error
 		if pb, err = parsePlayback(string(n.PlaybackTime), n.Speed, n.SkipGaps, restPlaybackNames()); err != nil {
-			writeError(c, err)
+			WriteError(c, err)
 			return
 		}
 	}
-	s, err := g.sessions.Create(c.Request.Context(), rtc.CreateRequest{
-		Principal:  principalOf(c),
+	s, err := a.sessions.Create(c.Request.Context(), rtc.CreateRequest{
+		Principal:  PrincipalOf(c),
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
 		IceServers: iceServersOf(req.IceServers),
-		ClientIP:   g.clientAddr(c.Request),
+		ClientIP:   a.clientAddr(c.Request),
 		Playback:   pb,
 	})
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, sessionJSON(s))
 }
 
-// patchSession applies an answer or a new token: PATCH …/Session/{id}, and
+// PatchSession applies an answer or a new token: PATCH …/Session/{id}, and
 // the legacy aliases PATCH …/WebRTCSession/{id} and PUT …/Session.
-func (g *Gateway) patchSession(c *gin.Context) {
+func (a *API) PatchSession(c *gin.Context) {
 	var req sessionRequest
 	if err := bindJSON(c, &req); err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	id := c.Param("id")
 	if id == "" {
 		id = strings.TrimSpace(string(req.SessionID))
 	}
-	s, err := g.ownedSession(c, id)
+	s, err := a.ownedSession(c, id)
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	if req.AnswerSDP == nil && req.Token == nil {
-		writeError(c, errorf(http.StatusBadRequest, "nothing to update: send answerSDP or token"))
+		WriteError(c, Errorf(http.StatusBadRequest, "nothing to update: send answerSDP or token"))
 		return
 	}
 	if req.Token != nil {
-		if err := g.replaceToken(c, s, string(*req.Token)); err != nil {
-			g.deny(c, err)
+		if err := a.replaceToken(c, s, string(*req.Token)); err != nil {
+			Deny(c, err)
 			return
 		}
 	}
 	if req.AnswerSDP != nil {
 		if err := setAnswer(s, string(*req.AnswerSDP)); err != nil {
-			writeError(c, err)
+			WriteError(c, err)
 			return
 		}
 	}
 	c.JSON(http.StatusOK, sessionJSON(s))
 }
 
-// deleteSession ends a session. Deleting one that already ended succeeds:
+// DeleteSession ends a session. Deleting one that already ended succeeds:
 // the client's intent holds.
-func (g *Gateway) deleteSession(c *gin.Context) {
-	s, err := g.ownedSession(c, c.Param("id"))
+func (a *API) DeleteSession(c *gin.Context) {
+	s, err := a.ownedSession(c, c.Param("id"))
 	if rtc.KindOf(err) == rtc.Gone {
 		c.JSON(http.StatusOK, gin.H{"sessionId": strings.ToLower(c.Param("id"))})
 		return
 	}
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	s.Close()
 	c.JSON(http.StatusOK, gin.H{"sessionId": s.ID})
 }
 
-// getCandidates returns the server's candidates, cumulative and never null:
+// GetCandidates returns the server's candidates, cumulative and never null:
 // clients poll it every 20 ms from right after the POST.
-func (g *Gateway) getCandidates(c *gin.Context) {
-	s, err := g.ownedSession(c, c.Param("id"))
+func (a *API) GetCandidates(c *gin.Context) {
+	s, err := a.ownedSession(c, c.Param("id"))
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, candidatesResponse{SessionID: s.ID, Candidates: candidatesJSON(s.Candidates())})
 }
 
-// postCandidates takes client candidates; the path's id is authoritative
+// PostCandidates takes client candidates; the path's id is authoritative
 // (the sample omits sessionId from the body).
-func (g *Gateway) postCandidates(c *gin.Context) {
-	s, err := g.ownedSession(c, c.Param("id"))
+func (a *API) PostCandidates(c *gin.Context) {
+	s, err := a.ownedSession(c, c.Param("id"))
 	if err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	var req candidatesRequest
 	if err := bindJSON(c, &req); err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	if err := addCandidates(s, req.Candidates); err != nil {
-		writeError(c, err)
+		WriteError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, candidatesResponse{SessionID: s.ID, Candidates: []string{}})
@@ -159,23 +159,23 @@ func (g *Gateway) postCandidates(c *gin.Context) {
 // sign-in rate limit, Metrics.AllowFrom and the log. It is the TCP peer,
 // unless the peer is in Http.TrustedProxies; then it is the address the
 // proxies forwarded in Http.ForwardedHeader (see clientaddr.Resolver).
-func (g *Gateway) clientAddr(r *http.Request) netip.Addr { return g.clients.Addr(r) }
+func (a *API) clientAddr(r *http.Request) netip.Addr { return a.clients.Addr(r) }
 
 // ownedSession finds a session that belongs to the caller. Another user's
 // session is a 403: a session id is not a capability.
-func (g *Gateway) ownedSession(c *gin.Context, id string) (*rtc.Session, error) {
-	return g.sessions.Owned(id, principalOf(c))
+func (a *API) ownedSession(c *gin.Context, id string) (*rtc.Session, error) {
+	return a.sessions.Owned(id, PrincipalOf(c))
 }
 
 // replaceToken checks a token sent in a PATCH body and makes it the
 // session's: it must be valid (else 401), of the same user, and still carry
 // the session's right on the camera, live or playback (else 403). The
 // token is never echoed.
-func (g *Gateway) replaceToken(c *gin.Context, s *rtc.Session, raw string) error {
-	if t, ok := bearerToken(raw); ok {
+func (a *API) replaceToken(c *gin.Context, s *rtc.Session, raw string) error {
+	if t, ok := BearerToken(raw); ok {
 		raw = t // a body token written as "Bearer …", any case
 	}
-	p, err := verifyToken(c.Request.Context(), g.auth, strings.TrimSpace(raw))
+	p, err := VerifyToken(c.Request.Context(), a.auth, strings.TrimSpace(raw))
 	if err != nil {
 		return err
 	}

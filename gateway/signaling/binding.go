@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"encoding/json"
@@ -97,9 +97,9 @@ func bindJSON(c *gin.Context, dst any) error {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", maxBodyBytes)
+			return Errorf(http.StatusRequestEntityTooLarge, "request body is larger than %d bytes", maxBodyBytes)
 		}
-		return errorf(http.StatusBadRequest, "could not read the request body")
+		return Errorf(http.StatusBadRequest, "could not read the request body")
 	}
 	return decodeJSON(body, dst)
 }
@@ -107,10 +107,10 @@ func bindJSON(c *gin.Context, dst any) error {
 // decodeJSON is bindJSON's parser, shared with the fuzz targets.
 func decodeJSON(body []byte, dst any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return errorf(http.StatusBadRequest, "request body is empty; a JSON object is required")
+		return Errorf(http.StatusBadRequest, "request body is empty; a JSON object is required")
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
-		return errorf(http.StatusBadRequest, "request body is not valid: %s", describeJSONError(err))
+		return Errorf(http.StatusBadRequest, "request body is not valid: %s", describeJSONError(err))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"fmt"
@@ -8,10 +8,6 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/rtc"
 )
-
-// ChecksPerPair is how many connectivity checks camgate sends on one
-// candidate pair that never answers, for the tests in package gateway_test.
-const ChecksPerPair = rtc.ChecksPerPair
 
 // Every refusal over a limit of the settings (rtc.OverLimit) is a 400 over
 // REST and invalid params over the WebSocket, whatever the code a

@@ -1,4 +1,4 @@
-package gateway
+package signaling
 
 import (
 	"encoding/json"
@@ -7,20 +7,22 @@ import (
 	"github.com/camgate/camgate/ptz"
 )
 
-// commandCodec is the wire format of the commands data channel
+// CommandCodec is the wire format of the commands data channel
 // ("videoos-commands", docs/api.md and docs/ptz.md), which rtc sessions
 // use through rtc.CommandCodec: PTZ requests and their replies, and the
 // events camgate sends unasked.
-type commandCodec struct{}
+type CommandCodec struct{}
 
-func (commandCodec) DecodeRequest(msg []byte) (ptz.Request, error) { return ptz.DecodeRequest(msg) }
+// DecodeRequest decodes a PTZ request (ptz.DecodeRequest).
+func (CommandCodec) DecodeRequest(msg []byte) (ptz.Request, error) { return ptz.DecodeRequest(msg) }
 
-func (commandCodec) EncodeReply(req ptz.Request, result any, err error) []byte {
+// EncodeReply encodes the reply to a request (ptz.EncodeReply).
+func (CommandCodec) EncodeReply(req ptz.Request, result any, err error) []byte {
 	return ptz.EncodeReply(req, result, err)
 }
 
 // EncodeEvent writes {"type":"event","event":name,"params":…}.
-func (commandCodec) EncodeEvent(e rtc.Event) []byte {
+func (CommandCodec) EncodeEvent(e rtc.Event) []byte {
 	var params any
 	switch e := e.(type) {
 	case rtc.CameraStateEvent:
