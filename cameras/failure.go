@@ -27,7 +27,7 @@ const (
 	CauseRefused          Cause = "refused"          // nothing accepts connections at the camera's address and port
 	CauseNotFound         Cause = "notFound"         // 404: the camera has no stream at the URL's path
 	CauseUnreachable      Cause = "unreachable"      // no answer: timeout, no route, unknown host name
-	CauseUnsupportedCodec Cause = "unsupportedCodec" // video, but not H.264 (H.265, MJPEG, …)
+	CauseUnsupportedCodec Cause = "unsupportedCodec" // video, but neither H.264 nor H.265 (MJPEG, …)
 	CauseNoVideo          Cause = "noVideo"          // the camera offers no video track
 	CauseEnded            Cause = "ended"            // the camera closed the connection
 	CauseStalled          Cause = "stalled"          // the connection stayed open but no media came
@@ -75,7 +75,7 @@ func (f *Failure) needsOperator() bool {
 }
 
 // UnsupportedError reports a camera that offers no stream camgate can
-// serve: video in another codec than H.264, or no video at all.
+// serve: video in another codec than H.264 or H.265, or no video at all.
 type UnsupportedError struct {
 	Cause Cause // CauseUnsupportedCodec or CauseNoVideo
 	// Reason is the sentence for a person ("the camera sends H.265").
@@ -85,10 +85,10 @@ type UnsupportedError struct {
 }
 
 func (e *UnsupportedError) Error() string {
-	return "unsupported camera: no H.264 video; the camera offers " + e.Offered
+	return "unsupported camera: no H.264 or H.265 video; the camera offers " + e.Offered
 }
 
-// unsupported describes a camera whose SDP has no H.264 video.
+// unsupported describes a camera whose SDP has no H.264 or H.265 video.
 func unsupported(medias []*description.Media) *UnsupportedError {
 	e := &UnsupportedError{Cause: CauseNoVideo, Offered: describeFormats(medias), Reason: "the camera offers no video"}
 	var video []string
@@ -102,7 +102,7 @@ func unsupported(medias []*description.Media) *UnsupportedError {
 	}
 	if len(video) > 0 {
 		e.Cause = CauseUnsupportedCodec
-		e.Reason = "the camera sends " + strings.Join(video, " and ") + ", not H.264"
+		e.Reason = "the camera sends " + strings.Join(video, " and ") + ", not H.264 or H.265"
 	}
 	return e
 }

@@ -30,7 +30,7 @@ func TestClassify(t *testing.T) {
 	dial := func(errno syscall.Errno) error {
 		return fmt.Errorf("describe: %w", &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", errno)})
 	}
-	h265 := []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{&format.H265{PayloadTyp: 96}}}}
+	mjpeg := []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{&format.MJPEG{}}}}
 	audioOnly := []*description.Media{{Type: description.MediaTypeAudio, Formats: []format.Format{&format.G711{PayloadTyp: 0, MULaw: true, SampleRate: 8000, ChannelCount: 1}}}}
 	for _, tc := range []struct {
 		name   string
@@ -59,7 +59,7 @@ func TestClassify(t *testing.T) {
 		{"closed", io.EOF, noCreds, CauseEnded, "the camera ended the stream"},
 		{"reset", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, noCreds, CauseEnded, "the camera ended the stream"},
 		{"ended without error", nil, noCreds, CauseEnded, "the camera ended the stream"},
-		{"H.265", unsupported(h265), noCreds, CauseUnsupportedCodec, "the camera sends H.265, not H.264"},
+		{"MJPEG", unsupported(mjpeg), noCreds, CauseUnsupportedCodec, "the camera sends MJPEG, not H.264 or H.265"},
 		{"audio only", unsupported(audioOnly), noCreds, CauseNoVideo, "the camera offers no video"},
 		{"no media", unsupported(nil), noCreds, CauseNoVideo, "the camera offers no video"},
 		{"bad URL", &badURLError{errors.New(`bad RTSP URL "rtsp://x": not a valid URL`)}, noCreds, CauseBadURL, "the stream's Url is not a valid RTSP URL"},

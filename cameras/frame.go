@@ -2,8 +2,8 @@ package cameras
 
 import "time"
 
-// Frame is one H.264 access unit of a camera stream, packetized once for
-// WebRTC. A Frame is immutable once published: the hub shares one Frame with
+// Frame is one H.264 or H.265 access unit of a camera stream, packetized
+// once for WebRTC. A Frame is immutable once published: the hub shares one Frame with
 // every viewer and the recorder, so nobody may modify its slices.
 type Frame struct {
 	// Epoch counts the runs of the stream's source. It changes when the camera
@@ -21,7 +21,11 @@ type Frame struct {
 	// PTS − DTS is the frame's composition offset. Equal to PTS for a
 	// camera without B-frames.
 	DTS int64
-	// Key reports an IDR access unit. Its AU starts with the SPS and PPS.
+	// Codec is the frame's codec. It changes only with the epoch (a camera
+	// reconfigured between two connections).
+	Codec Codec
+	// Key reports a keyframe (H.264: IDR; H.265: IDR or CRA). Its AU starts
+	// with the parameter sets (H.264: SPS, PPS; H.265: VPS, SPS, PPS).
 	Key bool
 	// AU holds the NAL units (without start codes).
 	AU [][]byte
@@ -43,3 +47,23 @@ type Frame struct {
 // bytes plus RTP, SRTP, UDP and IP headers stays below the 1280-byte IPv6
 // minimum MTU, so packets survive VPNs and tunnels without fragmentation.
 const MaxPayloadSize = 1188
+
+// ParamSets returns the parameter sets a keyframe carries in front of its
+// slices (FrameBuilder puts them there): SPS and PPS, and the VPS of an
+// H.265 frame. They are nil for a frame that has none.
+func (f *Frame) ParamSets() (vps, sps, pps []byte) {
+	kinds := paramSets{h265: f.Codec == CodecH265}
+	for _, nalu := range f.AU {
+		switch kinds.role(nalu) {
+		case roleVPS:
+			vps = nalu
+		case roleSPS:
+			sps = nalu
+		case rolePPS:
+			pps = nalu
+		default:
+			return vps, sps, pps // they come first
+		}
+	}
+	return vps, sps, pps
+}

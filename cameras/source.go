@@ -14,6 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v4/pkg/description"
 	"github.com/bluenviron/gortsplib/v4/pkg/format"
 	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v4/pkg/format/rtph265"
 	"github.com/pion/rtp"
 
 	"github.com/camgate/camgate/appsettings"
@@ -32,8 +33,8 @@ func (c *ingestCounters) decodeError(err error) {
 	c.lastError.Store(err.Error())
 }
 
-// rtspPull is one run of an RTSP source: connect, describe, set up the H.264
-// media, play, and publish access units into the stream until the connection
+// rtspPull is one run of an RTSP source: connect, describe, set up the video
+// media (H.264 or H.265), play, and publish access units into the stream until the connection
 // fails or ctx ends. Reconnecting is the supervisor's job.
 type rtspPull struct {
 	url       string
@@ -79,20 +80,13 @@ func (p *rtspPull) run(ctx context.Context) error {
 	if err != nil {
 		return p.clean(fmt.Errorf("describe: %w", err))
 	}
-	var forma *format.H264
-	medi := desc.FindFormat(&forma)
-	if medi == nil {
-		return unsupported(desc.Medias)
-	}
-	dec, err := forma.CreateDecoder()
+	medi, forma, decode, err := p.videoOf(desc)
 	if err != nil {
-		return p.clean(fmt.Errorf("H.264 decoder: %w", err))
+		return err
 	}
 	if _, err := c.Setup(desc.BaseURL, medi, 0, 0); err != nil {
 		return p.clean(fmt.Errorf("setup: %w", err))
 	}
-	sps, pps := forma.SafeParams()
-	p.stream.BeginEpoch(sps, pps)
 
 	var gotFrame atomic.Bool
 	c.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
@@ -100,9 +94,9 @@ func (p *rtspPull) run(ctx context.Context) error {
 		if !ok {
 			return
 		}
-		au, err := dec.Decode(pkt)
+		au, err := decode(pkt)
 		if err != nil {
-			if !errors.Is(err, rtph264.ErrMorePacketsNeeded) && !errors.Is(err, rtph264.ErrNonStartingPacketAndNoPrevious) {
+			if !errors.Is(err, errMorePackets) {
 				p.counters.decodeError(err)
 			}
 			return
@@ -120,6 +114,54 @@ func (p *rtspPull) run(ctx context.Context) error {
 		return ctx.Err()
 	}
 	return p.clean(err)
+}
+
+// errMorePackets stands for the depacketizers' "not a whole access unit
+// yet", which is no error.
+var errMorePackets = errors.New("more packets needed")
+
+// videoOf picks the camera's video: H.264 if it offers it (every browser
+// decodes it), else H.265. It starts the stream's epoch with the parameter
+// sets of the SDP and returns the media, the format and its depacketizer,
+// or an *UnsupportedError.
+func (p *rtspPull) videoOf(desc *description.Session) (*description.Media, format.Format,
+	func(*rtp.Packet) ([][]byte, error), error,
+) {
+	var h264 *format.H264
+	if medi := desc.FindFormat(&h264); medi != nil {
+		dec, err := h264.CreateDecoder()
+		if err != nil {
+			return nil, nil, nil, p.clean(fmt.Errorf("H.264 decoder: %w", err))
+		}
+		sps, pps := h264.SafeParams()
+		p.stream.BeginEpoch(sps, pps)
+		return medi, h264, depacketizer(dec.Decode, rtph264.ErrMorePacketsNeeded, rtph264.ErrNonStartingPacketAndNoPrevious), nil
+	}
+	var h265 *format.H265
+	if medi := desc.FindFormat(&h265); medi != nil {
+		dec, err := h265.CreateDecoder()
+		if err != nil {
+			return nil, nil, nil, p.clean(fmt.Errorf("H.265 decoder: %w", err))
+		}
+		vps, sps, pps := h265.SafeParams()
+		p.stream.BeginEpochH265(vps, sps, pps)
+		return medi, h265, depacketizer(dec.Decode, rtph265.ErrMorePacketsNeeded, rtph265.ErrNonStartingPacketAndNoPrevious), nil
+	}
+	return nil, nil, nil, unsupported(desc.Medias)
+}
+
+// depacketizer wraps a gortsplib decoder: its errors that only mean "not a
+// whole access unit yet" become errMorePackets.
+func depacketizer(decode func(*rtp.Packet) ([][]byte, error), notYet ...error) func(*rtp.Packet) ([][]byte, error) {
+	return func(pkt *rtp.Packet) ([][]byte, error) {
+		au, err := decode(pkt)
+		for _, e := range notYet {
+			if errors.Is(err, e) {
+				return nil, errMorePackets
+			}
+		}
+		return au, err
+	}
 }
 
 // clean removes the URL's password from an error, in case a library quotes

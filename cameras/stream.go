@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 )
 
 // GOP cache bounds. A camera with a very long keyframe interval (or none)
@@ -32,7 +33,7 @@ type Stream struct {
 	epoch    uint64
 	build    *FrameBuilder
 	// Decode times of the epoch (decodeTime) and B-frame detection.
-	dtsx      h264.DTSExtractor
+	dtsx      dtsExtractor
 	lastDTS   int64
 	haveDTS   bool
 	lastPTS   int64 // of the previous frame of the epoch
@@ -59,6 +60,24 @@ type streamHooks struct {
 	badTimestamps func(error)
 }
 
+// dtsExtractor derives a frame's decode time from its PTS and the picture
+// order in its slices: mediacommon's h264.DTSExtractor and
+// h265.DTSExtractor.
+type dtsExtractor interface {
+	Extract(au [][]byte, pts int64) (int64, error)
+}
+
+func newDTSExtractor(c Codec) dtsExtractor {
+	if c == CodecH265 {
+		x := &h265.DTSExtractor{}
+		x.Initialize()
+		return x
+	}
+	x := &h264.DTSExtractor{}
+	x.Initialize()
+	return x
+}
+
 // maxReorder bounds how far back a frame's PTS may go, compared with the
 // frame before it, to count as B-frame reordering: encoders reorder a few
 // frames (well under a second), while a camera whose clock jumps back
@@ -73,21 +92,36 @@ func NewStream(cameraID, streamID string) *Stream {
 		StreamID: streamID,
 		readers:  map[*Reader]struct{}{},
 		build:    NewFrameBuilder(nil, nil),
+		dtsx:     newDTSExtractor(CodecH264),
 	}
-	s.dtsx.Initialize()
 	return s
 }
 
-// BeginEpoch starts a new run of the source (a connect or reconnect) with the
-// parameter sets announced out of band (the SDP), which may be nil. Frames up
-// to the first IDR of the run are dropped because nobody could decode them.
+// BeginEpoch starts a new run of an H.264 source (a connect or reconnect)
+// with the parameter sets announced out of band (the SDP), which may be
+// nil. Frames up to the first IDR of the run are dropped because nobody
+// could decode them.
 func (s *Stream) BeginEpoch(sps, pps []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.epoch++
 	s.build.Reset(sps, pps)
-	s.dtsx = h264.DTSExtractor{}
-	s.dtsx.Initialize()
+	s.beginEpoch()
+}
+
+// BeginEpochH265 is BeginEpoch for an H.265 source, with its VPS, SPS and
+// PPS from the SDP (any may be nil). Frames up to the first IDR or CRA are
+// dropped.
+func (s *Stream) BeginEpochH265(vps, sps, pps []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.build.ResetH265(vps, sps, pps)
+	s.beginEpoch()
+}
+
+// beginEpoch resets what the hub knows of the run; with s.mu held.
+func (s *Stream) beginEpoch() {
+	s.epoch++
+	s.dtsx = newDTSExtractor(s.build.Codec())
 	s.haveDTS, s.reordered = false, false
 	s.gop = nil
 	s.gopBytes = 0
@@ -109,6 +143,14 @@ func (s *Stream) Interrupt() {
 	s.gopValid = false
 	s.keyed = false
 	s.ended.Store(s.epoch)
+}
+
+// Codec returns the codec of the stream's current (or last) run: what
+// viewers joining now will get.
+func (s *Stream) Codec() Codec {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.build.Codec()
 }
 
 // Stale reports whether f comes from a run of the source that has failed
@@ -190,8 +232,7 @@ func (s *Stream) setHooks(h streamHooks) {
 func (s *Stream) decodeTime(f *Frame) (int64, error) {
 	dts, err := s.dtsx.Extract(f.AU, f.PTS)
 	if err != nil {
-		s.dtsx = h264.DTSExtractor{}
-		s.dtsx.Initialize()
+		s.dtsx = newDTSExtractor(f.Codec)
 		dts = f.PTS
 	}
 	if s.haveDTS && dts <= s.lastDTS && s.lastDTS-dts <= maxReorder {

@@ -458,7 +458,7 @@ func TestSupervisorUnsupportedCamera(t *testing.T) {
 			t.Errorf("Detail = %q, want it to name %q", st.Detail, codec)
 		}
 	}
-	if st.Cause != CauseUnsupportedCodec || st.Reason != "the camera sends MJPEG, not H.264" {
+	if st.Cause != CauseUnsupportedCodec || st.Reason != "the camera sends MJPEG, not H.264 or H.265" {
 		t.Errorf("status = %+v, want cause %q and the reason naming MJPEG", st, CauseUnsupportedCodec)
 	}
 	if n := cs.Hub.Stats().FramesIn; n != 0 {

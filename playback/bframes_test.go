@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/cameratest"
 )
 
@@ -158,4 +159,40 @@ func TestExportOfBFramesCamera(t *testing.T) {
 		t.Error("no frame of the export has a composition offset: B-frames play in decode order")
 	}
 	checkFramePacing(t, duration, pkts, 2) // the clip's -bf 2
+}
+
+// An H.265 camera is recorded as it comes (hvc1 in the segments) and
+// exported as an H.265 MP4 that decodes at the right duration; it plays
+// back as H.265 frames.
+func TestRecordAndExportH265Camera(t *testing.T) {
+	t.Parallel()
+	needFFprobe(t)
+	s := recordClipCamera(t, "h265.mp4", 75)
+	file, info := exportAll(t, s)
+	codec, duration, pkts := probeVideo(t, file)
+	t.Logf("export: %d frames, %v, %s", info.Frames, duration, codec)
+	if codec != "hevc" || len(pkts) != info.Frames {
+		t.Fatalf("export: codec %s, %d packets, want hevc and %d", codec, len(pkts), info.Frames)
+	}
+	checkFramePacing(t, duration, pkts, 0)
+	if out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0", file).CombinedOutput(); err != nil || string(bytes.TrimSpace(out)) != "hvc1" {
+		t.Errorf("the export's sample entry is %q (%v), want hvc1", out, err)
+	}
+
+	oldest, _, _, err := s.Range(context.Background(), testCam)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Open(context.Background(), PlayRequest{CameraID: testCam, Start: oldest, Speed: MaxSpeed, SkipGaps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	f, err := p.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vps, _, _ := f.Frame.ParamSets(); f.Frame.Codec != cameras.CodecH265 || !f.Frame.Key || vps == nil {
+		t.Errorf("the first frame played back: codec %s, key %v, VPS %x: want an H.265 keyframe with its VPS", f.Frame.Codec, f.Frame.Key, vps)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
 
 	"github.com/camgate/camgate/playback/internal/index"
@@ -60,9 +59,12 @@ func (s *Store) Export(ctx context.Context, cameraID string, start time.Time, du
 	pres := pmp4.Presentation{Tracks: []*pmp4.Track{{
 		ID:        segfile.TrackID,
 		TimeScale: segfile.TimeScale,
-		Codec:     &mp4.CodecH264{SPS: plan.sps, PPS: plan.pps},
+		Codec:     plan.params.Codec(),
 		Samples:   plan.samples,
 	}}}
+	if plan.params.H265() {
+		w = &hvc1Writer{w: w}
+	}
 	if err := pres.Marshal(w); err != nil {
 		return info, fmt.Errorf("playback: export: %w", err)
 	}
@@ -71,7 +73,7 @@ func (s *Store) Export(ctx context.Context, cameraID string, start time.Time, du
 
 // exportPlan is the sample table of an export, with the files it reads.
 type exportPlan struct {
-	sps, pps   []byte
+	params     segfile.Params
 	samples    []*pmp4.Sample
 	files      []*os.File
 	first, end int64
@@ -141,9 +143,9 @@ func (s *Store) planExport(ctx context.Context, c *camera, from, to int64) (*exp
 			plan.close()
 			return nil, fmt.Errorf("playback: export %s: %w", seg.Path, err)
 		}
-		if plan.sps == nil {
-			plan.sps, plan.pps = in.SPS, in.PPS
-		} else if !bytes.Equal(plan.sps, in.SPS) || !bytes.Equal(plan.pps, in.PPS) {
+		if plan.params.SPS == nil {
+			plan.params = in.Params
+		} else if !plan.params.Equal(in.Params) {
 			break // the picture format changes: one MP4 track cannot follow
 		}
 		if off == 0 {
@@ -232,4 +234,21 @@ func (s *Store) planExport(ctx context.Context, c *camera, from, to int64) (*exp
 		return nil, rangeErr
 	}
 	return plan, nil
+}
+
+// hvc1Writer names an export's H.265 sample entry hvc1 (segfile.HVC1):
+// mediacommon writes ftyp and moov with its first Write, and the samples
+// after.
+type hvc1Writer struct {
+	w       io.Writer
+	started bool
+}
+
+func (h *hvc1Writer) Write(p []byte) (int, error) {
+	if !h.started {
+		h.started = true
+		p = bytes.Clone(p)
+		segfile.HVC1(p)
+	}
+	return h.w.Write(p)
 }

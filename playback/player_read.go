@@ -81,7 +81,11 @@ func (p *Player) openCursor(ctx context.Context, seg index.Segment, kf *index.Ke
 	c.off = c.init.End
 	// The builder takes the parameter sets of the recording, for a file
 	// whose IDRs lack them; camgate's own files carry them in every IDR.
-	p.build.Reset(c.init.SPS, c.init.PPS)
+	if c.init.H265() {
+		p.build.ResetH265(c.init.VPS, c.init.SPS, c.init.PPS)
+	} else {
+		p.build.Reset(c.init.SPS, c.init.PPS)
+	}
 	from := seg.Start
 	if kf != nil {
 		c.off, from = kf.Offset, kf.T

@@ -1,13 +1,11 @@
 package playback
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 
 	"github.com/camgate/camgate/cameras"
@@ -35,16 +33,16 @@ type writer struct {
 
 // run is a stretch of frames with one continuous time base.
 type run struct {
-	id       string
-	epoch    uint64
-	sps, pps []byte
-	clock0   time.Time // arrival of the first frame
-	wall0    int64     // wall time given to the first frame, ns
-	dts0     int64
-	lastDTS  int64
-	prevAt   time.Time // arrival and DTS of the previous frame
-	prevDTS  int64
-	seq      int64 // sequence number of the next segment
+	id      string
+	epoch   uint64
+	params  segfile.Params
+	clock0  time.Time // arrival of the first frame
+	wall0   int64     // wall time given to the first frame, ns
+	dts0    int64
+	lastDTS int64
+	prevAt  time.Time // arrival and DTS of the previous frame
+	prevDTS int64
+	seq     int64 // sequence number of the next segment
 }
 
 // held is the newest frame, kept until the next one gives its duration.
@@ -90,10 +88,8 @@ func (w *writer) check(f *cameras.Frame, afterDrop bool) (int64, string) {
 	if f.Epoch != run.epoch {
 		return 0, "the camera reconnected"
 	}
-	if f.Key {
-		if sps, pps := paramSets(f.AU); !bytes.Equal(sps, run.sps) || !bytes.Equal(pps, run.pps) {
-			return 0, "the parameter sets changed"
-		}
+	if f.Key && !paramsOf(f).Equal(run.params) {
+		return 0, "the parameter sets changed"
 	}
 	// The hub derived the decode time (cameras.Frame.DTS): samples are
 	// stored in decode order, timed by it, with PTS − DTS as their
@@ -127,25 +123,15 @@ func ticksToDurSigned(t int64) time.Duration {
 	return ticksToDur(t)
 }
 
-// paramSets returns the SPS and PPS at the front of an IDR access unit (the
-// hub puts them there).
-func paramSets(au [][]byte) (sps, pps []byte) {
-	for _, n := range au {
-		if len(n) == 0 {
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeSPS:
-			if sps == nil {
-				sps = n
-			}
-		case h264.NALUTypePPS:
-			if pps == nil {
-				pps = n
-			}
-		}
+// paramsOf returns the parameter sets at the front of a keyframe (the hub
+// puts them there). A change of codec changes them too: an H.264 frame has
+// no VPS.
+func paramsOf(f *cameras.Frame) segfile.Params {
+	vps, sps, pps := f.ParamSets()
+	if f.Codec != cameras.CodecH265 {
+		vps = nil
 	}
-	return sps, pps
+	return segfile.Params{VPS: vps, SPS: sps, PPS: pps}
 }
 
 func newRunID() string {
@@ -156,12 +142,12 @@ func newRunID() string {
 
 // startRun starts a run at keyframe f and returns its DTS.
 func (w *writer) startRun(f *cameras.Frame) (int64, bool) {
-	sps, pps := paramSets(f.AU)
-	if sps == nil || pps == nil {
+	params := paramsOf(f)
+	if params.SPS == nil || params.PPS == nil || (f.Codec == cameras.CodecH265 && params.VPS == nil) {
 		return 0, false
 	}
 	dts := f.DTS
-	run := &run{id: newRunID(), epoch: f.Epoch, sps: sps, pps: pps, clock0: f.Arrived, prevAt: f.Arrived, prevDTS: dts}
+	run := &run{id: newRunID(), epoch: f.Epoch, params: params, clock0: f.Arrived, prevAt: f.Arrived, prevDTS: dts}
 	run.dts0, run.lastDTS = dts, dts
 	wall := f.Arrived.UnixNano()
 	if wall < w.lastEnd {

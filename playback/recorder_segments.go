@@ -84,7 +84,11 @@ func (w *writer) appendHeld(dur, next int64) bool {
 	// The composition offset (PTS − DTS, in the trun box) puts a
 	// reordered frame (B-frames) at its presentation time; the hub keeps
 	// it small (cameras.Frame.DTS), so it fits the box's 32 bits.
-	if err := s.FillH264(int32(h.f.PTS-h.dts), h.f.AU); err != nil {
+	fill := s.FillH264
+	if h.f.Codec == cameras.CodecH265 {
+		fill = s.FillH265 // hvc1: the same length-prefixed NAL units
+	}
+	if err := fill(int32(h.f.PTS-h.dts), h.f.AU); err != nil {
 		w.r.log.Debug("recorder: frame cannot be stored; skipped", "error", err)
 		w.r.skipped.Add(1)
 		return true
@@ -180,7 +184,7 @@ func (w *writer) openSegmentAfter(dts int64, prev *openSegment, prevEnd int64) b
 		w.writeFailed(err)
 		return false
 	}
-	initBuf, err := segfile.MarshalInit(run.sps, run.pps, segfile.Meta{Camera: w.r.stream.CameraID, Run: run.id, Seq: run.seq, Start: start})
+	initBuf, err := segfile.MarshalInit(run.params, segfile.Meta{Camera: w.r.stream.CameraID, Run: run.id, Seq: run.seq, Start: start})
 	if err == nil {
 		_, err = file.Write(initBuf)
 	}
@@ -195,7 +199,7 @@ func (w *writer) openSegmentAfter(dts int64, prev *openSegment, prevEnd int64) b
 		w.writeFailed(err)
 		return false
 	}
-	codec, width, height := segfile.CodecInfo(run.sps)
+	codec, width, height := segfile.CodecInfo(run.params)
 	row := index.Segment{
 		Start: start, End: start, Run: run.id, Seq: run.seq, Path: rel, Bytes: int64(len(initBuf)),
 		State: index.StateOpen, Codec: codec, Width: int64(width), Height: int64(height),

@@ -116,7 +116,7 @@ func scanSegmentFile(camDir, rel string, repair bool) (scanned, error) {
 			return scanned{}, fmt.Errorf("sync %s: %w", rel, err)
 		}
 	}
-	codec, w, h := segfile.CodecInfo(sc.Init.SPS)
+	codec, w, h := segfile.CodecInfo(sc.Init.Params)
 	out.seg = index.Segment{
 		Start: start, End: start + ticksToNs(int64(sc.Duration())),
 		Run: run, Seq: seq, Path: rel, Bytes: size, Frames: sc.Frames(),

@@ -80,7 +80,10 @@ func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 				return nil, 0, err
 			}
 		}
-		if l.hub.Stale(it.Frame) {
+		if l.hub.Stale(it.Frame) || it.Frame.Codec != cameras.CodecH264 {
+			// Sessions are H.264 (sessionManager.create refuses an H.265
+			// camera); a camera reconfigured to H.265 meanwhile gets
+			// nothing to a decoder that could not use it.
 			continue
 		}
 		return it.Frame, uint32(l.timestamp(it)), nil

@@ -194,6 +194,13 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	if !ok {
 		return nil, Errorf(NotFound, "stream %s does not exist on camera %s", errtext.Quote(req.StreamID, 64), cam.ID)
 	}
+	if req.Playback == nil && stream.Hub.Codec() == cameras.CodecH265 {
+		// camgate offers browsers H.264 only (so far): a session would
+		// connect and never show a frame. Conflict: the camera's current
+		// stream is the obstacle, and the request succeeds once it sends
+		// H.264 again.
+		return nil, Errorf(Conflict, "the camera sends H.265, which camgate does not offer to browsers yet; set the camera's stream %s to H.264", stream.ID)
+	}
 	ice, err := m.ice.Check(req.IceServers)
 	if err != nil {
 		return nil, err

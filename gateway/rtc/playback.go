@@ -69,6 +69,10 @@ type playbackSource struct {
 // frame goes out at the first next.
 func (p *playbackSource) start() {}
 
+// errH265Recording ends the sending of a playback that reached H.265
+// frames.
+var errH265Recording = errors.New("the recording is H.265")
+
 func (p *playbackSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 	f, err := p.player.Next(ctx)
 	if err != nil {
@@ -79,6 +83,12 @@ func (p *playbackSource) next(ctx context.Context) (*cameras.Frame, uint32, erro
 			p.events.send(PlaybackEvent{Kind: "error", Message: "the recording cannot be read; playback stopped", ClockRate: p.rate})
 		}
 		return nil, 0, err
+	}
+	if f.Frame.Codec != cameras.CodecH264 {
+		// Sessions are H.264; an H.265 recording would play black.
+		p.log.Warn("playback: the recording is H.265, which camgate does not play to browsers yet; playback stops")
+		p.events.send(PlaybackEvent{Kind: "error", Message: "the recording is H.265, which camgate does not play to browsers yet; export it instead", ClockRate: p.rate})
+		return nil, 0, errH265Recording
 	}
 	return f.Frame, f.RTPTimestamp(p.rate), nil
 }

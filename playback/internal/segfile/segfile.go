@@ -16,6 +16,7 @@ import (
 	"io"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
@@ -58,13 +59,36 @@ type Meta struct {
 	Start int64 `json:"start"`
 }
 
+// Params are the parameter sets of a segment's video track: SPS and PPS
+// for H.264; VPS, SPS and PPS for H.265 (a VPS makes it H.265).
+type Params struct {
+	VPS, SPS, PPS []byte
+}
+
+// H265 reports an H.265 track (stored as hvc1: the parameter sets in the
+// sample entry, as for H.264's avc1).
+func (p Params) H265() bool { return p.VPS != nil }
+
+// Codec is the track's codec for mediacommon's MP4 writers.
+func (p Params) Codec() mp4.Codec {
+	if p.H265() {
+		return &mp4.CodecH265{VPS: p.VPS, SPS: p.SPS, PPS: p.PPS}
+	}
+	return &mp4.CodecH264{SPS: p.SPS, PPS: p.PPS}
+}
+
+// Equal reports the same codec and parameter sets.
+func (p Params) Equal(o Params) bool {
+	return bytes.Equal(p.VPS, o.VPS) && bytes.Equal(p.SPS, o.SPS) && bytes.Equal(p.PPS, o.PPS)
+}
+
 // MarshalInit returns the init block of a segment: ftyp, moov (one H.264
-// track at TimeScale), and the metadata box.
-func MarshalInit(sps, pps []byte, meta Meta) ([]byte, error) {
+// or H.265 track at TimeScale), and the metadata box.
+func MarshalInit(p Params, meta Meta) ([]byte, error) {
 	init := fmp4.Init{Tracks: []*fmp4.InitTrack{{
 		ID:        TrackID,
 		TimeScale: TimeScale,
-		Codec:     &mp4.CodecH264{SPS: sps, PPS: pps},
+		Codec:     p.Codec(),
 	}}}
 	var buf seekablebuffer.Buffer
 	if err := init.Marshal(&buf); err != nil {
@@ -76,6 +100,7 @@ func MarshalInit(sps, pps []byte, meta Meta) ([]byte, error) {
 		return nil, err
 	}
 	out := buf.Bytes()
+	HVC1(out)
 	out = binary.BigEndian.AppendUint32(out, uint32(8+len(payload)))
 	out = append(out, MetaBoxType...)
 	return append(out, payload...), nil
@@ -236,9 +261,9 @@ func printable(s string) string {
 
 // Init is the parsed init block of a segment.
 type Init struct {
-	SPS, PPS []byte
-	Meta     Meta
-	HasMeta  bool
+	Params
+	Meta    Meta
+	HasMeta bool
 	// End is the offset of the first fragment.
 	End int64
 	// MvhdDuration is the offset of the mvhd duration field, and
@@ -306,11 +331,15 @@ func ReadInit(r io.ReaderAt) (*Init, error) {
 	if len(init.Tracks) != 1 {
 		return nil, fmt.Errorf("init: %w: %d tracks, want 1", ErrCorrupt, len(init.Tracks))
 	}
-	codec, ok := init.Tracks[0].Codec.(*mp4.CodecH264)
-	if !ok || init.Tracks[0].TimeScale != TimeScale {
-		return nil, fmt.Errorf("init: %w: want one H.264 track at 90 kHz", ErrCorrupt)
+	switch codec := init.Tracks[0].Codec.(type) {
+	case *mp4.CodecH264:
+		in.SPS, in.PPS = codec.SPS, codec.PPS
+	case *mp4.CodecH265:
+		in.VPS, in.SPS, in.PPS = codec.VPS, codec.SPS, codec.PPS
 	}
-	in.SPS, in.PPS = codec.SPS, codec.PPS
+	if in.SPS == nil || init.Tracks[0].TimeScale != TimeScale {
+		return nil, fmt.Errorf("init: %w: want one H.264 or H.265 track at 90 kHz", ErrCorrupt)
+	}
 	in.MvhdDuration, in.MvhdDuration64 = findMvhdDuration(b[moovOff:])
 	if in.MvhdDuration > 0 {
 		in.MvhdDuration += moovOff
@@ -427,14 +456,62 @@ func ScanFile(r io.ReaderAt, fileSize int64) (*Scan, error) {
 	return s, nil
 }
 
-// CodecInfo returns the RFC 6381 codec string and the picture size of an SPS.
-func CodecInfo(sps []byte) (codec string, width, height int) {
-	if len(sps) >= 4 {
-		codec = fmt.Sprintf("avc1.%02x%02x%02x", sps[1], sps[2], sps[3])
+// CodecInfo returns the RFC 6381 codec string and the picture size of a
+// track's parameter sets. For H.265 the string names the profile, tier
+// and level only ("hvc1.1.L93": Main, main tier, level 3.1), without the
+// compatibility and constraint flags: it is for people reading the index.
+func CodecInfo(p Params) (codec string, width, height int) {
+	if p.H265() {
+		var sps h265.SPS
+		if err := sps.Unmarshal(p.SPS); err == nil {
+			ptl := sps.ProfileTierLevel
+			tier := "L"
+			if ptl.GeneralTierFlag == 1 {
+				tier = "H"
+			}
+			codec = fmt.Sprintf("hvc1.%d.%s%d", ptl.GeneralProfileIdc, tier, ptl.GeneralLevelIdc)
+			width, height = sps.Width(), sps.Height()
+		}
+		return codec, width, height
 	}
-	var p h264.SPS
-	if err := p.Unmarshal(sps); err == nil {
-		width, height = p.Width(), p.Height()
+	if len(p.SPS) >= 4 {
+		codec = fmt.Sprintf("avc1.%02x%02x%02x", p.SPS[1], p.SPS[2], p.SPS[3])
+	}
+	var sps h264.SPS
+	if err := sps.Unmarshal(p.SPS); err == nil {
+		width, height = sps.Width(), sps.Height()
 	}
 	return codec, width, height
+}
+
+// HVC1 renames the H.265 sample entry of an init block (ftyp + moov, as
+// mediacommon writes them) from hev1 to hvc1, in place. mediacommon names
+// it hev1, which Safari and QuickTime do not play; the parameter sets are
+// in the sample entry (hvcC) either way, as hvc1 requires. It changes
+// nothing in a block without an hev1 entry.
+func HVC1(b []byte) {
+	path := []string{"moov", "trak", "mdia", "minf", "stbl", "stsd"}
+	start, end := 0, len(b)
+	for depth := 0; depth < len(path); {
+		found := false
+		for off := start; off+8 <= end; {
+			size := int(binary.BigEndian.Uint32(b[off:]))
+			if size < 8 || off+size > end {
+				return
+			}
+			if string(b[off+4:off+8]) == path[depth] {
+				start, end, found = off+8, off+size, true
+				break
+			}
+			off += size
+		}
+		if !found {
+			return
+		}
+		depth++
+	}
+	// stsd: version and flags, entry count, then the first entry.
+	if entry := start + 8; entry+8 <= end && string(b[entry+4:entry+8]) == "hev1" {
+		copy(b[entry+4:], "hvc1")
+	}
 }

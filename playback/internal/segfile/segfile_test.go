@@ -18,7 +18,7 @@ var (
 // first of each a keyframe.
 func segment(t testing.TB, n int) ([]byte, []int64) {
 	t.Helper()
-	b, err := MarshalInit(testSPS, testPPS, Meta{Camera: "cam", Run: "r1", Seq: 2, Start: 1_700_000_000_000_000_000})
+	b, err := MarshalInit(Params{SPS: testSPS, PPS: testPPS}, Meta{Camera: "cam", Run: "r1", Seq: 2, Start: 1_700_000_000_000_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
