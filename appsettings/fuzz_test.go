@@ -47,9 +47,10 @@ func FuzzLoadJSON(f *testing.F) {
 	})
 }
 
-// FuzzCORSLists feeds arbitrary CORS lists to Validate: it must not panic,
-// every error must be one line, and a list it accepts must come out in a
-// normal form that a second Validate leaves as it is.
+// FuzzCORSLists feeds arbitrary CORS lists to Normalize and Validate:
+// neither may panic, every error must be one line, Validate must change
+// nothing, and a list it accepts must be in a normal form that a second
+// Normalize leaves as it is.
 func FuzzCORSLists(f *testing.F) {
 	f.Add("*", "*", "*")
 	f.Add(" HTTPS://Portal.Example.COM/ ,NULL,, https://a.example:443, http://[::1]:80", "Authorization,Content-Type,", "get, Post,GET")
@@ -58,7 +59,13 @@ func FuzzCORSLists(f *testing.F) {
 	f.Fuzz(func(t *testing.T, origin, headers, methods string) {
 		s := Defaults()
 		s.CORS = CORS{Enabled: true, AllowOrigin: origin, AllowHeaders: headers, AllowMethods: methods}
-		if err := s.Validate(); err != nil {
+		s.Normalize()
+		normal := s.CORS
+		err := s.Validate()
+		if s.CORS != normal {
+			t.Errorf("Validate changed %+v into %+v", normal, s.CORS)
+		}
+		if err != nil {
 			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
 				if strings.Contains(e.Error(), "\n") {
 					t.Errorf("%q is more than one line", e)
@@ -66,9 +73,9 @@ func FuzzCORSLists(f *testing.F) {
 			}
 			return
 		}
-		once := s.CORS
-		if err := s.Validate(); err != nil || s.CORS != once {
-			t.Errorf("a second Validate: %v, %+v became %+v", err, once, s.CORS)
+		s.Normalize()
+		if err := s.Validate(); err != nil || s.CORS != normal {
+			t.Errorf("a second Normalize: %v, %+v became %+v", err, normal, s.CORS)
 		}
 	})
 }

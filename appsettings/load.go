@@ -52,7 +52,8 @@ type layer struct {
 //
 // Objects merge key by key, lists merge item by item (by index), single
 // values replace. Keys are case-insensitive. The result then gets the
-// defaults of list items (ApplyDefaults) and goes through Validate.
+// defaults of list items (ApplyDefaults), is written in its normal form
+// (Normalize) and goes through Validate.
 //
 // The error, if any, joins every problem found (see Error); the Settings are
 // then the zero value, never half-loaded.
@@ -89,6 +90,7 @@ func build(layers []layer, env []string, overlay func(*Settings) error) (Setting
 		}
 	}
 	s.ApplyDefaults()
+	s.Normalize()
 	if err := s.Validate(); err != nil {
 		return Settings{}, err
 	}

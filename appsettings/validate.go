@@ -11,15 +11,13 @@ import (
 	"time"
 )
 
-// Validate checks every rule. It fills no default: Load has applied them
-// (ApplyDefaults), and settings built in Go must apply them before they
-// validate (a camera without Transport is refused here). References to roles
-// are rewritten in the role's own spelling,
-// and the CORS lists in a normal form (see CORS), so the rest of camgate
-// compares them exactly. Values picked from a fixed set (the enum types)
-// were put in their constants' spelling by decoding; here they must be one
-// of the constants exactly. Validating settings twice gives the same result
-// as once.
+// Validate checks every rule and changes nothing. Load has filled the
+// defaults (ApplyDefaults) and written the values that have several
+// spellings in their normal form (Normalize), and decoding has put the
+// values of a fixed set (the enum types) in their constants' spelling;
+// settings built in Go call ApplyDefaults (and Normalize, where they want
+// the normal forms) before Validate: a camera without Transport is refused
+// here.
 //
 // The error joins one *Error per broken rule (errors.Join), each one line
 // naming the field and the rule, so that all of them can be fixed at once.

@@ -40,12 +40,7 @@ func (v *validator) auth(a *Auth, cameraIDs map[CameraKey]string) {
 
 	// Role names first, without reporting, so that references can be
 	// checked in field order; the names' own rules come with Roles below.
-	roles := map[string]string{} // roleKey -> the name as defined
-	for _, r := range a.Roles {
-		if key := roleKey(r.Name); key != "" && roles[key] == "" {
-			roles[key] = r.Name
-		}
-	}
+	roles := roleSpellings(a.Roles)
 
 	v.builtIn(&a.BuiltIn)
 	issuerURLs := map[string]string{}
@@ -246,15 +241,12 @@ func roleKey(name string) string {
 	return strings.ToLower(strings.TrimSpace(name))
 }
 
-// roleRefs checks that every name in refs is a role, and rewrites it in the
-// role's spelling.
+// roleRefs checks that every name in refs is a role.
 func (v *validator) roleRefs(path string, refs []string, roles map[string]string) {
 	for i, name := range refs {
-		if def, ok := roles[roleKey(name)]; ok {
-			refs[i] = def
-			continue
+		if _, ok := roles[roleKey(name)]; !ok {
+			v.fail(indexPath(path, i), "no such role in Auth.Roles (got "+quote(name)+")")
 		}
-		v.fail(indexPath(path, i), "no such role in Auth.Roles (got "+quote(name)+")")
 	}
 }
 

@@ -317,6 +317,7 @@ func TestValidateCORSRules(t *testing.T) {
 			s := validSettings()
 			tc.mutate(&s.CORS)
 			in := s.CORS
+			s.Normalize()
 			err := s.Validate()
 			checkErrors(t, err, tc.errs)
 			want := in
@@ -328,11 +329,12 @@ func TestValidateCORSRules(t *testing.T) {
 			}
 			if err == nil {
 				again := s.CORS
+				s.Normalize()
 				if err := s.Validate(); err != nil {
 					t.Fatalf("a second Validate failed: %v", err)
 				}
 				if s.CORS != again {
-					t.Errorf("a second Validate changed %+v into %+v", again, s.CORS)
+					t.Errorf("a second Normalize changed %+v into %+v", again, s.CORS)
 				}
 			}
 		})

@@ -16,7 +16,7 @@ const (
 )
 
 // cors checks the CORS lists, whether the policy is on or not (so that a
-// typo shows before someone turns it on), and rewrites each in a normal
+// typo shows before someone turns it on). Normalize writes each in a normal
 // form: entries trimmed and joined with ", ", empty entries and repeats
 // dropped, origins as browsers send them (lower-case scheme and host, no
 // final "/", no default port) and methods in upper case. The gateway can
@@ -27,37 +27,41 @@ func (v *validator) cors(c *CORS) {
 	v.corsList(corsMethodsPath, &c.AllowMethods, c.Enabled, `"*" allows the method the browser asks for`, method)
 }
 
-// corsList checks and normalizes one comma-separated list. entry returns the
-// normal form of an entry, or a problem.
+// corsList checks one comma-separated list. entry returns the normal form
+// of an entry, or a problem.
 func (v *validator) corsList(path string, value *string, enabled bool, hint string, entry func(string) (string, string)) {
-	var out []string
-	ok := true
-	for e := range strings.SplitSeq(*value, ",") {
-		if e = strings.TrimSpace(e); e == "" {
-			continue
-		}
-		if e == "*" {
-			out = append(out, e)
-			continue
-		}
-		norm, problem := entry(e)
-		if problem != "" {
-			v.fail(path, problem)
-			ok = false
-			continue
-		}
-		if !slices.Contains(out, norm) {
-			out = append(out, norm)
-		}
+	out, problems := corsEntries(*value, entry)
+	for _, p := range problems {
+		v.fail(path, p)
 	}
 	switch {
-	case len(out) == 0 && enabled && ok:
+	case len(out) == 0 && enabled && len(problems) == 0:
 		v.fail(path, "must not be empty while CORS.Enabled is true; "+hint)
 	case len(out) > 1 && slices.Contains(out, "*"):
 		v.fail(path, `"*" must stand alone: it already allows everything`)
-	case ok:
-		*value = strings.Join(out, ", ")
 	}
+}
+
+// corsEntries splits a comma-separated list into the normal forms of its
+// entries, trimmed, without empty entries and repeats, and the problems of
+// the entries that do not parse.
+func corsEntries(value string, entry func(string) (string, string)) (out, problems []string) {
+	for e := range strings.SplitSeq(value, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		norm, problem := e, ""
+		if e != "*" {
+			norm, problem = entry(e)
+		}
+		switch {
+		case problem != "":
+			problems = append(problems, problem)
+		case !slices.Contains(out, norm):
+			out = append(out, norm)
+		}
+	}
+	return out, problems
 }
 
 // origin normalizes an origin: "null", or scheme://host[:port] with scheme

@@ -5,17 +5,14 @@ import (
 	"strings"
 )
 
-// allowedHosts checks Http.AllowedHosts and rewrites each entry the way the
-// gateway compares Host headers: lower case, without a final dot, an IPv6
-// address without brackets.
+// allowedHosts checks Http.AllowedHosts (Normalize writes each entry the
+// way the gateway compares Host headers: lower case, without a final dot,
+// an IPv6 address without brackets).
 func (v *validator) allowedHosts(hosts []string) {
 	for i, raw := range hosts {
-		h, problem := allowedHost(raw)
-		if problem != "" {
+		if _, problem := allowedHost(raw); problem != "" {
 			v.fail(indexPath("Http.AllowedHosts", i), problem)
-			continue
 		}
-		hosts[i] = h
 	}
 }
 

@@ -36,6 +36,7 @@ func TestValidateAllowedHosts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSettings()
 			s.Http.AllowedHosts = slices.Clone(tc.hosts)
+			s.Normalize()
 			err := s.Validate()
 			checkErrors(t, err, tc.errs)
 			if err != nil {
@@ -45,6 +46,7 @@ func TestValidateAllowedHosts(t *testing.T) {
 				t.Errorf("AllowedHosts = %q, want %q", s.Http.AllowedHosts, tc.want)
 			}
 			again := slices.Clone(s.Http.AllowedHosts)
+			s.Normalize()
 			if err := s.Validate(); err != nil || !slices.Equal(s.Http.AllowedHosts, again) {
 				t.Errorf("second Validate: %v, AllowedHosts %q", err, s.Http.AllowedHosts)
 			}

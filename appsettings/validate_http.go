@@ -5,28 +5,15 @@ import (
 	"time"
 )
 
-// http checks the listener and the trusted proxies, and rewrites each
-// proxy entry as a CIDR range, as Metrics.AllowFrom, so that the gateway
-// parses ranges only.
+// http checks the listener and the trusted proxies (Normalize writes each
+// proxy entry as a CIDR range, as Metrics.AllowFrom).
 func (v *validator) http(h *HTTP) {
 	v.hostPort("Http.Listen", h.Listen)
 	v.allowedHosts(h.AllowedHosts)
 	for i, raw := range h.TrustedProxies {
-		path := indexPath("Http.TrustedProxies", i)
-		entry := strings.TrimSpace(raw)
-		p, problem := allowPrefix(entry)
-		switch {
-		case problem != "":
-			v.fail(path, problem)
-			continue
-		case p.Bits() == 0:
-			// Every address would be a proxy: any client could then
-			// name its own address and dodge the sign-in limit or pass
-			// Metrics.AllowFrom.
-			v.fail(path, quote(entry)+" would trust every address, so any client could choose its own address; list the proxies' addresses")
-			continue
+		if _, problem := proxyRange(raw); problem != "" {
+			v.fail(indexPath("Http.TrustedProxies", i), problem)
 		}
-		h.TrustedProxies[i] = p.String()
 	}
 	if isRFC7239(string(h.ForwardedHeader)) {
 		v.fail("Http.ForwardedHeader", rfc7239Unsupported)
@@ -34,6 +21,23 @@ func (v *validator) http(h *HTTP) {
 	}
 	enumValid(v, "Http.ForwardedHeader", h.ForwardedHeader)
 	v.httpLimits(h)
+}
+
+// proxyRange is an entry of Http.TrustedProxies as a CIDR range, or what is
+// wrong with it.
+func proxyRange(raw string) (string, string) {
+	entry := strings.TrimSpace(raw)
+	p, problem := allowPrefix(entry)
+	switch {
+	case problem != "":
+		return "", problem
+	case p.Bits() == 0:
+		// Every address would be a proxy: any client could then name its
+		// own address and dodge the sign-in limit or pass
+		// Metrics.AllowFrom.
+		return "", quote(entry) + " would trust every address, so any client could choose its own address; list the proxies' addresses"
+	}
+	return p.String(), ""
 }
 
 // httpLimits checks the server's timeouts, connection limits and shutdown

@@ -46,6 +46,7 @@ func TestValidateTrustedProxies(t *testing.T) {
 			s := validSettings()
 			s.Http.TrustedProxies = slices.Clone(tc.proxies)
 			s.Http.ForwardedHeader = tc.header
+			s.Normalize()
 			err := s.Validate()
 			checkErrors(t, err, tc.errs)
 			if err != nil {
@@ -57,6 +58,7 @@ func TestValidateTrustedProxies(t *testing.T) {
 			}
 			// Validating again changes nothing.
 			again := slices.Clone(s.Http.TrustedProxies)
+			s.Normalize()
 			if err := s.Validate(); err != nil || !slices.Equal(s.Http.TrustedProxies, again) || s.Http.ForwardedHeader != tc.header2 {
 				t.Errorf("second Validate: %v, TrustedProxies %q, ForwardedHeader %q", err, s.Http.TrustedProxies, s.Http.ForwardedHeader)
 			}

@@ -6,18 +6,14 @@ import (
 	"strings"
 )
 
-// metrics checks the scrape allowlist and rewrites each entry as a CIDR
-// range ("192.0.2.7" becomes "192.0.2.7/32", "::ffff:10.0.0.1" becomes
-// "10.0.0.1/32"), so that the gateway parses ranges only.
+// metrics checks the scrape allowlist (Normalize writes each entry as a
+// CIDR range: "192.0.2.7" becomes "192.0.2.7/32", "::ffff:10.0.0.1"
+// becomes "10.0.0.1/32").
 func (v *validator) metrics(m *Metrics) {
 	for i, raw := range m.AllowFrom {
-		path := indexPath("Metrics.AllowFrom", i)
-		p, problem := allowPrefix(strings.TrimSpace(raw))
-		if problem != "" {
-			v.fail(path, problem)
-			continue
+		if _, problem := rangeForm(raw); problem != "" {
+			v.fail(indexPath("Metrics.AllowFrom", i), problem)
 		}
-		m.AllowFrom[i] = p.String()
 	}
 }
 

@@ -35,6 +35,7 @@ func TestValidateMetricsRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := validSettings()
 			s.Metrics.AllowFrom = slices.Clone(tc.allow)
+			s.Normalize()
 			err := s.Validate()
 			checkErrors(t, err, tc.errs)
 			if err == nil && !slices.Equal(s.Metrics.AllowFrom, tc.want) {
@@ -43,6 +44,7 @@ func TestValidateMetricsRules(t *testing.T) {
 			// Validating again changes nothing.
 			if err == nil {
 				again := slices.Clone(s.Metrics.AllowFrom)
+				s.Normalize()
 				if err := s.Validate(); err != nil || !slices.Equal(s.Metrics.AllowFrom, again) {
 					t.Errorf("second Validate: %v, AllowFrom %q", err, s.Metrics.AllowFrom)
 				}

@@ -117,23 +117,45 @@ func TestValidateFillsNoDefault(t *testing.T) {
 	})
 }
 
-func TestValidateNormalizes(t *testing.T) {
+// unnormalized is validSettings with values in other spellings than their
+// normal form.
+func unnormalized() Settings {
 	s := validSettings()
 	s.Auth.Issuers[0].RoleMappings[1].Roles = []string{"ADMIN", "Operator"}
 	s.Auth.Users[1].Roles = []string{"Viewer", "admin"}
 	s.CORS.AllowOrigin = " HTTPS://Portal.Example.COM/ ,NULL,, https://portal.example.com:443, http://[::1]:80, http://LOCALHOST:03000"
 	s.CORS.AllowHeaders = "Authorization,Content-Type,"
 	s.CORS.AllowMethods = "get, Post,PATCH , delete, GET"
+	s.Http.TrustedProxies = []string{" 10.0.0.5"}
+	return s
+}
+
+// Validate accepts values in any of their spellings and writes nothing.
+func TestValidateWritesNothing(t *testing.T) {
+	s := unnormalized()
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if !reflect.DeepEqual(s, unnormalized()) {
+		t.Errorf("Validate changed the settings: %+v", s)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	s := unnormalized()
+	s.Normalize()
 	if err := s.Validate(); err != nil {
-		t.Fatalf("validating normalized settings again: %v", err)
+		t.Fatal(err)
 	}
 	want := validSettings()
+	want.Http.TrustedProxies = []string{"10.0.0.5/32"}
 	want.CORS.AllowOrigin = "https://portal.example.com, null, http://[::1], http://localhost:3000"
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+	s.Normalize()
+	if !reflect.DeepEqual(s, want) {
+		t.Error("normalizing twice changed the result")
 	}
 }
 
