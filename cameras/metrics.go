@@ -23,8 +23,8 @@ func (cs *CameraStream) IngestStats() IngestStats {
 	}
 }
 
-// Started reports whether Start has run (and succeeded) and Close has not:
-// every stream then has its supervisor, and the demo camera serves.
+// Started reports whether Run has started every stream's supervisor
+// and its ctx has not ended yet.
 func (r *Registry) Started() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -7,6 +7,7 @@ package cameras
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -60,20 +61,19 @@ func (c *Camera) DefaultStream() *CameraStream {
 }
 
 // Registry owns the cameras and their supervisors. It is built once from
-// settings; Start runs the supervisors and Close stops them.
+// settings (NewRegistry); Run runs the supervisors until its ctx ends.
 type Registry struct {
 	log     *slog.Logger
 	cameras []*Camera
 	byID    map[appsettings.CameraKey]*Camera
 
 	mu      sync.Mutex
-	cancel  context.CancelFunc
-	running bool // Start succeeded and Close has not begun (Started)
-	wg      sync.WaitGroup
+	ran     bool // Run was called
+	running bool // Run has started the supervisors and ctx has not ended (Started)
 }
 
 // NewRegistry builds the registry from validated settings. Nothing runs
-// until Start.
+// until Run.
 func NewRegistry(s appsettings.Settings, log *slog.Logger) *Registry {
 	r := &Registry{log: log.With("component", "cameras"), byID: map[appsettings.CameraKey]*Camera{}}
 	for _, c := range s.Cameras {
@@ -112,39 +112,33 @@ func (r *Registry) add(c appsettings.Camera) {
 	r.byID[appsettings.KeyOf(c.Id)] = cam
 }
 
-// Start starts a supervisor per stream.
-func (r *Registry) Start(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+// Run runs a supervisor per stream until ctx ends, then stops them and
+// returns when every goroutine of the registry has exited. Run once.
+func (r *Registry) Run(ctx context.Context) error {
 	r.mu.Lock()
-	r.cancel = cancel
+	if r.ran {
+		r.mu.Unlock()
+		return errors.New("cameras: Registry.Run called twice")
+	}
+	r.ran = true
 	r.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, cam := range r.cameras {
 		for _, s := range cam.Streams {
 			s.sv.log = r.log.With("camera", cam.ID, "stream", s.ID, "url", redactURL(s.sv.url))
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
-				s.sv.run(ctx)
-			}()
+			wg.Go(func() { s.sv.run(ctx) })
 		}
 	}
 	r.mu.Lock()
 	r.running = true
 	r.mu.Unlock()
-	return nil
-}
 
-// Close stops every supervisor and returns when their goroutines have
-// exited.
-func (r *Registry) Close() {
+	<-ctx.Done()
 	r.mu.Lock()
-	cancel := r.cancel
 	r.running = false
 	r.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	r.wg.Wait()
+	wg.Wait()
+	return nil
 }
 
 // Cameras returns the cameras in settings order.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // busyGoroutines lists the goroutines that are inside the package's
@@ -51,7 +52,7 @@ func goroutinesIn(markers ...string) []string {
 }
 
 // TestRegistryStreamsAndCloses is the happy path: a camera in settings
-// streams into its hub, the hub caches a keyframe for new viewers, and Close
+// streams into its hub, the hub caches a keyframe for new viewers, and Run
 // returns with every goroutine of the registry gone.
 // Not parallel: it counts the process's goroutines.
 func TestRegistryStreamsAndCloses(t *testing.T) {
@@ -61,15 +62,9 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 	log, logs := captureLog()
 	r := NewRegistry(oneCamera("front-door", cam.URL(), "auto"), log)
 	if r.Started() {
-		t.Fatal("Started before Start")
+		t.Fatal("Started before Run")
 	}
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	if !r.Started() {
-		t.Fatal("not Started after Start")
-	}
-	t.Cleanup(r.Close) // only matters if the test fails before its own Close
+	stop := testutil.Run(t, r.Run, r.Started)
 
 	cs := defaultStreamOf(t, r, "front-door")
 	if !cs.Default || cs.ID != "front-door-main" {
@@ -107,15 +102,17 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 		t.Fatalf("log lacks the streaming line with component and camera:\n%s", out)
 	}
 
-	r.Close()
+	stop()
 	if r.Started() {
-		t.Fatal("Started after Close")
+		t.Fatal("Started after Run returned")
 	}
-	// Close returns only when the registry's goroutines have exited.
+	// Run returns only when the registry's goroutines have exited.
 	if busy := busyGoroutines(); len(busy) != 0 {
-		t.Fatalf("after Close, %d goroutines of the registry still run:\n%s", len(busy), strings.Join(busy, "\n\n"))
+		t.Fatalf("after Run returned, %d goroutines of the registry still run:\n%s", len(busy), strings.Join(busy, "\n\n"))
 	}
-	r.Close() // a second Close is harmless
+	if err := r.Run(context.Background()); err == nil {
+		t.Fatal("a second Run succeeded")
+	}
 	cam.Close()
 	// gortsplib's and the demo camera's goroutines end on their own
 	// schedule; nothing may be left behind for good.

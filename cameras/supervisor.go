@@ -114,7 +114,7 @@ func (sv *supervisor) run(ctx context.Context) {
 		pull = sv.pullRTSP
 	}
 	// run returns only once ctx is done; it waits for the reporter so that
-	// Registry.Close returns with no goroutine of the supervisor left.
+	// Registry.Run returns with no goroutine of the supervisor left.
 	reporterDone := make(chan struct{})
 	go func() {
 		defer close(reporterDone)

@@ -1,7 +1,6 @@
 package cameras
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // These tests run the registry and its supervisors against real RTSP servers
@@ -38,28 +38,9 @@ const (
 	testClipPath = "../testdata/demo.h264"
 )
 
-// syncBuffer is an io.Writer the log handler writes to while the test
-// goroutine reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // captureLog returns a debug-level logger whose output the test can inspect.
-func captureLog() (*slog.Logger, *syncBuffer) {
-	buf := &syncBuffer{}
+func captureLog() (*slog.Logger, *testutil.SyncBuffer) {
+	buf := &testutil.SyncBuffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
@@ -108,10 +89,11 @@ func oneCamera(id, rawURL string, transport appsettings.Transport) appsettings.S
 	return s
 }
 
-// startTestRegistry builds and starts a registry and closes it at the end.
+// startTestRegistry builds a registry and runs it until the test ends.
 func startTestRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger) *Registry {
 	t.Helper()
-	return startRetryingRegistry(t, s, log, nil)
+	r, _ := startRetryingRegistry(t, s, log, nil)
+	return r
 }
 
 // quickRetry retries within a tenth of a second whatever failed, for tests
@@ -121,20 +103,17 @@ var quickRetry = &retryPolicy{First: 20 * time.Millisecond, RecentCap: 100 * tim
 	RecentWindow: time.Minute, LongCap: 100 * time.Millisecond}
 
 // startRetryingRegistry is startTestRegistry with the supervisors' back-off
-// figures replaced by p (nil: the defaults).
-func startRetryingRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger, p *retryPolicy) *Registry {
+// figures replaced by p (nil: the defaults). stop ends Run and returns when
+// it has returned.
+func startRetryingRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger, p *retryPolicy) (r *Registry, stop func()) {
 	t.Helper()
-	r := NewRegistry(s, log)
+	r = NewRegistry(s, log)
 	for _, cam := range r.Cameras() {
 		for _, cs := range cam.Streams {
 			cs.sv.retry = p
 		}
 	}
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatalf("Registry.Start: %v", err)
-	}
-	t.Cleanup(r.Close)
-	return r
+	return r, testutil.Run(t, r.Run, r.Started)
 }
 
 // defaultStreamOf returns the default stream of camera id.
@@ -323,7 +302,7 @@ func TestSupervisorAuth(t *testing.T) {
 				camURL = withPassword(camURL, tc.password)
 			}
 			log, logs := captureLog()
-			r := startRetryingRegistry(t, oneCamera("cam", camURL, "auto"), log, quickRetry)
+			r, stop := startRetryingRegistry(t, oneCamera("cam", camURL, "auto"), log, quickRetry)
 			cs := defaultStreamOf(t, r, "cam")
 			if tc.wantStream {
 				waitState(t, cs, StateStreaming)
@@ -352,7 +331,7 @@ func TestSupervisorAuth(t *testing.T) {
 				}
 				assertNoSecret(t, "the status", fmt.Sprintf("%+v", st), password, wrongPassword)
 			}
-			r.Close() // flush every log line before reading the log
+			stop() // flush every log line before reading the log
 			assertNoSecret(t, "the log", logs.String(), password, wrongPassword)
 			assertNoSecret(t, "the registry's API", exposed(t, r), password, wrongPassword)
 			if !strings.Contains(logs.String(), "camera=cam") {
@@ -374,13 +353,13 @@ func TestSupervisorUnparsableURLKeepsItsPassword(t *testing.T) {
 		"rtsp://admin:" + secret + "@127.0.0.1/str\x7feam",  // control character
 	} {
 		log, logs := captureLog()
-		r := startTestRegistry(t, oneCamera("cam", raw, "tcp"), log)
+		r, stop := startRetryingRegistry(t, oneCamera("cam", raw, "tcp"), log, nil)
 		cs := defaultStreamOf(t, r, "cam")
 		st := waitStatus(t, cs, "offline", func(st Status) bool { return st.State == StateOffline && st.Detail != "" })
 		if !strings.Contains(st.Detail, "bad RTSP URL") || st.Cause != CauseBadURL {
 			t.Errorf("status = %+v, want cause %q and a Detail saying the URL is bad", st, CauseBadURL)
 		}
-		r.Close()
+		stop()
 		assertNoSecret(t, "the status", fmt.Sprintf("%+v", st), secret)
 		assertNoSecret(t, "the log", logs.String(), secret)
 		assertNoSecret(t, "the registry's API", exposed(t, r), secret)

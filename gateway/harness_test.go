@@ -29,6 +29,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
@@ -149,9 +150,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatalf("oauth: %v", err)
 	}
 	reg := cameras.NewRegistry(s, log)
-	if err := reg.Start(context.Background()); err != nil {
-		t.Fatalf("start cameras: %v", err)
-	}
+	stopCameras := testutil.Run(t, reg.Run, reg.Started)
 	ptzReg := newPTZRegistry(t, s, log)
 	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))
 	if err != nil {
@@ -189,7 +188,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		}
 		store.Close()
 		_ = ptzReg.Close()
-		reg.Close()
+		stopCameras()
 		auth.Close()
 		cam.Close()
 	})

@@ -59,9 +59,11 @@ type Gateway struct {
 	stopReport ShutdownReport
 	stopErr    error
 
-	ln   net.Listener
-	srv  *http.Server
-	done chan struct{}
+	ln       net.Listener
+	srv      *http.Server
+	done     chan struct{}
+	serveErr error // why serving stopped on its own; read after done
+	hurry    context.Context
 }
 
 // Options are a Gateway's dependencies.
@@ -83,9 +85,19 @@ type Options struct {
 	// 501. The caller closes it after the gateway.
 	Store *playback.Store
 	Log   *slog.Logger
+	// Listener is where Run serves (camgate opens it first, to know its
+	// address before the identity provider is built). Nil: Run fails;
+	// Serve and Start take their own.
+	Listener net.Listener
+	// Hurry ends to cut Run's graceful shutdown short: the drain and the
+	// wait for requests in flight end at once (camgate: a second signal).
+	// Nil: never.
+	Hurry context.Context
 }
 
-// New builds the gateway and binds its media sockets; Start begins serving.
+// New builds the gateway and binds its media sockets; Run serves on
+// Options.Listener until its ctx ends (Start and Serve serve in the
+// background, for tests; Close or Shutdown then stop them).
 func New(o Options) (*Gateway, error) {
 	log := o.Log.With("component", "gateway")
 	if o.Auth == nil {
@@ -95,7 +107,11 @@ func New(o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g := &Gateway{log: log, cameras: o.Cameras, auth: o.Auth, clients: clients, done: make(chan struct{})}
+	g := &Gateway{log: log, cameras: o.Cameras, auth: o.Auth, clients: clients, done: make(chan struct{}),
+		ln: o.Listener, hurry: o.Hurry}
+	if g.hurry == nil {
+		g.hurry = context.Background()
+	}
 	g.ptz, g.store = o.PTZ, o.Store
 	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
 	sessions, err := rtc.New(rtc.Config{
@@ -239,14 +255,57 @@ func (g *Gateway) Start(addr string) error {
 // background, within the Http settings' timeouts and connection limits.
 func (g *Gateway) Serve(ln net.Listener) {
 	g.ln = ln
+	g.serve()
+}
+
+// serve serves on g.ln in the background (Serve, Run).
+func (g *Gateway) serve() {
 	g.srv = g.newServer()
-	limited := g.conns.wrap(ln, openFileLimit())
+	limited := g.conns.wrap(g.ln, openFileLimit())
 	go func() {
 		defer close(g.done)
 		if err := g.srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.serveErr = err
 			g.log.Error("http server stopped", "error", err)
 		}
 	}()
+}
+
+// Run serves on Options.Listener until ctx ends, then shuts down as
+// camgate does on SIGTERM (Shutdown: /readyz answers 503 for
+// Http.DrainPeriod, the listener closes, sessions and WebSockets are told
+// that camgate shuts down, requests in flight get Http.ShutdownTimeout,
+// the media sockets close); Options.Hurry cuts that short. It returns when
+// every goroutine of the gateway has exited. Requests cut at the deadline
+// are logged, not an error. When serving stops on its own (the listener
+// fails), Run shuts down at once and returns the error.
+func (g *Gateway) Run(ctx context.Context) error {
+	if g.ln == nil {
+		return errors.New("gateway: Run needs Options.Listener")
+	}
+	if ctx.Err() != nil {
+		// camgate failed before the gateway served: nobody to drain for.
+		_ = g.ln.Close()
+		_, err := g.stop(g.hurry)
+		return err
+	}
+	g.serve()
+	select {
+	case <-ctx.Done():
+	case <-g.done:
+		_, _ = g.stop(g.hurry)
+		return fmt.Errorf("gateway: serving stopped: %w", g.serveErr)
+	}
+	g.log.Info("shutting down", "drainPeriod", time.Duration(g.httpCfg.DrainPeriod).String(),
+		"shutdownTimeout", time.Duration(g.httpCfg.ShutdownTimeout).String())
+	rep, err := g.Shutdown(g.hurry)
+	if err != nil {
+		return fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	if !rep.Cut() {
+		g.log.Info("shutdown: every request finished")
+	}
+	return nil
 }
 
 // Addr is the address the gateway listens on.

@@ -1,17 +1,16 @@
 package gateway_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // A client that sends 5,000 messages at once and reads every answer is
@@ -76,7 +75,7 @@ func TestWebSocketBurstClientStaysOpen(t *testing.T) {
 // the client's messages, and the client's own writes stall.
 func TestWebSocketClientThatNeverReadsIsClosed(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	env := newTestEnv(t, envOptions{logs: logs})
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	conn, _, err := d.Dial(env.wsURL(""), nil)
@@ -123,22 +122,4 @@ func TestWebSocketClientThatNeverReadsIsClosed(t *testing.T) {
 	if env.gw.SessionCount() != 0 {
 		t.Errorf("%d sessions left", env.gw.SessionCount())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that a logger may write from any goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -8,10 +8,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // servedIDP is a Service whose discovery document, JWKS and token endpoint
@@ -231,5 +233,28 @@ func TestNewRefusesBadIssuerSettings(t *testing.T) {
 	s := testSettings(t)
 	if _, err := New(context.Background(), Options{Settings: s, Issuer: ""}); err == nil {
 		t.Fatal("New accepted an empty built-in issuer")
+	}
+}
+
+// Run discovers the external issuers without waiting for a token, and
+// returns once its ctx has ended.
+func TestRunDiscoversIssuersThenStops(t *testing.T) {
+	t.Parallel()
+	idp := serveIDP(t)
+	s := testSettings(t)
+	s.Auth.BuiltIn.Enabled = false
+	s.Auth.Issuers = []appsettings.Issuer{{Url: idp.issuer, Audience: "camgate", RolesClaim: "roles"}}
+	rp := newTestService(t, s)
+	stop := testutil.Run(t, rp.Run, nil)
+	deadline := time.Now().Add(30 * time.Second) // only bounds a hang
+	for !strings.Contains(rp.logs.String(), "external issuer discovered") {
+		if time.Now().After(deadline) {
+			t.Fatalf("Run did not discover the issuer (%d requests):\n%s", idp.hits.Load(), rp.logs)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stop() // returns once Run has
+	if n := idp.hits.Load(); n != 1 {
+		t.Errorf("%d discovery requests; want 1", n)
 	}
 }

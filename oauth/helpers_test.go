@@ -1,7 +1,6 @@
 package oauth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/gateway/openapi/openapitest"
 )
 
@@ -45,24 +45,6 @@ func (c *clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = t
-}
-
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Test users: alice has an argon2id hash, bob a bcrypt one, both at low
@@ -126,7 +108,7 @@ func testSettings(t testing.TB) appsettings.Settings {
 type testService struct {
 	*Service
 	clock *clock
-	logs  *logBuffer
+	logs  *testutil.SyncBuffer
 }
 
 // newTestService starts a Service on s with a settable clock, no failure
@@ -134,7 +116,7 @@ type testService struct {
 func newTestService(t testing.TB, s appsettings.Settings, mutate ...func(*Options)) *testService {
 	t.Helper()
 	c := newClock()
-	logs := &logBuffer{}
+	logs := &testutil.SyncBuffer{}
 	o := Options{
 		Settings:     s,
 		Issuer:       testIssuer,

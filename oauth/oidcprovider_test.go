@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // nodeIssuer is a real OIDC issuer: e2e/oidc-issuer.mjs (npm oidc-provider)
@@ -70,7 +71,7 @@ func startNodeIssuer(t *testing.T) *nodeIssuer {
 	cmd := exec.Command(node, "e2e/oidc-issuer.mjs", "0", "--stop-on-stdin-close")
 	cmd.Dir = root
 	stdout := &firstLine{line: make(chan string, 1)}
-	stderr := &logBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// If the test binary dies without its cleanup, the closed stdin stops
 	// the issuer.

@@ -89,8 +89,9 @@ type Service struct {
 
 // New builds the service: it reads (or creates) the signing keys when the
 // built-in provider is on, checks users' password hashes, and starts
-// discovering external issuers in the background. An external issuer that
-// is down does not fail New: it is retried on use, with back-off.
+// discovering external issuers in the background once Run runs. An
+// external issuer that is down does not fail New: it is retried on use,
+// with back-off. New starts no goroutine.
 func New(ctx context.Context, o Options) (*Service, error) {
 	auth := o.Settings.Auth
 	s := &Service{
@@ -146,16 +147,29 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	}
 
 	// ctx carries values (and bounds New, which does not block on the
-	// network); the background work runs until Close, not until ctx ends,
-	// so that a caller's start-up timeout cannot silently stop it.
+	// network); the background work (discoveries that Verify starts) runs
+	// until Close, not until ctx ends, so that a caller's start-up timeout
+	// cannot silently stop it.
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	s.goBackground(s.janitor)
+	return s, nil
+}
+
+// Run starts discovering the external issuers, prunes expired refresh
+// tokens and old sign-in failures until ctx ends, then stops the
+// background work (Close) and returns when its goroutines have exited.
+// Verify and the handlers work without Run (an issuer is then discovered
+// at its first token), but memory is pruned only while Run runs.
+func (s *Service) Run(ctx context.Context) error {
 	for _, e := range s.external {
 		e.mu.Lock()
-		s.startDiscoveryLocked(e)
+		if e.verifier == nil && e.retryAt.IsZero() {
+			s.startDiscoveryLocked(e)
+		}
 		e.mu.Unlock()
 	}
-	return s, nil
+	s.janitor(ctx)
+	s.Close()
+	return nil
 }
 
 // openBuiltIn checks the issuer, opens the keys and reads the users.
@@ -223,12 +237,15 @@ func (s *Service) goBackground(f func()) bool {
 }
 
 // janitor drops expired refresh tokens and old sign-in failures once a
-// minute, so that memory stays bounded by recent activity.
-func (s *Service) janitor() {
+// minute until ctx ends (or Close), so that memory stays bounded by recent
+// activity.
+func (s *Service) janitor(ctx context.Context) {
 	t := time.NewTicker(janitorInterval)
 	defer t.Stop()
 	for {
 		select {
+		case <-ctx.Done():
+			return
 		case <-s.ctx.Done():
 			return
 		case <-t.C:

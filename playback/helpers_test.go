@@ -19,6 +19,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // Time in these tests: whatever records or plays with exact wall times runs
@@ -269,10 +270,7 @@ func startCameraRegistry(t testing.TB, url string) *cameras.CameraStream {
 		Streams: []appsettings.Stream{{Id: testStream, Url: url, Default: true}},
 	}}
 	reg := cameras.NewRegistry(settings, slog.New(slog.DiscardHandler))
-	if err := reg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
+	testutil.Run(t, reg.Run, reg.Started)
 	cam, _ := reg.Camera(testCam)
 	return cam.DefaultStream()
 }

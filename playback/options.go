@@ -25,9 +25,8 @@ type Options struct {
 	// Logger receives the store's messages (component=playback). Default:
 	// slog.Default().
 	Logger *slog.Logger
-	// CleanupInterval is how often retention runs in the background.
-	// Default: 10s. A negative value disables the background run (tests
-	// call Cleanup).
+	// CleanupInterval is how often Store.Run runs retention. Default: 10s.
+	// A negative value disables it (tests call Cleanup).
 	CleanupInterval time.Duration
 }
 

@@ -131,6 +131,19 @@ func (r *Recorder) Start() error {
 	return nil
 }
 
+// Run records until ctx ends (Start), then finishes the open fragment and
+// segment (Close) and returns when the recorder's goroutine has exited. It
+// fails at once, recording nothing, when the recorder cannot start.
+func (r *Recorder) Run(ctx context.Context) error {
+	if err := r.Start(); err != nil {
+		r.Close()
+		return err
+	}
+	<-ctx.Done()
+	r.Close()
+	return nil
+}
+
 // attach adds the recorder's reader to the hub.
 func (r *Recorder) attach() { r.reader = r.stream.AddReader(r.queueFrames) }
 

@@ -37,9 +37,6 @@ type Store struct {
 	recorders map[string]*Recorder
 	players   map[*Player]struct{}
 	closed    bool
-
-	stop context.CancelFunc
-	wg   sync.WaitGroup
 }
 
 // camera is one camera folder and its index.
@@ -51,8 +48,9 @@ type camera struct {
 
 // NewStore opens the store in opts.Dir (creating it), takes its lock,
 // recovers segments that a crash left unfinished (truncating each to its
-// last complete fragment and indexing it), and starts background retention.
-// Close releases it.
+// last complete fragment and indexing it). It starts nothing: Run runs
+// retention and closes the store when its ctx ends; Close releases a store
+// that is not Run.
 func NewStore(ctx context.Context, opts Options) (*Store, error) {
 	opts = opts.withDefaults()
 	if opts.Dir == "" {
@@ -80,24 +78,30 @@ func NewStore(ctx context.Context, opts Options) (*Store, error) {
 		unlock()
 		return nil, err
 	}
-	bg, stop := context.WithCancel(context.Background())
-	s.stop = stop
-	if opts.CleanupInterval > 0 {
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.cleanupLoop(bg, opts.CleanupInterval)
-		}()
-	}
 	return s, nil
+}
+
+// Run runs retention every CleanupInterval (the first pass at once) until
+// ctx ends, then closes the store (Close) and returns when every goroutine
+// of the store has exited. A store that is not Run keeps its recordings
+// forever; its owner calls Close.
+func (s *Store) Run(ctx context.Context) error {
+	if s.opts.CleanupInterval > 0 {
+		s.cleanupLoop(ctx, s.opts.CleanupInterval)
+	} else {
+		<-ctx.Done()
+	}
+	s.Close()
+	return nil
 }
 
 // Dir is the recordings folder.
 func (s *Store) Dir() string { return s.dir }
 
-// Close stops retention, closes the recorders and players still open,
-// closes the indexes and releases the folder. It returns when every
-// goroutine of the store has exited.
+// Close closes the recorders and players still open, closes the indexes
+// and releases the folder. It returns when their goroutines have exited.
+// Run calls it when its ctx ends; a retention pass running on another
+// goroutine (Cleanup) must have returned.
 func (s *Store) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -120,10 +124,6 @@ func (s *Store) Close() {
 	for _, p := range players {
 		p.Close()
 	}
-	if s.stop != nil {
-		s.stop()
-	}
-	s.wg.Wait()
 	s.closeDBs()
 	s.unlock()
 }

@@ -289,3 +289,38 @@ func TestNewRecorderTwice(t *testing.T) {
 		t.Errorf("NewRecorder after Close: %v", err)
 	}
 }
+
+// Store.Run runs retention at once (and every CleanupInterval), and closes
+// the store when its ctx ends: Run returns with the store closed.
+func TestStoreRunRetainsThenCloses(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		s := recordFixture(t, t.TempDir(), testRecording(nil))
+		ctx := context.Background()
+		c, _ := s.camera(ctx, testCam, false)
+		all, _ := c.db.All(ctx)
+		// As in testRetention: the first segment is older than this.
+		s.opts.CleanupInterval = time.Minute
+		s.opts.Retain = func(string) time.Duration { return time.Hour + time.Minute + 40*time.Second }
+		sleepUntil(t, runBEnd.Add(time.Hour))
+		runCtx, cancel := context.WithCancel(ctx)
+		ran := make(chan error, 1)
+		go func() { ran <- s.Run(runCtx) }()
+		synctest.Wait()
+		if left, _ := c.db.All(ctx); len(left) != len(all)-1 || left[0].ID != all[1].ID {
+			t.Fatalf("after Run's first pass %d of %d segments are left; want all but the first", len(left), len(all))
+		}
+		select {
+		case err := <-ran:
+			t.Fatalf("Run returned before its ctx ended: %v", err)
+		default:
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if _, err := s.NewRecorder(cameras.NewStream(testCam, testStream)); !errors.Is(err, ErrClosed) {
+			t.Fatalf("NewRecorder after Run returned: %v; want ErrClosed", err)
+		}
+	})
+}

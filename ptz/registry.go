@@ -21,7 +21,9 @@ type Camera struct {
 }
 
 // Registry owns the PTZ controllers, one per camera that has PTZ. It is
-// built once; Close stops every camera.
+// built once (NewRegistry); Run keeps the controllers until its ctx ends,
+// then stops every camera. Close does the same for a registry that is not
+// Run (tests).
 type Registry struct {
 	byID  map[appsettings.CameraKey]*Controller
 	ids   []string
@@ -85,6 +87,16 @@ func (r *Registry) Release(sessionID string) {
 // StopAll stops every camera at once and waits for the stops.
 func (r *Registry) StopAll(ctx context.Context, reason string) error {
 	return r.each(func(c *Controller) error { return c.StopAll(ctx, reason) })
+}
+
+// Run returns when ctx has ended and every controller has sent its final
+// stop to its camera and ended its goroutine (Close). The controllers work
+// from NewRegistry on, so that a command that comes before Run is served;
+// Run only ties their end to ctx. The error names the cameras that may not
+// have stopped.
+func (r *Registry) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return r.Close()
 }
 
 // Close stops every camera and ends the controllers, all at once.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -95,5 +97,38 @@ func TestRegistryRefusesBadCameras(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Run keeps the controllers until its ctx ends; then every camera gets its
+// final stop and Run returns once the controllers have ended (the drivers
+// are closed).
+func TestRegistryRunStopsEveryCameraWhenCtxEnds(t *testing.T) {
+	t.Parallel()
+	a, b := newFake(), newFake()
+	r, err := ptz.NewRegistry([]ptz.Camera{
+		{Config: ptz.Config{CameraID: "cam-a"}, Driver: a},
+		{Config: ptz.Config{CameraID: "cam-b"}, Driver: b},
+	}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := testutil.Run(t, r.Run, nil)
+	ca, _ := r.Get("cam-a")
+	cmdCtx, cmdCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cmdCancel()
+	if _, err := ca.Do(cmdCtx, "s", move("left")); err != nil {
+		t.Fatalf("a command while Run runs: %v", err)
+	}
+	a.reset()
+	b.reset()
+	stop() // ends Run's ctx and returns once Run has
+	for name, f := range map[string]*fakeDriver{"a": a, "b": b} {
+		f.mu.Lock()
+		closed := f.closed
+		f.mu.Unlock()
+		if log := f.log(); !closed || len(log) == 0 || !strings.HasPrefix(log[len(log)-1], "Stop") {
+			t.Errorf("driver %s: closed=%v, calls at shutdown %v; want a final stop, then closed", name, closed, log)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
 )
@@ -71,10 +72,7 @@ func startInProcess(t *testing.T, ctx context.Context) *inProcess {
 	}
 	t.Cleanup(auth.Close)
 	reg := cameras.NewRegistry(s, log)
-	if err := reg.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(reg.Close)
+	testutil.Run(t, reg.Run, reg.Started)
 	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, Log: log})
 	if err != nil {
 		t.Fatal(err)

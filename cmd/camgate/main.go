@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/camgate/camgate/appsettings"
@@ -35,6 +36,7 @@ import (
 	"github.com/camgate/camgate/gateway"
 	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
+	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/web"
 )
 
@@ -119,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			log.Error("camgate stopped", "error", err)
 			return 1
 		}
-		defer srv.Close() // after serve: the camera's readers have stopped
+		defer srv.Close() // after serve: the cameras have stopped reading it
 		demoSignIn = &demoOverlay{url: srv.URL()}
 		overlay = demoSignIn.apply
 	}
@@ -165,121 +167,150 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serve builds the components, runs until ctx ends, shuts the gateway down
-// gracefully (until hurry ends at the latest), then closes the rest in
-// reverse order. Requests cut at the shutdown deadline are logged, not an
-// error: camgate then still exits 0. signInHint, unless empty, is printed
-// after the URL: how to sign in (the demo's public user).
+// serve builds the components, runs them until ctx ends, then stops them
+// in reverse order of construction (runComponents): the gateway drains
+// first (until hurry ends at the latest) while the cameras, PTZ and
+// recorders still run; then the recorders finish their open fragment, the
+// store closes, PTZ controllers send their final stop, the cameras stop,
+// and the identity provider's background work ends. Requests cut at the
+// shutdown deadline are logged, not an error: camgate then still exits 0.
+// signInHint, unless empty, is printed after the URL: how to sign in (the
+// demo's public user).
 func serve(ctx, hurry context.Context, settings appsettings.Settings, log *slog.Logger, stdout io.Writer, signInHint string) error {
-	// Listen first: the identity provider's issuer URL defaults to the
-	// address camgate actually listens on.
-	ln, err := net.Listen("tcp", settings.Http.Listen)
+	a, err := build(ctx, hurry, settings, log)
 	if err != nil {
-		return fmt.Errorf("Http.Listen %s: %w", settings.Http.Listen, err)
-	}
-	issuer := settings.Auth.BuiltIn.Issuer
-	if issuer == "" {
-		issuer = strings.TrimSuffix(browserURL(ln.Addr()), "/") + "/API/IDP"
-	}
-	auth, err := oauth.New(ctx, oauth.Options{Settings: settings, Issuer: issuer, Log: log})
-	if err != nil {
-		_ = ln.Close()
 		return err
 	}
-	defer auth.Close()
-
-	registry := cameras.NewRegistry(settings, log)
-	if err := registry.Start(ctx); err != nil {
-		_ = ln.Close()
-		return err
-	}
-	defer registry.Close()
-
-	// PTZ controllers connect to their cameras and stop them in the
-	// background. Deferred before the gateway closes, so they close after
-	// it: sessions release their control first, then every camera stops.
-	ptzRegistry, err := newPTZRegistry(settings, log)
-	if err != nil {
-		_ = ln.Close()
-		return err
-	}
-	defer func() {
-		if err := ptzRegistry.Close(); err != nil {
-			log.Warn("ptz: a camera may not have stopped at shutdown", "component", "ptz", "error", err)
-		}
-	}()
-
-	// The recording store recovers what a crash left unfinished before it
-	// returns, and runs retention in the background. Recorders and store
-	// close after the gateway (deferred), recorders first.
-	store, err := playback.NewStore(ctx, playback.OptionsFromSettings(settings, log))
-	if err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("recordings: %w", err)
-	}
-	defer store.Close()
-	recorders := startRecorders(settings, registry, store, log)
-	defer func() {
-		for _, r := range recorders {
-			r.Close()
-		}
-	}()
-
-	gw, err := gateway.New(gateway.Options{Settings: settings, Cameras: registry, Auth: auth, PTZ: ptzRegistry, Store: store, Web: web.Files(), Log: log})
-	if err != nil {
-		_ = ln.Close()
-		return err
-	}
-	gw.Serve(ln)
-	log.Info("camgate started", "http", gw.Addr().String(), "mediaUdpPort", gw.MediaPort(),
-		"cameras", len(registry.Cameras()), "ptzCameras", len(ptzRegistry.CameraIDs()), "recording", len(recorders))
-	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(gw.Addr()))
+	log.Info("camgate started", "http", a.gw.Addr().String(), "mediaUdpPort", a.gw.MediaPort(),
+		"cameras", len(a.cameras.Cameras()), "ptzCameras", len(a.ptz.CameraIDs()), "recording", len(a.recorders))
+	fmt.Fprintf(stdout, "camgate: listening on %s\n", browserURL(a.gw.Addr()))
 	if len(settings.Auth.Users) == 0 && len(settings.Auth.Issuers) == 0 {
 		log.Warn("nobody can sign in: there are no Auth.Users and no Auth.Issuers (camgate hash-password makes a password hash)")
 	}
 	if signInHint != "" {
 		fmt.Fprintf(stdout, "camgate: %s\n", signInHint)
 	}
-
-	<-ctx.Done()
-	log.Info("shutting down", "drainPeriod", settings.Http.DrainPeriod.String(), "shutdownTimeout", settings.Http.ShutdownTimeout.String())
-	// The gateway first: its sessions stop reading the cameras and the
-	// recordings; the recorders, the store and the cameras close after it
-	// (deferred above).
-	rep, err := gw.Shutdown(hurry)
-	if err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if !rep.Cut() {
-		log.Info("shutdown: every request finished")
-	}
-	return nil
+	return runComponents(ctx, a.components(log), log)
 }
 
-// startRecorders starts a recorder of the default stream of every camera
-// whose recording is enabled (Cameras[n].Recording). A recorder that cannot start is logged and skipped: the
-// cameras still play live.
-func startRecorders(settings appsettings.Settings, registry *cameras.Registry, store *playback.Store, log *slog.Logger) []*playback.Recorder {
-	var out []*playback.Recorder
+// app is camgate's components, built and not yet running.
+type app struct {
+	auth      *oauth.Service
+	cameras   *cameras.Registry
+	ptz       *ptz.Registry
+	store     *playback.Store
+	recorders []cameraRecorder
+	gw        *gateway.Gateway
+}
+
+// cameraRecorder is a camera's recorder.
+type cameraRecorder struct {
+	camera string
+	*playback.Recorder
+}
+
+// build builds the components in the order they depend on each other.
+// When one cannot be built, what was built before it is released.
+func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.Logger) (_ *app, err error) {
+	var undo []func()
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				undo[i]()
+			}
+		}
+	}()
+	// Listen first: the identity provider's issuer URL defaults to the
+	// address camgate actually listens on.
+	ln, err := net.Listen("tcp", settings.Http.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("Http.Listen %s: %w", settings.Http.Listen, err)
+	}
+	undo = append(undo, func() { _ = ln.Close() })
+	issuer := settings.Auth.BuiltIn.Issuer
+	if issuer == "" {
+		issuer = strings.TrimSuffix(browserURL(ln.Addr()), "/") + "/API/IDP"
+	}
+	a := &app{}
+	if a.auth, err = oauth.New(ctx, oauth.Options{Settings: settings, Issuer: issuer, Log: log}); err != nil {
+		return nil, err
+	}
+	undo = append(undo, a.auth.Close)
+	a.cameras = cameras.NewRegistry(settings, log)
+	// PTZ controllers connect to their cameras and stop them in the
+	// background from here on.
+	if a.ptz, err = newPTZRegistry(settings, log); err != nil {
+		return nil, err
+	}
+	undo = append(undo, func() { _ = a.ptz.Close() })
+	// The recording store recovers what a crash left unfinished before it
+	// returns.
+	if a.store, err = playback.NewStore(ctx, playback.OptionsFromSettings(settings, log)); err != nil {
+		return nil, fmt.Errorf("recordings: %w", err)
+	}
+	undo = append(undo, a.store.Close)
+	a.recorders = newRecorders(settings, a.cameras, a.store, log)
+	a.gw, err = gateway.New(gateway.Options{Settings: settings, Cameras: a.cameras, Auth: a.auth, PTZ: a.ptz, Store: a.store,
+		Web: web.Files(), Log: log, Listener: ln, Hurry: hurry})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// components are the app's components in the order they were built, which
+// runComponents stops in reverse.
+func (a *app) components(log *slog.Logger) []component {
+	return []component{
+		{"oauth", a.auth.Run},
+		{"cameras", a.cameras.Run},
+		{"ptz", func(ctx context.Context) error {
+			if err := a.ptz.Run(ctx); err != nil {
+				log.Warn("ptz: a camera may not have stopped at shutdown", "component", "ptz", "error", err)
+			}
+			return nil
+		}},
+		{"playback", a.store.Run},
+		{"recorders", func(ctx context.Context) error { return runRecorders(ctx, a.recorders, log) }},
+		{"gateway", a.gw.Run},
+	}
+}
+
+// newRecorders makes a recorder of the default stream of every camera
+// whose recording is enabled (Cameras[n].Recording). A recorder that
+// cannot be made is logged and skipped: the camera still plays live.
+func newRecorders(settings appsettings.Settings, registry *cameras.Registry, store *playback.Store, log *slog.Logger) []cameraRecorder {
+	var out []cameraRecorder
 	for _, cam := range registry.Cameras() {
 		rec, ok := settings.CameraRecording(cam.ID)
 		if !ok || !rec.Enabled {
 			continue
 		}
 		r, err := store.NewRecorder(cam.DefaultStream().Hub)
-		if err == nil {
-			err = r.Start()
-			if err != nil {
-				r.Close()
-			}
-		}
 		if err != nil {
 			log.Error("recording cannot start; the camera still plays live", "component", "playback", "camera", cam.ID, "error", err)
 			continue
 		}
-		out = append(out, r)
+		out = append(out, cameraRecorder{cam.ID, r})
 	}
 	return out
+}
+
+// runRecorders runs the recorders until ctx ends; each then finishes its
+// open fragment. A recorder that cannot start is logged and left out: its
+// camera still plays live, and the others record.
+func runRecorders(ctx context.Context, recs []cameraRecorder, log *slog.Logger) error {
+	var wg sync.WaitGroup
+	for _, r := range recs {
+		wg.Go(func() {
+			if err := r.Run(ctx); err != nil {
+				log.Error("recording cannot start; the camera still plays live", "component", "playback", "camera", r.camera, "error", err)
+			}
+		})
+	}
+	<-ctx.Done() // with no recorder (or none that started) as well
+	wg.Wait()
+	return nil
 }
 
 // browserURL is the address to print for a person: a wildcard listener is

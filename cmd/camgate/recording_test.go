@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/playback"
 )
 
@@ -22,25 +21,7 @@ func TestServeRecordsTheDemoCamera(t *testing.T) {
 	if testing.Short() {
 		t.Skip("records in real time")
 	}
-	s := appsettings.Defaults()
-	s.Http.Listen = "127.0.0.1:0"
-	s.WebRTC.UdpPort = 0
-	s.WebRTC.MDNS = "disabled"
-	s.DataDir = t.TempDir()
-	s.Http.DrainPeriod = 0
-	srv, err := startDemo(demoListen, filepath.Join("..", "..", "testdata", "demo.h264"), slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	overlay := demoOverlay{url: srv.URL()}
-	if err := overlay.apply(&s); err != nil {
-		t.Fatal(err)
-	}
-	s.ApplyDefaults()
-	if err := s.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	s := servingDemoSettings(t, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout bytes.Buffer

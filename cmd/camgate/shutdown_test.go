@@ -101,9 +101,15 @@ func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
   "WebRTC": { "UdpPort": 0, "MDNS": "disabled" },
   "DataDir": "DATADIR"
 }`)
-	if status, body, err := readyz(addr); err != nil || status != http.StatusOK {
-		t.Fatalf("/readyz before SIGTERM: %d %s %v", status, body, err)
-	}
+	// Ready once every component runs (the cameras may start a moment
+	// after the listener answers).
+	waitFor(t, "/readyz 200 before SIGTERM", func() bool {
+		status, body, err := readyz(addr)
+		if err != nil || (status != http.StatusOK && !strings.Contains(body, "not started")) {
+			t.Fatalf("/readyz before SIGTERM: %d %s %v", status, body, err)
+		}
+		return status == http.StatusOK
+	})
 	slow, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
