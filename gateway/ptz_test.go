@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/gateway/signaling"
 	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/ptz/onvif"
 	"github.com/camgate/camgate/ptz/onviftest"
@@ -103,7 +104,7 @@ func onvifEnv(t *testing.T, o envOptions, mod func(*appsettings.Ptz)) (*testEnv,
 	// A status request queues behind the start-up (connect, stop).
 	ctx, cancel := context.WithTimeout(context.Background(), generousBound)
 	defer cancel()
-	req, _ := ptz.NewRequest("ptzStatus", nil)
+	req := ptz.Request{Method: ptz.MethodStatus}
 	if _, err := ctrl.Do(ctx, "test-setup", req); err != nil {
 		t.Fatalf("PTZ start-up: %v (camera calls %q)", err, cam.Ops())
 	}
@@ -195,7 +196,7 @@ func replyID(msg string) string {
 	var m struct {
 		ID json.RawMessage `json:"id"`
 	}
-	if json.Unmarshal([]byte(msg), &m) != nil || len(msg) > ptz.MaxRequestBytes {
+	if json.Unmarshal([]byte(msg), &m) != nil || len(msg) > signaling.MaxPTZRequestBytes {
 		return ""
 	}
 	return string(m.ID)

@@ -95,7 +95,7 @@ func supported(f Features, req Request) *Error {
 	case MethodStatus:
 		ok = f.Status
 	default:
-		return newError(CodeMethodNotFound, "method "+quote(string(req.Method))+" does not exist")
+		return newError(CodeMethodNotFound, "method "+QuoteInput(string(req.Method))+" does not exist")
 	}
 	if !ok {
 		return newError(CodeUnsupported, what+" is not supported by this camera")

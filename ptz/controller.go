@@ -169,7 +169,7 @@ func (c *Controller) StopAll(ctx context.Context, reason string) error {
 		c.mu.Unlock()
 		return newError(CodeUnavailable, "PTZ control of this camera is shutting down")
 	}
-	cancelled := newError(CodeUnavailable, "cancelled: PTZ was stopped ("+short(reason, 80)+")")
+	cancelled := newError(CodeUnavailable, "cancelled: PTZ was stopped ("+Shorten(reason, 80)+")")
 	c.dropMotion(&later, false)
 	for _, o := range c.queue {
 		later = append(later, pendingReply{f: o.reply, err: cancelled})

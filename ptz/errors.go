@@ -134,7 +134,7 @@ func AsError(op string, err error) *Error {
 	}
 	var f Fault
 	if errors.As(err, &f) {
-		e.Fault = short(f.FaultCode(), 80)
+		e.Fault = Shorten(f.FaultCode(), 80)
 		if e.Fault != "" {
 			e.Message += " (" + e.Fault + ")"
 		}
@@ -142,9 +142,10 @@ func AsError(op string, err error) *Error {
 	return e
 }
 
-// short cuts s to at most n bytes on a rune boundary, with "…", and keeps
-// it on one line.
-func short(s string, n int) string {
+// Shorten cuts s to at most n bytes on a rune boundary, with "…", and
+// keeps it on one line: for a piece of input or a camera's text in a
+// message.
+func Shorten(s string, n int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < ' ' || r == 0x7f {
 			return ' '
@@ -161,13 +162,22 @@ func short(s string, n int) string {
 	return s[:cut] + "…"
 }
 
-// quote quotes a piece of input for a message, shortened.
-func quote(s string) string { return strconv.Quote(short(s, 40)) }
+// QuoteInput quotes a piece of input for a message, shortened.
+func QuoteInput(s string) string { return strconv.Quote(Shorten(s, 40)) }
 
-func itoa(n int) string { return fmtNum(float64(n)) }
+func itoa(n int) string { return FormatNumber(float64(n)) }
 
 // fmtDur writes a wait for a message: "0.4s", "4.2s".
 func fmtDur(d time.Duration) string {
 	s := math.Ceil(d.Seconds()*10) / 10
-	return fmtNum(s) + "s"
+	return FormatNumber(s) + "s"
+}
+
+// FormatNumber writes a number for a message: plainly, or with 4
+// significant digits from a million up.
+func FormatNumber(f float64) string {
+	if math.Abs(f) >= 1e6 {
+		return strconv.FormatFloat(f, 'g', 4, 64)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

@@ -2,6 +2,7 @@ package ptz_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -186,16 +187,38 @@ func (f fault) Error() string     { return "fault " + f.code }
 func (f fault) FaultCode() string { return f.code }
 func (f fault) Unwrap() error     { return ptz.ErrCameraFault }
 
-// req builds a request from JSON params, or panics.
+// req builds a request of method from its params written as JSON, or
+// panics. (The wire format and its checks are package signaling's; these
+// tests need the values only.)
 func req(method string, params string) ptz.Request {
-	var b []byte
-	if params != "" {
-		b = []byte(params)
+	m, ok := ptz.LookupMethod(method)
+	if !ok {
+		panic("no method " + method)
 	}
-	r, err := ptz.NewRequest(method, b)
-	if err != nil {
+	r := ptz.Request{Method: m}
+	if params == "" {
+		return r
+	}
+	var p struct {
+		Direction       string
+		AuxNumber       json.Number
+		On              bool
+		Token, Name     string
+		Pan, Tilt, Zoom *float64
+		X, Y            json.Number
+	}
+	if err := json.Unmarshal([]byte(params), &p); err != nil {
 		panic(err)
 	}
+	if p.Direction != "" {
+		if r.Direction, ok = ptz.LookupDirection(p.Direction); !ok {
+			panic("no direction " + p.Direction)
+		}
+	}
+	aux, _ := p.AuxNumber.Int64()
+	r.Aux, r.On, r.Token, r.Name, r.Pan, r.Tilt, r.Zoom = int(aux), p.On, p.Token, p.Name, p.Pan, p.Tilt, p.Zoom
+	r.X, _ = p.X.Float64()
+	r.Y, _ = p.Y.Float64()
 	return r
 }
 

@@ -116,7 +116,7 @@ func (c *Controller) execute(o *op) (any, error) {
 				}
 			}
 			if tok == "" {
-				return nil, newError(CodeNotFound, "ptzGotoPreset: no preset named "+quote(req.Name))
+				return nil, newError(CodeNotFound, "ptzGotoPreset: no preset named "+QuoteInput(req.Name))
 			}
 		}
 		if err := p.GotoPreset(ctx, tok); err != nil {

@@ -46,9 +46,9 @@ func NewRegistry(cams []Camera, log *slog.Logger) (*Registry, error) {
 		case id == "":
 			errs = append(errs, fmt.Errorf("ptz: camera %d has no id", i))
 		case seen[id]:
-			errs = append(errs, fmt.Errorf("ptz: camera %s is listed twice", quote(c.Config.CameraID)))
+			errs = append(errs, fmt.Errorf("ptz: camera %s is listed twice", QuoteInput(c.Config.CameraID)))
 		case c.Driver == nil:
-			errs = append(errs, fmt.Errorf("ptz: camera %s has no driver", quote(c.Config.CameraID)))
+			errs = append(errs, fmt.Errorf("ptz: camera %s has no driver", QuoteInput(c.Config.CameraID)))
 		}
 		seen[id] = true
 	}

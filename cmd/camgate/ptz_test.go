@@ -69,7 +69,7 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	// A status request queues behind the controller's start-up (connect,
 	// stop), which on a busy machine can outlast a move's 400 ms nudge: the
 	// move would expire before the camera could take it.
-	status, _ := ptz.NewRequest("ptzStatus", nil)
+	status := ptz.Request{Method: ptz.MethodStatus}
 	if _, err := c.Do(ctx, "s", status); err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +103,9 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 
 func move(t *testing.T, dir string) ptz.Request {
 	t.Helper()
-	r, err := ptz.NewRequest("ptzMove", []byte(`{"direction":"`+dir+`"}`))
-	if err != nil {
-		t.Fatal(err)
+	d, ok := ptz.LookupDirection(dir)
+	if !ok {
+		t.Fatalf("no direction %q", dir)
 	}
-	return r
+	return ptz.Request{Method: ptz.MethodMove, Direction: d}
 }

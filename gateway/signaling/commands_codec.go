@@ -13,12 +13,12 @@ import (
 // events camgate sends unasked.
 type CommandCodec struct{}
 
-// DecodeRequest decodes a PTZ request (ptz.DecodeRequest).
-func (CommandCodec) DecodeRequest(msg []byte) (ptz.Request, error) { return ptz.DecodeRequest(msg) }
+// DecodeRequest decodes a PTZ request (DecodePTZRequest).
+func (CommandCodec) DecodeRequest(msg []byte) (ptz.Request, error) { return DecodePTZRequest(msg) }
 
-// EncodeReply encodes the reply to a request (ptz.EncodeReply).
+// EncodeReply encodes the reply to a request (EncodePTZReply).
 func (CommandCodec) EncodeReply(req ptz.Request, result any, err error) []byte {
-	return ptz.EncodeReply(req, result, err)
+	return EncodePTZReply(req, result, err)
 }
 
 // EncodeEvent writes {"type":"event","event":name,"params":…}.

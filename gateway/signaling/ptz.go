@@ -124,7 +124,7 @@ func (a *API) GetPTZ(c *gin.Context) {
 			out.Presets = v.Presets
 		}
 		if err != nil {
-			out.Errors = append(out.Errors, ptz.EncodeReply(req, nil, err))
+			out.Errors = append(out.Errors, EncodePTZReply(req, nil, err))
 		}
 	}
 	c.JSON(http.StatusOK, out)
@@ -145,13 +145,13 @@ func (a *API) PostPTZ(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, ptz.MaxRequestBytes+1))
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, MaxPTZRequestBytes+1))
 	if err != nil {
 		WriteError(c, Errorf(http.StatusBadRequest, "could not read the request body"))
 		return
 	}
 	p := PrincipalOf(c)
-	req, err := ptz.NewRequest(c.Param("operation"), body)
+	req, err := NewPTZRequest(c.Param("operation"), body)
 	var pe *ptz.Error
 	var res any
 	switch refused := rtc.PTZRefusal(p, req.Method, camID, time.Now()); {
@@ -171,5 +171,5 @@ func (a *API) PostPTZ(c *gin.Context) {
 	if err != nil {
 		status = ptzStatus(ptz.AsError(string(req.Method), err).Code)
 	}
-	c.Data(status, "application/json; charset=utf-8", ptz.EncodeReply(req, res, err))
+	c.Data(status, "application/json; charset=utf-8", EncodePTZReply(req, res, err))
 }

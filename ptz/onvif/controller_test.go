@@ -28,7 +28,7 @@ func startController(t *testing.T, cam *onviftest.Camera, mod func(*onvif.Config
 	c := ptz.NewController(cfg, d, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})))
 	t.Cleanup(func() { c.Close() })
 	// A status request queues behind the start-up (connect, stop).
-	if _, err := c.Do(context.Background(), "setup", must2(ptz.NewRequest("ptzStatus", nil))); err != nil {
+	if _, err := c.Do(context.Background(), "setup", ptz.Request{Method: ptz.MethodStatus}); err != nil {
 		t.Fatalf("start-up: %v (calls %q)", err, cam.Ops())
 	}
 	calls := cam.Calls()
@@ -43,15 +43,12 @@ func startController(t *testing.T, cam *onviftest.Camera, mod func(*onvif.Config
 	return c
 }
 
-func must2(r ptz.Request, err error) ptz.Request {
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
 func mv(dir string) ptz.Request {
-	return must2(ptz.NewRequest("ptzMove", []byte(`{"direction":"`+dir+`"}`)))
+	d, ok := ptz.LookupDirection(dir)
+	if !ok {
+		panic("no direction " + dir)
+	}
+	return ptz.Request{Method: ptz.MethodMove, Direction: d}
 }
 
 func waitCtx(t *testing.T) context.Context {
@@ -255,7 +252,7 @@ func TestControllerSlowCamera(t *testing.T) {
 	}
 	cam.Set(onviftest.Faults{})
 	// The controller is not wedged.
-	res, err := c.Do(context.Background(), "s1", must2(ptz.NewRequest("ptzPresets", nil)))
+	res, err := c.Do(context.Background(), "s1", ptz.Request{Method: ptz.MethodPresets})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,23 +285,23 @@ func TestControllerPresetsAndStatus(t *testing.T) {
 	cam := newCamera(t, onviftest.Options{})
 	c := startController(t, cam, nil, nil)
 	ctx := context.Background()
-	res, err := c.Do(ctx, "s1", must2(ptz.NewRequest("ptzSetPreset", []byte(`{"name":"Door"}`))))
+	res, err := c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodSetPreset, Name: "Door"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok := res.(ptz.PresetResult).Token
-	if _, err := c.Do(ctx, "s1", must2(ptz.NewRequest("ptzGotoPreset", []byte(`{"name":"door"}`)))); err != nil {
+	if _, err := c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodGotoPreset, Name: "door"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Do(ctx, "s1", must2(ptz.NewRequest("ptzRemovePreset", []byte(`{"token":"`+tok+`"}`)))); err != nil {
+	if _, err := c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodRemovePreset, Token: tok}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Do(ctx, "s1", must2(ptz.NewRequest("ptzRemovePreset", []byte(`{"token":"`+tok+`"}`))))
+	_, err = c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodRemovePreset, Token: tok})
 	var pe *ptz.Error
 	if !errors.As(err, &pe) || pe.Code != ptz.CodeNotFound || pe.Fault != "ter:NoToken" {
 		t.Errorf("removing twice: %v", err)
 	}
-	st, err := c.Do(ctx, "s1", must2(ptz.NewRequest("ptzStatus", nil)))
+	st, err := c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodStatus})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +309,7 @@ func TestControllerPresetsAndStatus(t *testing.T) {
 	if *s.Pan != 0.5 || *s.PanDegrees != 90 || s.MoveStatus != "idle" || !s.Control.Yours {
 		t.Errorf("status %+v", s)
 	}
-	if _, err := c.Do(ctx, "s1", must2(ptz.NewRequest("ptzCenter", []byte(`{"x":0.75,"y":0.25}`)))); err != nil {
+	if _, err := c.Do(ctx, "s1", ptz.Request{Method: ptz.MethodCenter, X: 0.75, Y: 0.25}); err != nil {
 		t.Fatal(err)
 	}
 	caps := c.Capabilities()

@@ -142,7 +142,7 @@ func TestBehindTheController(t *testing.T) {
 		cam := simulated.New(simulated.Config{})
 		c := ptz.NewController(ptz.Config{CameraID: "demo"}, cam, slog.New(slog.DiscardHandler))
 		defer c.Close()
-		r, _ := ptz.NewRequest("ptzMove", []byte(`{"direction":"right"}`))
+		r := ptz.Request{Method: ptz.MethodMove, Direction: ptz.Right}
 		if _, err := c.Do(ctx, "s", r); err != nil {
 			t.Fatal(err)
 		}
@@ -153,14 +153,14 @@ func TestBehindTheController(t *testing.T) {
 		if v := cam.Velocity(); !v.IsZero() {
 			t.Errorf("still moving at %+v", v)
 		}
-		r, _ = ptz.NewRequest("ptzCenter", []byte(`{"x":1,"y":0.5}`))
+		r = ptz.Request{Method: ptz.MethodCenter, X: 1, Y: 0.5}
 		if _, err := c.Do(ctx, "s", r); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second)
 		pan, _, _ = cam.Degrees()
 		near(t, "pan after centering the right edge", pan, 42)
-		r, _ = ptz.NewRequest("ptzStatus", nil)
+		r = ptz.Request{Method: ptz.MethodStatus}
 		st, err := c.Do(ctx, "s", r)
 		if err != nil {
 			t.Fatal(err)
