@@ -22,7 +22,7 @@ import (
 )
 
 // What real and broken clients send over HTTP, and what camgate answers:
-// the spec §2.9 bodies and binding quirks (cases shared with
+// the bodies real XProtect clients send and binding quirks (cases shared with
 // binding_test.go), case-insensitive paths, the error shape, and that bad
 // input leaves nothing behind and disturbs no one.
 

@@ -9,7 +9,7 @@ import (
 	"github.com/camgate/camgate/gateway/signaling"
 )
 
-// corsPolicy is the cross-origin policy of spec §7, with XProtect's keys.
+// corsPolicy is the cross-origin policy of XProtect's API Gateway, with its keys.
 // Disabled, camgate adds no CORS headers and refuses preflights, so browsers
 // allow same-origin calls only.
 type corsPolicy struct {

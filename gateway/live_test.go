@@ -11,7 +11,7 @@ import (
 )
 
 // liveBody is the first live request of the XProtect JavaScript sample
-// (2025 R2), verbatim but for the id (spec §2.9).
+// (2025 R2), verbatim but for the id.
 var liveBody = `{"deviceId":"` + testCameraID + `","resolution":"notInUse","includeAudio":true,` +
 	`"playbackTimeNode":{"playbackTime":"","skipGaps":false},"iceServers":[]}`
 

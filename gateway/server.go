@@ -150,7 +150,7 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	r.Use(g.recoverJSON, g.accessLog)
 	g.monitoringRoutes(r)
 
-	// The identity provider answers without a token (spec §4).
+	// The identity provider answers without a token, as XProtect's does.
 	idp := r.Group("/api/idp")
 	// Any method: the token endpoint answers a GET with its own OAuth-shaped
 	// error rather than the API's 405.
@@ -181,7 +181,7 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.api.PostPTZ)
 	api.GET("/rest/v1/cameras/:id/recordings", g.api.GetRecordings)
 	api.GET("/rest/v1/cameras/:id/recordings/export", g.api.GetRecordingExport)
-	// The 2025 sample's token refresh in WebSocket mode (spec §8.17).
+	// The 2025 sample's token refresh in WebSocket mode (docs/api.md).
 	api.PATCH("/ws/webrtc/v1/session/:id", g.api.PatchSession)
 
 	static := http.FileServerFS(web)

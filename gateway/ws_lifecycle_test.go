@@ -371,7 +371,7 @@ func TestWebSocketKeepAliveAndRegisterTimeout(t *testing.T) {
 	}
 }
 
-// A socket's token expires (spec §2.8): its sessions end after the grace
+// A socket's token expires (it authenticates the media too): its sessions end after the grace
 // unless they got a new token, through register on the socket or through the
 // 2025 sample's PATCH …/ws/webrtc/v1/Session/{id}; connect then needs a new
 // register.

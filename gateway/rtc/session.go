@@ -309,7 +309,7 @@ func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
 func (s *Session) Ended() bool { return s.ctx.Err() != nil }
 
 // setPrincipal makes p the session's owner and arms the expiry: the token
-// authenticates the media too (spec §2.8), so a session whose token expires
+// authenticates the media too (on XProtect as here), so a session whose token expires
 // without a replacement is closed after the grace period.
 func (s *Session) setPrincipal(p *oauth.Principal) {
 	s.mu.Lock()

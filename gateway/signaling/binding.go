@@ -18,7 +18,7 @@ import (
 const maxBodyBytes = 1 << 20
 
 // sessionRequest is the body of POST …/WebRTC/Session, bound leniently: see
-// flexjson.go and spec §2.9 for what real clients send.
+// flexjson.go, and signalingtest/cases.go for what real clients send.
 type sessionRequest struct {
 	DeviceID         flexString        `json:"deviceId"`
 	CameraID         flexString        `json:"cameraId"` // deprecated alias of deviceId

@@ -23,7 +23,7 @@ import (
 	"github.com/camgate/camgate/oauth"
 )
 
-// WebSocket signaling, {api}/ws/webrtc/v1 (spec §3). The endpoint is not
+// WebSocket signaling, {api}/ws/webrtc/v1 (docs/api.md). The endpoint is not
 // behind requireAuth: the token comes in the register message (browsers
 // cannot set headers on a WebSocket), or as the Authorization header or
 // ?access_token= of the upgrade for other clients.
@@ -463,7 +463,7 @@ func (c *wsConn) readLoop() {
 }
 
 // endSessions runs when the socket has closed. Sessions that were answered
-// play on (a session ends with its peer connection; spec §3: dropping the
+// play on (a session ends with its peer connection; as on XProtect, dropping the
 // socket must not affect an established peer connection); sessions still
 // waiting for their answer can never get it now and are closed.
 func (c *wsConn) endSessions() {

@@ -12,7 +12,7 @@ import (
 	"github.com/camgate/camgate/gateway/rtc"
 )
 
-// The WebSocket signaling contract of XProtect 2025 R1+ (spec §3): one JSON
+// The WebSocket signaling contract of XProtect 2025 R1+ (docs/api.md): one JSON
 // object per text message, JSON-RPC 2.0 style, with ONVIF's method names and
 // error codes. This file decodes what clients send and encodes what camgate
 // sends; ws.go runs the socket and ws_methods.go the methods.
@@ -21,7 +21,7 @@ import (
 // error and the socket stays open.
 const wsMaxMessage = 64 << 10
 
-// JSON-RPC error codes, and ONVIF's where they fit (spec §3.1). They are the
+// JSON-RPC error codes, and ONVIF's where they fit (docs/api.md). They are the
 // "code" of an error response and of an "error" notification.
 const (
 	rpcParseError     = -32700 // the message is not JSON
@@ -365,7 +365,7 @@ type iceServerInfo struct {
 type inviteParams struct {
 	Session string `json:"session"`
 	// Offer is the JSON string of {type:"offer", sdp}, as the sample
-	// expects (spec §8.4).
+	// expects (it JSON.parses the string).
 	Offer string `json:"offer"`
 }
 

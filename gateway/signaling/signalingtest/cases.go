@@ -13,7 +13,7 @@ import (
 	"strings"
 )
 
-// Bodies name "<guid>" and "<stream-guid>" as spec §2.9 writes them; Expand
+// Bodies name "<guid>" and "<stream-guid>" in place of ids; Expand
 // puts in the harness camera's ids (testCameraID and testStreamID in
 // harness_test.go), so the HTTP tests can send the bodies as they are.
 const (
@@ -71,7 +71,7 @@ func urls(u ...string) ICEServer { return ICEServer{URLs: u} }
 // Bindings is the session-request table.
 func Bindings() []Binding {
 	return []Binding{
-		// Spec §2.9, verbatim but for the ids.
+		// What XProtect's samples and go2rtc send, verbatim but for the ids.
 		{
 			Name: "JS sample 2025 R2 live, playbackTimeNode with empty playbackTime",
 			Body: `{"deviceId":"<guid>","resolution":"notInUse","includeAudio":true,
@@ -216,7 +216,7 @@ func Bindings() []Binding {
 			Status: http.StatusOK,
 		},
 
-		// iceServers as seen in the wild (§2.6).
+		// iceServers as seen in the wild.
 		{
 			Name:   "iceServers: urls as a single string (WebSocket sample)",
 			Body:   `{"deviceId":"<guid>","iceServers":[{"urls":"stun:stun.example.org:3478"}]}`,
