@@ -171,7 +171,9 @@ type WebRTC struct {
 	AnswerTimeout Duration
 	// RtpClock is the unit of video RTP timestamps: "ms" counts milliseconds
 	// since the session started, as Milestone XProtect does and its web
-	// client expects; "90kHz" is the standard H.264 clock. Default: "ms".
+	// client expects; "90kHz" is the standard H.264 clock. It is the clock
+	// of browser clients only: relays and WHEP players get 90 kHz
+	// (docs/clients.md). Default: "ms".
 	RtpClock RtpClock
 	// ViewerQueueFrames is the number of video frames a slow viewer may have
 	// waiting before it skips to the next keyframe. Default: 128.

@@ -207,13 +207,19 @@ func testPasswordHash(testing.TB) string {
 	return "$argon2id$v=19$m=256,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" + base64.RawStdEncoding.EncodeToString(key)
 }
 
-// signIn gets an access token from the gateway's token endpoint, as an
-// XProtect client does.
+// signIn gets an access token from the gateway's token endpoint, as the
+// XProtect sample does (client VmsClient: a browser, docs/clients.md).
 //
 //nolint:unparam // password: each call names the credentials it signs in with
 func (e *testEnv) signIn(user, password string) string {
 	e.t.Helper()
-	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {"GrantValidatorClient"}}
+	return e.signInAs(user, password, oauth.ClientVms)
+}
+
+// signInAs signs in with the password grant as the given OAuth client.
+func (e *testEnv) signInAs(user, password, client string) string {
+	e.t.Helper()
+	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {client}}
 	resp, err := http.PostForm(e.base+"/IDP/connect/token", form)
 	if err != nil {
 		e.t.Fatalf("token endpoint: %v", err)
@@ -394,22 +400,8 @@ func (e *testEnv) playWithHold(api *webrtc.API, hold time.Duration, body any) *x
 	e.t.Helper()
 	c := &xprotectClient{t: e.t, env: e, hold: hold, frameCh: make(chan struct{}, 1), cmdReplys: make(chan string, 16)}
 	c.posted = time.Now()
-	status, resp := e.do(http.MethodPost, "/REST/v1/WebRTC/Session", body)
-	if status != http.StatusOK {
-		e.t.Fatalf("POST Session: %d %s", status, resp)
-	}
-	var created struct {
-		SessionID string `json:"sessionId"`
-		OfferSDP  string `json:"offerSDP"`
-	}
-	if err := json.Unmarshal(resp, &created); err != nil {
-		e.t.Fatalf("POST Session body: %v", err)
-	}
-	c.sessionID = created.SessionID
 	var offer webrtc.SessionDescription
-	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
-		e.t.Fatalf("offerSDP is not a JSON session description: %v", err)
-	}
+	c.sessionID, offer = e.createSession(e.token, body)
 
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -460,6 +452,28 @@ func (e *testEnv) playWithHold(api *webrtc.API, hold time.Duration, body any) *x
 	})
 	c.commands = dc
 	return c
+}
+
+// createSession creates a session over REST with token and body and returns
+// its id and offer.
+func (e *testEnv) createSession(token string, body any) (string, webrtc.SessionDescription) {
+	e.t.Helper()
+	status, resp := e.doAs(token, http.MethodPost, "/REST/v1/WebRTC/Session", body)
+	if status != http.StatusOK {
+		e.t.Fatalf("POST Session: %d %s", status, resp)
+	}
+	var created struct {
+		SessionID string `json:"sessionId"`
+		OfferSDP  string `json:"offerSDP"`
+	}
+	if err := json.Unmarshal(resp, &created); err != nil {
+		e.t.Fatalf("POST Session body: %v", err)
+	}
+	var offer webrtc.SessionDescription
+	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
+		e.t.Fatalf("offerSDP is not a JSON session description: %v", err)
+	}
+	return created.SessionID, offer
 }
 
 // pollCandidates GETs the server's candidates every 20 ms while ICE is new

@@ -26,21 +26,7 @@ type quietClient struct {
 
 func (e *testEnv) playQuiet() *quietClient {
 	e.t.Helper()
-	status, resp := e.do(http.MethodPost, "/REST/v1/WebRTC/Session", map[string]any{"cameraId": testCameraID})
-	if status != http.StatusOK {
-		e.t.Fatalf("POST Session: %d %s", status, resp)
-	}
-	var created struct {
-		SessionID string `json:"sessionId"`
-		OfferSDP  string `json:"offerSDP"`
-	}
-	if err := json.Unmarshal(resp, &created); err != nil {
-		e.t.Fatalf("POST Session body: %v", err)
-	}
-	var offer webrtc.SessionDescription
-	if err := json.Unmarshal([]byte(created.OfferSDP), &offer); err != nil {
-		e.t.Fatalf("offerSDP: %v", err)
-	}
+	sessionID, offer := e.createSession(e.token, map[string]any{"cameraId": testCameraID})
 	if !strings.Contains(offer.SDP, "a=candidate:") {
 		e.t.Fatal("the offer carries no candidate: a client that never fetches any could not connect")
 	}
@@ -72,7 +58,7 @@ func (e *testEnv) playQuiet() *quietClient {
 	// camgate gets the answer first, so its ICE agent runs before the
 	// client's first check: the client's checks then measure all of
 	// camgate's wait.
-	if st, out := e.do(http.MethodPatch, "/REST/v1/WebRTC/Session/"+created.SessionID, map[string]string{"answerSDP": string(ans)}); st != http.StatusOK {
+	if st, out := e.do(http.MethodPatch, "/REST/v1/WebRTC/Session/"+sessionID, map[string]string{"answerSDP": string(ans)}); st != http.StatusOK {
 		e.t.Fatalf("PATCH answer: %d %s", st, out)
 	}
 	ice := pc.SCTP().Transport().ICETransport()

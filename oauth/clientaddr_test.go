@@ -14,7 +14,7 @@ import (
 // client address the gateway resolved ("" for none).
 func postTokenFrom(t *testing.T, svc *Service, user, password, remote, client string) int {
 	t.Helper()
-	r := httptest.NewRequest(http.MethodPost, "/API/IDP/connect/token", strings.NewReader(passwordForm(user, password, clientVms).Encode()))
+	r := httptest.NewRequest(http.MethodPost, "/API/IDP/connect/token", strings.NewReader(passwordForm(user, password, ClientVms).Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.RemoteAddr = remote
 	if client != "" {

@@ -54,7 +54,7 @@ func serveIDP(t *testing.T, mutate ...func(*Options)) *servedIDP {
 // token signs a user in over HTTP.
 func (idp *servedIDP) token(t *testing.T, user, password string) string {
 	t.Helper()
-	resp, err := idp.server.Client().PostForm(idp.issuer+"/connect/token", passwordForm(user, password, clientGrantValidator))
+	resp, err := idp.server.Client().PostForm(idp.issuer+"/connect/token", passwordForm(user, password, ClientGrantValidator))
 	if err != nil {
 		t.Fatal(err)
 	}

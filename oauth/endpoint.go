@@ -20,8 +20,8 @@ import (
 // VmsClient (the 2025 R1+ WebRTC sample) gets refresh tokens;
 // GrantValidatorClient (older samples, go2rtc) does not.
 const (
-	clientVms            = "VmsClient"
-	clientGrantValidator = "GrantValidatorClient"
+	ClientVms            = "VmsClient"
+	ClientGrantValidator = "GrantValidatorClient"
 )
 
 // maxTokenRequestBody bounds the form body of a token request.
@@ -167,7 +167,7 @@ func (s *Service) exchange(ctx context.Context, form url.Values, addr string) (*
 	if client == "" {
 		return nil, badRequest("client_id is missing")
 	}
-	if client != clientVms && client != clientGrantValidator {
+	if client != ClientVms && client != ClientGrantValidator {
 		return nil, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "unknown client_id; use VmsClient or GrantValidatorClient"}
 	}
@@ -175,7 +175,7 @@ func (s *Service) exchange(ctx context.Context, form url.Values, addr string) (*
 	case "password":
 		return s.passwordGrant(ctx, form, client, addr)
 	case "refresh_token":
-		if client != clientVms {
+		if client != ClientVms {
 			return nil, &oauthError{status: http.StatusBadRequest, code: errUnauthorizedClient,
 				description: "refresh tokens are for client VmsClient"}
 		}
@@ -221,7 +221,7 @@ func (s *Service) passwordGrant(ctx context.Context, form url.Values, client, ad
 	if oerr != nil {
 		return nil, oerr
 	}
-	if client == clientVms {
+	if client == ClientVms {
 		chain, err := newChainID()
 		if err == nil {
 			resp.RefreshToken, err = s.refresh.start(chain, u.key, client, s.now().Add(s.refreshLifetime))

@@ -30,15 +30,15 @@ type tokenCase struct {
 func tokenCases() []tokenCase {
 	form := func(v url.Values) string { return v.Encode() }
 	return []tokenCase{
-		{name: "password VmsClient", body: form(passwordForm("alice", alicePassword, clientVms)), status: 200, refresh: true},
-		{name: "password GrantValidatorClient", body: form(passwordForm("alice", alicePassword, clientGrantValidator)), status: 200},
-		{name: "bcrypt user", body: form(passwordForm("bob", bobPassword, clientGrantValidator)), status: 200},
-		{name: "user name ignores case", body: form(passwordForm("ALICE", alicePassword, clientVms)), status: 200, refresh: true},
+		{name: "password VmsClient", body: form(passwordForm("alice", alicePassword, ClientVms)), status: 200, refresh: true},
+		{name: "password GrantValidatorClient", body: form(passwordForm("alice", alicePassword, ClientGrantValidator)), status: 200},
+		{name: "bcrypt user", body: form(passwordForm("bob", bobPassword, ClientGrantValidator)), status: 200},
+		{name: "user name ignores case", body: form(passwordForm("ALICE", alicePassword, ClientVms)), status: 200, refresh: true},
 		{name: "content type with charset", contentType: "application/x-www-form-urlencoded; charset=UTF-8",
-			body: form(passwordForm("bob", bobPassword, clientVms)), status: 200, refresh: true},
-		{name: "wrong password", body: form(passwordForm("alice", "nope", clientVms)), status: 400, code: errInvalidGrant},
-		{name: "unknown user", body: form(passwordForm("mallory", alicePassword, clientVms)), status: 400, code: errInvalidGrant},
-		{name: "password of another user", body: form(passwordForm("alice", bobPassword, clientVms)), status: 400, code: errInvalidGrant},
+			body: form(passwordForm("bob", bobPassword, ClientVms)), status: 200, refresh: true},
+		{name: "wrong password", body: form(passwordForm("alice", "nope", ClientVms)), status: 400, code: errInvalidGrant},
+		{name: "unknown user", body: form(passwordForm("mallory", alicePassword, ClientVms)), status: 400, code: errInvalidGrant},
+		{name: "password of another user", body: form(passwordForm("alice", bobPassword, ClientVms)), status: 400, code: errInvalidGrant},
 		{name: "missing grant_type", body: "username=alice&password=x&client_id=VmsClient", status: 400, code: errInvalidRequest},
 		{name: "missing client_id", body: "grant_type=password&username=alice&password=x", status: 400, code: errInvalidRequest},
 		{name: "unknown client_id", body: form(passwordForm("alice", alicePassword, "AdminClient")), status: 401, code: errInvalidClient},
@@ -52,7 +52,7 @@ func tokenCases() []tokenCase {
 		{name: "repeated grant_type", body: "grant_type=password&grant_type=password&username=alice&password=x&client_id=VmsClient", status: 400, code: errInvalidRequest},
 		{name: "repeated password", body: "grant_type=password&username=alice&password=x&password=y&client_id=VmsClient", status: 400, code: errInvalidRequest},
 		{name: "JSON body", contentType: "application/json", body: `{"grant_type":"password"}`, status: 400, code: errInvalidRequest},
-		{name: "no content type", contentType: "-", body: form(passwordForm("alice", alicePassword, clientVms)), status: 400, code: errInvalidRequest},
+		{name: "no content type", contentType: "-", body: form(passwordForm("alice", alicePassword, ClientVms)), status: 400, code: errInvalidRequest},
 		{name: "bad form encoding", body: "grant_type=%zz&client_id=VmsClient", status: 400, code: errInvalidRequest},
 		{name: "empty body", body: "", status: 400, code: errInvalidRequest},
 		{name: "body over 64 KB", body: "grant_type=password&client_id=VmsClient&pad=" + strings.Repeat("a", 64<<10), status: 400, code: errInvalidRequest},
@@ -120,8 +120,8 @@ func TestTokenEndpoint(t *testing.T) {
 func TestFailureDoesNotTellUserFromPassword(t *testing.T) {
 	t.Parallel()
 	svc := newTestService(t, testSettings(t))
-	wrongPassword := postToken(t, svc.Service, passwordForm("alice", "wrong", clientVms), "192.0.2.1:1")
-	unknownUser := postToken(t, svc.Service, passwordForm("nobody", "wrong", clientVms), "192.0.2.2:1")
+	wrongPassword := postToken(t, svc.Service, passwordForm("alice", "wrong", ClientVms), "192.0.2.1:1")
+	unknownUser := postToken(t, svc.Service, passwordForm("nobody", "wrong", ClientVms), "192.0.2.2:1")
 	if wrongPassword.status != unknownUser.status || wrongPassword.raw != unknownUser.raw {
 		t.Fatalf("answers differ:\n wrong password: %d %s\n unknown user:   %d %s",
 			wrongPassword.status, wrongPassword.raw, unknownUser.status, unknownUser.raw)
@@ -247,7 +247,7 @@ func TestRateLimitPerUser(t *testing.T) {
 	s.Auth.SignInFailuresPerMinute = 3
 	svc := newTestService(t, s)
 	for i := range 3 {
-		a := postToken(t, svc.Service, passwordForm("alice", "guess"+strconv.Itoa(i), clientVms), fmt.Sprintf("192.0.2.%d:1", i+1))
+		a := postToken(t, svc.Service, passwordForm("alice", "guess"+strconv.Itoa(i), ClientVms), fmt.Sprintf("192.0.2.%d:1", i+1))
 		if a.status != 400 || a.str("error") != errInvalidGrant {
 			t.Fatalf("failure %d: %d %s", i, a.status, a.raw)
 		}
@@ -255,7 +255,7 @@ func TestRateLimitPerUser(t *testing.T) {
 	}
 	// Over the limit: even the right password, from a fresh address, is
 	// refused for now.
-	a := postToken(t, svc.Service, passwordForm("ALICE", alicePassword, clientVms), "192.0.2.50:1")
+	a := postToken(t, svc.Service, passwordForm("ALICE", alicePassword, ClientVms), "192.0.2.50:1")
 	if a.status != http.StatusTooManyRequests || a.str("error") != errInvalidGrant || a.str("error_description") != descTooManyFailures {
 		t.Fatalf("over the limit: %d %s", a.status, a.raw)
 	}
@@ -266,7 +266,7 @@ func TestRateLimitPerUser(t *testing.T) {
 	signIn(t, svc.Service, "bob", bobPassword)
 	// A minute after the first failure, one attempt is allowed again.
 	svc.clock.Add(58 * time.Second)
-	if a := postToken(t, svc.Service, passwordForm("alice", alicePassword, clientVms), "192.0.2.50:1"); a.status != 200 {
+	if a := postToken(t, svc.Service, passwordForm("alice", alicePassword, ClientVms), "192.0.2.50:1"); a.status != 200 {
 		t.Fatalf("after the window: %d %s", a.status, a.raw)
 	}
 	if !strings.Contains(svc.logs.String(), "too many failed sign-ins") {
@@ -281,21 +281,21 @@ func TestRateLimitPerAddress(t *testing.T) {
 	svc := newTestService(t, s)
 	const addr = "203.0.113.7:5555"
 	for i := range 3 {
-		a := postToken(t, svc.Service, passwordForm(fmt.Sprintf("user%d", i), "x", clientVms), addr)
+		a := postToken(t, svc.Service, passwordForm(fmt.Sprintf("user%d", i), "x", ClientVms), addr)
 		if a.status != 400 {
 			t.Fatalf("failure %d: %d %s", i, a.status, a.raw)
 		}
 	}
 	// The address is limited, whatever the user (same host, other port).
-	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), "203.0.113.7:6666"); a.status != http.StatusTooManyRequests {
+	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, ClientVms), "203.0.113.7:6666"); a.status != http.StatusTooManyRequests {
 		t.Fatalf("limited address: %d %s", a.status, a.raw)
 	}
 	// Another address is not.
-	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), "203.0.113.8:5555"); a.status != 200 {
+	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, ClientVms), "203.0.113.8:5555"); a.status != 200 {
 		t.Fatalf("other address: %d %s", a.status, a.raw)
 	}
 	svc.clock.Add(time.Minute)
-	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), addr); a.status != 200 {
+	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, ClientVms), addr); a.status != 200 {
 		t.Fatalf("after the window: %d %s", a.status, a.raw)
 	}
 }
@@ -313,9 +313,9 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 
 	const typo = "hunter2-typed-as-user-name"
 	for _, f := range []url.Values{
-		passwordForm("alice", "wrong-password-1", clientVms),
-		passwordForm(typo, "wrong-password-2", clientVms),
-		passwordForm("alice", "wrong-password-3", clientVms),
+		passwordForm("alice", "wrong-password-1", ClientVms),
+		passwordForm(typo, "wrong-password-2", ClientVms),
+		passwordForm("alice", "wrong-password-3", ClientVms),
 		passwordForm("alice", alicePassword, "EvilClient"),
 	} {
 		a := postToken(t, svc.Service, f, "192.0.2.1:1")
@@ -359,7 +359,7 @@ func TestFailureDelayEndsWithTheRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/API/IDP/connect/token",
-		strings.NewReader(passwordForm("alice", "wrong", clientVms).Encode()))
+		strings.NewReader(passwordForm("alice", "wrong", ClientVms).Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	svc.HandleToken(w, r) // would block for an hour if the delay ignored ctx
@@ -376,7 +376,7 @@ func TestNoBuiltInUser(t *testing.T) {
 	s.DataDir = t.TempDir()
 	svc := newTestService(t, s)
 	for _, creds := range [][2]string{{"demo", "demo"}, {"admin", "admin"}, {"admin", ""}} {
-		a := postToken(t, svc.Service, passwordForm(creds[0], creds[1], clientVms), "192.0.2.1:1")
+		a := postToken(t, svc.Service, passwordForm(creds[0], creds[1], ClientVms), "192.0.2.1:1")
 		if a.status == 200 {
 			t.Fatalf("%s/%s signed in without being configured", creds[0], creds[1])
 		}
@@ -394,7 +394,7 @@ func TestBuiltInDisabled(t *testing.T) {
 	if svc.BuiltInEnabled() {
 		t.Fatal("BuiltInEnabled")
 	}
-	a := postToken(t, svc.Service, passwordForm("alice", alicePassword, clientVms), "192.0.2.1:1")
+	a := postToken(t, svc.Service, passwordForm("alice", alicePassword, ClientVms), "192.0.2.1:1")
 	if a.status != 404 || a.str("error") != errUnsupportedGrantType {
 		t.Fatalf("token endpoint: %d %s", a.status, a.raw)
 	}
@@ -430,7 +430,7 @@ func TestRateLimitHoldsUnderConcurrency(t *testing.T) {
 	for i := range attempts {
 		wg.Go(func() {
 			r := httptest.NewRequest(http.MethodPost, "/API/IDP/connect/token",
-				strings.NewReader(passwordForm("alice", fmt.Sprint("guess", i), clientVms).Encode()))
+				strings.NewReader(passwordForm("alice", fmt.Sprint("guess", i), ClientVms).Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.RemoteAddr = fmt.Sprintf("192.0.2.%d:1", i+1)
 			w := httptest.NewRecorder()
@@ -457,15 +457,15 @@ func TestSuccessesDoNotCount(t *testing.T) {
 	svc := newTestService(t, s)
 	const addr = "203.0.113.1:1"
 	for range 2 {
-		postToken(t, svc.Service, passwordForm("mallory", "x", clientVms), addr)
+		postToken(t, svc.Service, passwordForm("mallory", "x", ClientVms), addr)
 	}
 	for range 5 {
-		if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), addr); a.status != 200 {
+		if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, ClientVms), addr); a.status != 200 {
 			t.Fatalf("success counted as failure: %d %s", a.status, a.raw)
 		}
 	}
-	postToken(t, svc.Service, passwordForm("mallory", "x", clientVms), addr)
-	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, clientVms), addr); a.status != 429 {
+	postToken(t, svc.Service, passwordForm("mallory", "x", ClientVms), addr)
+	if a := postToken(t, svc.Service, passwordForm("bob", bobPassword, ClientVms), addr); a.status != 429 {
 		t.Fatalf("third failure did not limit the address: %d", a.status)
 	}
 }

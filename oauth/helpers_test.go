@@ -195,13 +195,13 @@ func passwordForm(user, password, client string) url.Values {
 }
 
 func refreshForm(token string) url.Values {
-	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {clientVms}}
+	return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {token}, "client_id": {ClientVms}}
 }
 
 // signIn gets tokens for a user, as the VMS client, or fails the test.
 func signIn(t testing.TB, svc *Service, user, password string) tokenAnswer {
 	t.Helper()
-	a := postToken(t, svc, passwordForm(user, password, clientVms), "198.51.100.1:5000")
+	a := postToken(t, svc, passwordForm(user, password, ClientVms), "198.51.100.1:5000")
 	if a.status != http.StatusOK {
 		t.Fatalf("sign-in of %s: status %d, body %s", user, a.status, a.raw)
 	}

@@ -39,6 +39,11 @@ type Principal struct {
 	Roles []string
 	// ExpiresAt is the token's "exp".
 	ExpiresAt time.Time
+	// ClientID is the OAuth client the token was issued to ("client_id",
+	// else "azp"; "" when the token names none): VmsClient or
+	// GrantValidatorClient for the built-in provider. Signaling reads it to
+	// tell a browser from a relay (docs/clients.md).
+	ClientID string
 
 	rights map[Right]cameraSet
 }

@@ -32,6 +32,10 @@ type tokenClaims struct {
 	NotBefore         *jwt.NumericDate `json:"nbf"`
 	Name              string           `json:"name"`
 	PreferredUsername string           `json:"preferred_username"`
+	// ClientID is the OAuth client the token was issued to: "client_id"
+	// (RFC 9068, camgate's own tokens), else "azp" (OpenID Connect).
+	ClientID string `json:"client_id"`
+	Azp      string `json:"azp"`
 }
 
 // displayName is the best name a token offers for a person to read.
@@ -169,6 +173,10 @@ func (s *Service) principalOf(c *tokenClaims, leeway time.Duration, roles []stri
 		Name:      c.displayName(),
 		Roles:     roles,
 		ExpiresAt: c.Expiry.Time(),
+		ClientID:  c.ClientID,
+	}
+	if p.ClientID == "" {
+		p.ClientID = c.Azp
 	}
 	s.roles.grant(p, roles)
 	return p, nil

@@ -37,6 +37,10 @@ type liveSource struct {
 	queueLen int
 	reader   *cameras.Reader
 	clock    rtpClock
+	// fastForward times catch-up frames 1 ms apart (a browser shows them
+	// as they come); false keeps the GOP's real spacing, for relays that
+	// pass timestamps on to decoders that honour them (Profile).
+	fastForward bool
 	// origin is the session's reference time: RTP timestamps count from
 	// it, so the XProtect client's frame clock (origin + rtpTimestamp)
 	// shows the wall time of the frame.
@@ -49,6 +53,7 @@ type liveSource struct {
 	outBase int64 // RTP timestamp (ticks) of the anchor frame
 	lastOut int64
 	lastDTS int64 // of the last frame sent
+	lastGap int64 // between the last two timestamps sent
 
 	// The replay being paced: when its last frame was due and its DTS.
 	paceDue time.Time
@@ -59,7 +64,7 @@ type liveSource struct {
 // newLiveSource returns the live source of a hub. The session guards
 // start, requestKeyframe and close with its mutex.
 func newLiveSource(hub *cameras.Stream, queueLen int, clock rtpClock, origin time.Time) *liveSource {
-	return &liveSource{hub: hub, queueLen: queueLen, clock: clock, origin: origin, rebase: true}
+	return &liveSource{hub: hub, queueLen: queueLen, clock: clock, origin: origin, rebase: true, fastForward: true}
 }
 
 func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
@@ -169,7 +174,16 @@ func (l *liveSource) timestamp(it cameras.Item) int64 {
 	step := l.clock.fromDuration(catchUpStep)
 	var ts int64
 	switch {
-	case it.CatchUp:
+	case !l.fastForward && it.CatchUp && l.begun && f.Key && f.Epoch == l.epoch:
+		// A relay's replay (a PLI): the GOP again, after what was sent,
+		// with its real spacing, and the live frames after it on the
+		// same anchor. The relay's picture falls behind by the GOP's age,
+		// but its timestamps never squeeze nor step back.
+		ts = l.lastOut + max(l.lastGap, 1)
+		l.inBase, l.outBase = f.DTS, ts
+	case !l.fastForward && it.CatchUp && l.begun:
+		ts = l.follow(f)
+	case it.CatchUp && l.fastForward:
 		if l.begun {
 			ts = l.lastOut + step
 		} else {
@@ -185,20 +199,29 @@ func (l *liveSource) timestamp(it cameras.Item) int64 {
 		l.inBase, l.outBase, l.epoch = f.DTS, ts, f.Epoch
 		l.rebase = false
 	default:
-		ts = l.outBase + l.clock.fromPTS(f.DTS-l.inBase)
-		if ts <= l.lastOut {
-			// Keep timestamps increasing, which decoders require. Frames
-			// closer than a tick of the viewer's clock (the DTS
-			// extractor's 1 ms steps at the start of a B-frame GOP) leave
-			// the anchor where it is, so the clock stays at real time; a
-			// camera whose clock jumped back is followed from here.
-			ts = l.lastOut + 1
-			if f.DTS < l.lastDTS {
-				l.inBase, l.outBase = f.DTS, ts
-			}
-		}
+		ts = l.follow(f)
+	}
+	if l.begun {
+		l.lastGap = ts - l.lastOut
 	}
 	l.begun = true
 	l.lastOut, l.lastDTS = ts, f.DTS
+	return ts
+}
+
+// follow times a frame by the camera's decode time from the anchor.
+func (l *liveSource) follow(f *cameras.Frame) int64 {
+	ts := l.outBase + l.clock.fromPTS(f.DTS-l.inBase)
+	if ts <= l.lastOut {
+		// Keep timestamps increasing, which decoders require. Frames
+		// closer than a tick of the viewer's clock (the DTS extractor's 1
+		// ms steps at the start of a B-frame GOP) leave the anchor where it
+		// is, so the clock stays at real time; a camera whose clock jumped
+		// back is followed from here.
+		ts = l.lastOut + 1
+		if f.DTS < l.lastDTS {
+			l.inBase, l.outBase = f.DTS, ts
+		}
+	}
 	return ts
 }

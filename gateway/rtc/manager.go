@@ -42,6 +42,9 @@ type Manager struct {
 	limits *sessionLimits
 	// codec writes the commands channel's wire format (signaling's).
 	codec CommandCodec
+	// renew vouches again for the owner of a relay session whose token
+	// expired (Deps.Renew); nil: no session outlives its token.
+	renew func(*oauth.Principal) (*oauth.Principal, error)
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -73,6 +76,11 @@ type Deps struct {
 	// Codec encodes and decodes the messages of the commands data channel.
 	// Required.
 	Codec CommandCodec
+	// Renew returns a principal of the same user with the rights it has
+	// now and a new expiry, or an error when the user cannot be vouched
+	// for without a new token (oauth.Service.Renew). A relay session whose
+	// token expires is renewed with it instead of ended; nil: never.
+	Renew func(*oauth.Principal) (*oauth.Principal, error)
 	Log   *slog.Logger
 }
 
@@ -120,7 +128,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	m := newManager(cfg.WebRTC, api, deps.Cameras, deps.Log)
 	m.grace = cfg.SessionGrace
 	m.limits = newSessionLimits(cfg.Limits, time.Duration(cfg.WebRTC.AnswerTimeout))
-	m.ptz, m.store, m.metrics, m.codec = deps.PTZ, deps.Store, deps.Metrics, deps.Codec
+	m.ptz, m.store, m.metrics, m.codec, m.renew = deps.PTZ, deps.Store, deps.Metrics, deps.Codec, deps.Renew
 	if m.metrics != nil {
 		m.metrics.reg.MustRegister(newDroppedCollector(m))
 	}
@@ -163,6 +171,10 @@ type CreateRequest struct {
 	WebSocket bool
 	// Playback asks for recorded video; nil means live.
 	Playback *Playback
+	// Profile is the kind of client (profile.go): ProfileAuto lets its
+	// answer decide. A playback session's clock is fixed at creation:
+	// auto plays on the browsers' clock.
+	Profile Profile
 }
 
 // ICEServer is one STUN/TURN server a client names.
@@ -215,9 +227,10 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	id := NewID()
 	log := m.log.With("session", id, "camera", cam.ID)
 	created, events := time.Now(), newCommandEvents(m.codec)
-	var src mediaSource = newLiveSource(stream.Hub, m.cfg.ViewerQueueFrames, m.clock, created)
+	clock := m.clockFor(req.Profile)
+	var src mediaSource = newLiveSource(stream.Hub, m.cfg.ViewerQueueFrames, clock, created)
 	if req.Playback != nil {
-		if src, err = m.openPlayback(ctx, cam.ID, *req.Playback, events, log); err != nil {
+		if src, err = m.openPlayback(ctx, cam.ID, *req.Playback, clock, events, log); err != nil {
 			m.limits.free(slot)
 			return nil, err
 		}
@@ -233,7 +246,10 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 		source:     src,
 		right:      right,
 		events:     events,
-		clock:      m.clock,
+		clock:      clock,
+		profile:    req.Profile,
+		clockFor:   m.clockFor,
+		renew:      m.renew,
 		clientIP:   req.ClientIP,
 		networks:   m.api.networks,
 		iceServers: ice,
@@ -272,7 +288,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	if p := req.Playback; p != nil {
 		s.log.Info("session created", "stream", stream.ID, "playbackTime", p.Time, "speed", p.Speed, "skipGaps", p.SkipGaps)
 	} else {
-		s.log.Info("session created", "stream", stream.ID)
+		s.log.Info("session created", "stream", stream.ID, "profile", req.Profile.String())
 	}
 	return s, nil
 }

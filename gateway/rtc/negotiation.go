@@ -70,11 +70,19 @@ func (s *Session) SetAnswer(desc webrtc.SessionDescription) error {
 	}
 	s.answered = true
 	s.remotes += inSDP
+	// Before the answer is set: the media may start as soon as it is.
+	undecided := s.profile == ProfileAuto
+	if undecided {
+		s.decideProfile(answerProfile(desc))
+	}
 	s.mu.Unlock()
 	if err := s.pc.SetRemoteDescription(desc); err != nil {
 		s.mu.Lock()
 		s.answered = false
 		s.remotes -= inSDP
+		if undecided {
+			s.decideProfile(ProfileAuto)
+		}
 		s.mu.Unlock()
 		return Errorf(BadInput, "answerSDP was rejected: %s", err)
 	}

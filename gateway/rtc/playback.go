@@ -32,7 +32,7 @@ type Playback struct {
 //
 // The store's errors are returned as they are: they are typed (playback's
 // *RequestError, *RangeError, ErrClosed), and signaling maps them.
-func (m *Manager) openPlayback(ctx context.Context, cameraID string, p Playback, events *commandEvents, log *slog.Logger) (mediaSource, error) {
+func (m *Manager) openPlayback(ctx context.Context, cameraID string, p Playback, clock rtpClock, events *commandEvents, log *slog.Logger) (mediaSource, error) {
 	if m.store == nil {
 		return nil, Errorf(NotImplemented, "playback is not available: this gateway runs without a recording store")
 	}
@@ -43,7 +43,7 @@ func (m *Manager) openPlayback(ctx context.Context, cameraID string, p Playback,
 		}
 		return nil, fmt.Errorf("playback: %w", err)
 	}
-	src := &playbackSource{player: player, rate: uint32(m.clock.ticksPerSecond), events: events, log: log}
+	src := &playbackSource{player: player, rate: uint32(clock.ticksPerSecond), events: events, log: log}
 	src.fwd.Add(1)
 	go src.forward()
 	return src, nil

@@ -26,15 +26,21 @@ type Session struct {
 	StreamID string
 	Created  time.Time
 
-	log        *slog.Logger
-	pc         *webrtc.PeerConnection
-	track      *webrtc.TrackLocalStaticRTP
-	sender     *webrtc.RTPSender
-	stream     *cameras.CameraStream
-	source     mediaSource    // what the session plays: live or recorded
-	right      oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
-	events     *commandEvents // camgate's own messages on the commands channel
-	clock      rtpClock       // the unit of the viewer's RTP timestamps
+	log    *slog.Logger
+	pc     *webrtc.PeerConnection
+	track  *webrtc.TrackLocalStaticRTP
+	sender *webrtc.RTPSender
+	stream *cameras.CameraStream
+	source mediaSource    // what the session plays: live or recorded
+	right  oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
+	events *commandEvents // camgate's own messages on the commands channel
+	clock  rtpClock       // the unit of the viewer's RTP timestamps
+	// clockFor is the manager's clock of a profile (profile.go), for a
+	// profile the answer decides.
+	clockFor func(Profile) rtpClock
+	// renew vouches again for the owner of a relay session whose token
+	// expired (Deps.Renew); nil: the session ends with its token.
+	renew      func(*oauth.Principal) (*oauth.Principal, error)
 	clientIP   netip.Addr
 	networks   []webrtc.NetworkType // what camgate gathers on (mediaAPI.networks)
 	iceServers []webrtc.ICEServer
@@ -61,6 +67,7 @@ type Session struct {
 	answered   bool             // an answer is being applied or was
 	applied    bool             // the answer was applied
 	owner      *oauth.Principal // whose token the session runs on
+	profile    Profile          // the kind of client; ProfileAuto until the answer tells
 	expiry     *time.Timer      // closes the session grace after owner's token expires
 	sending    bool             // the source was started
 	media      *mediaSender     // its sender, once sending
@@ -181,6 +188,11 @@ func (s *Session) startMedia() {
 	}
 	s.sending = true
 	src := s.source
+	if live, ok := src.(*liveSource); ok {
+		// The answer may have decided the profile since the source was
+		// made (SetAnswer).
+		live.clock, live.fastForward = s.clock, s.profile.fastForward()
+	}
 	src.start()
 	sender := newMediaSender(s.track)
 	sender.stats = s.metrics
@@ -322,10 +334,39 @@ func (s *Session) setPrincipal(p *oauth.Principal) {
 	if p == nil || p.ExpiresAt.IsZero() {
 		return
 	}
-	s.expiry = time.AfterFunc(time.Until(p.ExpiresAt)+s.grace, func() {
+	s.expiry = time.AfterFunc(time.Until(p.ExpiresAt)+s.grace, func() { s.tokenExpired(p) })
+}
+
+// tokenExpired ends the session whose token p expired grace ago without a
+// new one, unless it is a relay's (Profile.renewsToken): a relay that
+// signed in with the password grant cannot refresh, so its session is
+// renewed from what its user may do now (Deps.Renew) and checked again at
+// the renewed expiry. A user that is gone, has lost the session's right on
+// the camera, or cannot be vouched for without a token (an external
+// issuer's) still ends it.
+func (s *Session) tokenExpired(p *oauth.Principal) {
+	s.mu.Lock()
+	relay := s.profile.renewsToken()
+	current := s.owner == p
+	s.mu.Unlock()
+	if !current || s.Ended() {
+		return // a new token came meanwhile, or the session is closing
+	}
+	if !relay || s.renew == nil {
 		s.log.Info("token expired without a new one; closing session", "grace", s.grace)
 		go s.Close()
-	})
+		return
+	}
+	q, err := s.renew(p)
+	if err == nil {
+		err = s.ReplaceOwner(q)
+	}
+	if err != nil {
+		s.log.Info("relay's token expired and its user cannot be vouched for; closing session", "reason", err)
+		go s.Close()
+		return
+	}
+	s.log.Info("relay's token expired; session renewed from its user's current rights", "until", q.ExpiresAt)
 }
 
 // Owner is the principal whose token the session runs on.

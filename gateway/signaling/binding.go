@@ -26,6 +26,9 @@ type sessionRequest struct {
 	IncludeAudio     flexBool          `json:"includeAudio"`
 	PlaybackTimeNode *playbackTimeNode `json:"playbackTimeNode"`
 	IceServers       []iceServerJSON   `json:"iceServers"`
+	// ClientProfile overrides the client profile camgate would choose
+	// (docs/clients.md): auto, browser, relay or whep.
+	ClientProfile flexString `json:"clientProfile"`
 	// SessionID is only read by the legacy PUT /Session alias.
 	SessionID flexString `json:"sessionId"`
 	// AnswerSDP and Token are the fields of a PATCH.

@@ -56,7 +56,13 @@ func (a *API) PostSession(c *gin.Context) {
 			return
 		}
 	}
+	profile, err := clientProfile("clientProfile", string(req.ClientProfile), PrincipalOf(c))
+	if err != nil {
+		WriteError(c, err)
+		return
+	}
 	s, err := a.sessions.Create(c.Request.Context(), rtc.CreateRequest{
+		Profile:    profile,
 		Principal:  PrincipalOf(c),
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),

@@ -161,7 +161,12 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	if n := c.liveSessions(); n >= c.cfg.MaxSessionsPerConnection {
 		return nil, nil, newRPCError(rpcInsufficientResources, "this socket already has %d open sessions (WebSocket.MaxSessionsPerConnection); end one first", n)
 	}
+	profile, err := clientProfile("params.clientProfile", string(p.ClientProfile), pr)
+	if err != nil {
+		return nil, nil, rpcErrorOf(err, rpcInvalidParams)
+	}
 	s, err := c.api.sessions.Create(c.ctx, rtc.CreateRequest{
+		Profile:    profile,
 		Principal:  pr,
 		DeviceID:   device,
 		StreamID:   strings.TrimSpace(string(p.StreamID)),

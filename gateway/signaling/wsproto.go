@@ -273,6 +273,7 @@ type wsConnectParams struct {
 	IncludeAudio  flexBool          `json:"includeAudio"`
 	IceServers    []iceServerJSON   `json:"iceServers"`
 	PlaybackNode  *playbackTimeNode `json:"playbackTimeNode"` // the REST body's form, in case a client mixes them
+	ClientProfile flexString        `json:"clientProfile"`    // as the REST body's (docs/clients.md)
 }
 
 func (p *wsConnectParams) device() string {
