@@ -11,6 +11,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/oauth"
 )
 
@@ -149,7 +150,7 @@ func TestClientProfileOverride(t *testing.T) {
 }
 
 // logLines are the lines of logs that contain every one of substrs.
-func logLines(logs *syncBuffer, substrs ...string) []string {
+func logLines(logs *testutil.SyncBuffer, substrs ...string) []string {
 	var out []string
 	for _, line := range strings.Split(logs.String(), "\n") {
 		all := true
@@ -170,7 +171,7 @@ func logLines(logs *syncBuffer, substrs ...string) []string {
 // again and keeps playing.
 func TestRelaySessionOutlivesItsToken(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	env := newTestEnv(t, envOptions{logs: logs, authNow: func() time.Time { return time.Now().Add(-57 * time.Second) }, mutate: func(s *appsettings.Settings) {
 		s.Auth.BuiltIn.TokenLifetime = appsettings.Duration(time.Minute)
 		s.Auth.SessionGrace = appsettings.Duration(time.Second)
