@@ -3,8 +3,9 @@
 // keeps doing so against a restarted camgate (refresh tokens are kept,
 // hashed, in the data folder). When the gateway has lost them (the file
 // removed while it was down), the page says plainly that the session
-// ended instead of showing an empty sign-in form. Run by e2e/run.sh in a
-// loopback-only namespace.
+// ended instead of showing an empty sign-in form; a reload with an expired
+// access token renews it first. Run by e2e/run.sh in a loopback-only
+// namespace.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -79,6 +80,19 @@ test('a restart keeps the page signed in, or the page says the session ended', {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#sign-in').waitFor({ state: 'hidden', timeout: 5_000 });
     assert.equal(await page.evaluate(() => window.camgate.sessionEnded), null);
+
+    // A reload after the access token expired (a tab asleep for longer than
+    // its lifetime): the page renews it with the refresh token before it
+    // starts, and is signed in, not an empty form.
+    await page.evaluate(() => {
+      const s = JSON.parse(sessionStorage.getItem('camgate.auth'));
+      sessionStorage.setItem('camgate.auth', JSON.stringify({ ...s, expiresAt: Date.now() - 1_000 }));
+    });
+    await page.reload();
+    await page.waitForFunction(() => window.camgate?.signedIn === true && (window.camgate.tokenRefreshes ?? 0) >= 1, null, { timeout: 10_000 });
+    assert.equal(await page.locator('#sign-in').isVisible(), false, 'signed in after a reload with an expired access token');
+    await page.waitForFunction((want) => Object.values(window.camgate.tiles ?? {}).length > 0
+      && Object.keys(window.camgate.tiles).some((id) => id.toUpperCase() === want), DEMO_CAMERA, { timeout: 10_000 });
     // Chromium logs the requests refused while camgate was down, and the
     // refused refresh: those are expected; nothing else is.
     const unexpected = errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|status of 400/.test(e));

@@ -442,6 +442,7 @@ addEventListener('keydown', (e) => {
   location.hash = '';
 });
 renderDiagnostics();
+await auth.ready; // tokens kept over a reload are renewed first when they expired
 showSignedIn();
 showView();
 refreshCameras();

@@ -4,7 +4,9 @@
 // new token handed to every open session (PATCH …/Session/{id} {token}).
 //
 // Tokens live in sessionStorage: they survive a reload of this tab but not
-// the tab itself, and no other site can read them.
+// the tab itself, and no other site can read them. An access token that
+// expired meanwhile (a tab asleep for an hour) is renewed with the refresh
+// token before the page starts (ready).
 
 const TOKEN_URL = '/API/IDP/connect/token';
 const STORE_KEY = 'camgate.auth';
@@ -20,7 +22,7 @@ const listeners = new Set();
 function load() {
   try {
     const s = JSON.parse(sessionStorage.getItem(STORE_KEY) || 'null');
-    return s && s.accessToken && s.expiresAt > Date.now() ? s : null;
+    return s && s.accessToken && (s.expiresAt > Date.now() || s.refreshToken) ? s : null;
   } catch {
     return null;
   }
@@ -145,4 +147,8 @@ async function refresh() {
   }
 }
 
-schedule();
+// ready resolves once the tokens kept over a reload can be used: one that
+// expires within the refresh margin (or already has) is renewed first, so
+// that the page neither calls the API with a dead token nor shows an empty
+// sign-in form; if the gateway refuses, the form says why (signOut).
+export const ready = state && state.expiresAt - Date.now() < REFRESH_BEFORE_S * 1000 ? refresh() : Promise.resolve(schedule());
