@@ -34,6 +34,7 @@ const (
 // mapping of camera time to the viewer's clock.
 type liveSource struct {
 	hub      *cameras.Stream
+	video    cameras.Codec // the session's: frames of another codec are skipped
 	queueLen int
 	reader   *cameras.Reader
 	clock    rtpClock
@@ -63,8 +64,8 @@ type liveSource struct {
 
 // newLiveSource returns the live source of a hub. The session guards
 // start, requestKeyframe and close with its mutex.
-func newLiveSource(hub *cameras.Stream, queueLen int, clock rtpClock, origin time.Time) *liveSource {
-	return &liveSource{hub: hub, queueLen: queueLen, clock: clock, origin: origin, rebase: true, fastForward: true}
+func newLiveSource(hub *cameras.Stream, video cameras.Codec, queueLen int, clock rtpClock, origin time.Time) *liveSource {
+	return &liveSource{hub: hub, video: video, queueLen: queueLen, clock: clock, origin: origin, rebase: true, fastForward: true}
 }
 
 func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
@@ -85,10 +86,9 @@ func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 				return nil, 0, err
 			}
 		}
-		if l.hub.Stale(it.Frame) || it.Frame.Codec != cameras.CodecH264 {
-			// Sessions are H.264 (sessionManager.create refuses an H.265
-			// camera); a camera reconfigured to H.265 meanwhile gets
-			// nothing to a decoder that could not use it.
+		if l.hub.Stale(it.Frame) || it.Frame.Codec != l.video {
+			// A camera reconfigured to another codec since the session
+			// was negotiated: its decoder could not use the frames.
 			continue
 		}
 		return it.Frame, uint32(l.timestamp(it)), nil

@@ -27,7 +27,7 @@ func hubWithGOP(n int) *cameras.Stream {
 func TestCatchUpIsPaced(t *testing.T) {
 	t.Parallel()
 	const frames = 40
-	src := newLiveSource(hubWithGOP(frames), 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(hubWithGOP(frames), cameras.CodecH264, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()
 	ctx := context.Background()
@@ -62,7 +62,7 @@ func TestCatchUpIsPaced(t *testing.T) {
 // most maxCatchUpGap.
 func TestCatchUpWaitIsBounded(t *testing.T) {
 	t.Parallel()
-	src := newLiveSource(nil, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(nil, cameras.CodecH264, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	now := time.Now()
 	src.catchUpDue(&cameras.Frame{Key: true, PTS: 0, DTS: 0}, now)
 	if due := src.catchUpDue(&cameras.Frame{PTS: 3600, DTS: 3600}, now); due.Sub(now) != 40*time.Millisecond/catchUpSpeed {
@@ -92,7 +92,7 @@ func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
 		const gop = 20
 		hub := hubWithGOP(gop)
 		origin := time.Now()
-		src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, origin)
+		src := newLiveSource(hub, cameras.CodecH264, 128, rtpClock{ticksPerSecond: 1000}, origin)
 		src.start()
 		defer src.close()
 		ctx := context.Background()
@@ -127,7 +127,7 @@ func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
 	t.Parallel()
 	const queue, gop = 16, 8
 	hub := hubWithGOP(gop)
-	src := newLiveSource(hub, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(hub, cameras.CodecH264, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()
 	next := func() {
@@ -152,7 +152,7 @@ func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
 // Closing the session (its context) ends a paced wait.
 func TestCatchUpWaitEndsWithTheSession(t *testing.T) {
 	t.Parallel()
-	src := newLiveSource(hubWithGOP(3), 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(hubWithGOP(3), cameras.CodecH264, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -171,7 +171,7 @@ func TestCatchUpWaitEndsWithTheSession(t *testing.T) {
 func TestLiveSourceDropsQueuedFramesAtAFailure(t *testing.T) {
 	t.Parallel()
 	hub := hubWithGOP(20)
-	src := newLiveSource(hub, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(hub, cameras.CodecH264, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	defer src.close()
 	for i := 20; i < 30; i++ { // live frames behind the catch-up

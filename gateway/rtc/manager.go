@@ -206,12 +206,13 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	if !ok {
 		return nil, Errorf(NotFound, "stream %s does not exist on camera %s", errtext.Quote(req.StreamID, 64), cam.ID)
 	}
-	if req.Playback == nil && stream.Hub.Codec() == cameras.CodecH265 {
-		// camgate offers browsers H.264 only (so far): a session would
-		// connect and never show a frame. Conflict: the camera's current
-		// stream is the obstacle, and the request succeeds once it sends
-		// H.264 again.
-		return nil, Errorf(Conflict, "the camera sends H.265, which camgate does not offer to browsers yet; set the camera's stream %s to H.264", stream.ID)
+	// The video codec the session offers: the camera's, for a live
+	// session (an H.265 camera's session is refused at the answer when
+	// the browser cannot decode H.265: SetAnswer); recordings play as
+	// H.264 (playbackSource stops at H.265 frames).
+	video := cameras.CodecH264
+	if req.Playback == nil {
+		video = stream.Hub.Codec()
 	}
 	ice, err := m.ice.Check(req.IceServers)
 	if err != nil {
@@ -228,7 +229,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	log := m.log.With("session", id, "camera", cam.ID)
 	created, events := time.Now(), newCommandEvents(m.codec)
 	clock := m.clockFor(req.Profile)
-	var src mediaSource = newLiveSource(stream.Hub, m.cfg.ViewerQueueFrames, clock, created)
+	var src mediaSource = newLiveSource(stream.Hub, video, m.cfg.ViewerQueueFrames, clock, created)
 	if req.Playback != nil {
 		if src, err = m.openPlayback(ctx, cam.ID, *req.Playback, clock, events, log); err != nil {
 			m.limits.free(slot)
@@ -263,6 +264,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 		slot:       slot,
 		onAnswer:   func() { m.limits.answered(slot) },
 		codec:      m.codec,
+		video:      video,
 	}
 	s.setPrincipal(req.Principal)
 	s.metrics = m.metrics.forKind(kindOf(req.Playback != nil, req.WebSocket))

@@ -15,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras"
 )
 
 // h264Codec is what camgate offers: H.264 passed through, constrained
@@ -22,13 +23,48 @@ import (
 // offered this way too (the profile is read from the in-band SPS).
 func h264Codec() webrtc.RTPCodecCapability {
 	return webrtc.RTPCodecCapability{
-		MimeType:    webrtc.MimeTypeH264,
-		ClockRate:   90000,
-		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
-		RTCPFeedback: []webrtc.RTCPFeedback{
-			{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"},
-		},
+		MimeType:     webrtc.MimeTypeH264,
+		ClockRate:    90000,
+		SDPFmtpLine:  "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+		RTCPFeedback: videoFeedback(),
 	}
+}
+
+// videoFeedback is the RTCP feedback camgate takes for video: NACKs
+// (retransmit.go), and PLI and FIR, answered from the GOP cache.
+func videoFeedback() []webrtc.RTCPFeedback {
+	return []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+}
+
+// h265Codec is what camgate offers for an H.265 camera, passed through:
+// Main profile, main tier, level 3.1 in the offer (as for H.264, the
+// decoder reads the stream's own from the in-band VPS/SPS).
+func h265Codec() webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{
+		MimeType:     webrtc.MimeTypeH265,
+		ClockRate:    90000,
+		SDPFmtpLine:  "level-id=93;profile-id=1;tier-flag=0;tx-mode=SRST",
+		RTCPFeedback: videoFeedback(),
+	}
+}
+
+// Payload types of the offer's video codecs.
+const (
+	h264PayloadType = 96
+	h265PayloadType = 98
+)
+
+// offeredCodecs are the video codecs of a session's offer, the track's
+// first: H.264 for an H.264 camera; H.265, then H.264, for an H.265 camera
+// (the browser's answer says which it decodes; H.264 is there for when
+// camgate can transcode, and until then an answer without H.265 is
+// refused: Session.SetAnswer).
+func offeredCodecs(video cameras.Codec) []webrtc.RTPCodecParameters {
+	h264 := webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec(), PayloadType: h264PayloadType}
+	if video == cameras.CodecH265 {
+		return []webrtc.RTPCodecParameters{{RTPCodecCapability: h265Codec(), PayloadType: h265PayloadType}, h264}
+	}
+	return []webrtc.RTPCodecParameters{h264}
 }
 
 // mediaAPI is the pion API shared by every session: one UDP port (and an
@@ -46,8 +82,10 @@ type mediaAPI struct {
 
 func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: h264Codec(), PayloadType: 96}, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("register H.264: %w", err)
+	for _, c := range offeredCodecs(cameras.CodecH265) {
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, fmt.Errorf("register %s: %w", c.MimeType, err)
+		}
 	}
 	// No pion interceptors (an empty registry; without one pion adds its
 	// defaults). They are made for peers that also receive: the NACK

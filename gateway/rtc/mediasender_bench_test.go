@@ -323,7 +323,7 @@ func BenchmarkLiveSenderSend(b *testing.B) {
 	run := func(b *testing.B, track *webrtc.TrackLocalStaticRTP) {
 		// What a live session's sender does with each item of its reader:
 		// the live source's timestamp, then mediaSender.write.
-		src := newLiveSource(nil, 0, rtpClock{ticksPerSecond: 1000}, time.Now())
+		src := newLiveSource(nil, cameras.CodecH264, 0, rtpClock{ticksPerSecond: 1000}, time.Now())
 		s := newMediaSender(track)
 		f := &cameras.Frame{Epoch: 1, Payloads: [][]byte{payload}, Size: len(payload)}
 		send := func() { s.write(f, uint32(src.timestamp(cameras.Item{Frame: f}))) }
@@ -420,7 +420,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 				}
 				// As Session.startMedia: a live source on the stream's hub
 				// and the session's sender on it.
-				src := newLiveSource(stream, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
+				src := newLiveSource(stream, cameras.CodecH264, queue, rtpClock{ticksPerSecond: 1000}, time.Now())
 				src.start()
 				s := newMediaSender(track)
 				wg.Go(func() { _ = s.run(ctx, src) })

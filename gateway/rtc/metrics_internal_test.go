@@ -134,7 +134,7 @@ func TestDroppedFramesOutliveTheSession(t *testing.T) {
 
 	hub := cameras.NewStream("cam", "main")
 	hub.BeginEpoch(benchSPS, benchPPS)
-	src := newLiveSource(hub, 8, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src := newLiveSource(hub, cameras.CodecH264, 8, rtpClock{ticksPerSecond: 1000}, time.Now())
 	src.start()
 	s := &Session{ID: "s1", CameraID: "cam", StreamID: "main", source: src, metrics: metrics.forKind(kindLiveREST)}
 	m.sessions[s.ID] = s

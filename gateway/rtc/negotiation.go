@@ -10,6 +10,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
@@ -50,11 +51,19 @@ func (s *Session) Offer() webrtc.SessionDescription {
 
 // SetAnswer checks and applies the client's answer, then the candidates
 // the client sent before it. The answer is BadInput when its SDP is empty
-// or does not parse (CheckAnswer), Conflict when the session has one, and
+// or does not parse (CheckAnswer), Conflict when the session has one or
+// when it does not accept the camera's H.265 (the session then ends), and
 // OverLimit when its candidates pass WebRTC.MaxRemoteCandidates.
 func (s *Session) SetAnswer(desc webrtc.SessionDescription) error {
 	if err := CheckAnswer(desc); err != nil {
 		return err
+	}
+	if s.video == cameras.CodecH265 && !acceptsH265(desc) {
+		// The browser cannot decode the camera's video, and camgate does
+		// not transcode: a session that went on would stay black.
+		s.log.Info("answer without H.265 for an H.265 camera; closing session")
+		go s.Close()
+		return Errorf(Conflict, "the camera sends H.265 and the answer does not accept H.265 (this browser cannot decode it; Chrome 136+ and Safari can); camgate does not transcode: set the camera's stream %s to H.264", s.StreamID)
 	}
 	inSDP := answerCandidates(desc)
 	s.mu.Lock()
@@ -98,6 +107,28 @@ func (s *Session) SetAnswer(desc webrtc.SessionDescription) error {
 		s.addRemote(c)
 	}
 	return nil
+}
+
+// acceptsH265 reports whether an answer takes H.265 on a video section it
+// does not reject (port 0). desc passed CheckAnswer.
+func acceptsH265(desc webrtc.SessionDescription) bool {
+	parsed, err := desc.Unmarshal()
+	if err != nil {
+		return false
+	}
+	for _, m := range parsed.MediaDescriptions {
+		if m.MediaName.Media != "video" || m.MediaName.Port.Value == 0 {
+			continue
+		}
+		for _, a := range m.Attributes {
+			// a=rtpmap:<pt> H265/90000
+			if _, codec, ok := strings.Cut(a.Value, " "); ok && a.Key == "rtpmap" &&
+				strings.HasPrefix(strings.ToUpper(codec), "H265/") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CheckAnswer checks an answer's SDP without touching a peer connection

@@ -121,7 +121,7 @@ func TestTokenExpiryByProfile(t *testing.T) {
 // replay (PLI) continues after what was sent, never stepping back.
 func TestRelayTimestamps(t *testing.T) {
 	t.Parallel()
-	l := newLiveSource(nil, 0, rtpClock{ticksPerSecond: 90000}, time.Now())
+	l := newLiveSource(nil, cameras.CodecH264, 0, rtpClock{ticksPerSecond: 90000}, time.Now())
 	l.fastForward = false
 	var got []int64
 	for i := range 3 { // the cached GOP

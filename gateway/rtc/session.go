@@ -31,6 +31,7 @@ type Session struct {
 	track  *webrtc.TrackLocalStaticRTP
 	sender *webrtc.RTPSender
 	stream *cameras.CameraStream
+	video  cameras.Codec  // the codec of the video track (its stream's at creation)
 	source mediaSource    // what the session plays: live or recorded
 	right  oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
 	events *commandEvents // camgate's own messages on the commands channel
@@ -96,7 +97,8 @@ func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answe
 		return fmt.Errorf("peer connection: %w", err)
 	}
 	s.pc = pc
-	track, err := webrtc.NewTrackLocalStaticRTP(h264Codec(), "video", "camgate-"+s.ID)
+	offered := offeredCodecs(s.video)
+	track, err := webrtc.NewTrackLocalStaticRTP(offered[0].RTPCodecCapability, "video", "camgate-"+s.ID)
 	if err != nil {
 		return fmt.Errorf("track: %w", err)
 	}
@@ -104,6 +106,9 @@ func (s *Session) start(ctx context.Context, api *mediaAPI, gatherTimeout, answe
 	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return fmt.Errorf("transceiver: %w", err)
+	}
+	if err := tr.SetCodecPreferences(offered); err != nil {
+		return fmt.Errorf("codec preferences: %w", err)
 	}
 	s.sender = tr.Sender()
 
