@@ -77,6 +77,12 @@ func (l *liveSource) start() { l.reader = l.hub.AddReader(l.queueLen) }
 // during which the camera may fail.
 func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 	for {
+		// An ended session gets nothing more, even when the next frame
+		// is already queued and due (a catch-up frame whose time has
+		// passed does not wait, so the wait would not notice).
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
 		it, err := l.reader.Next(ctx)
 		if err != nil {
 			return nil, 0, err
