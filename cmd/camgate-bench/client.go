@@ -108,9 +108,16 @@ func newClient(base, camera string, interceptors bool) (*client, error) {
 }
 
 // signIn gets an access token with the password grant, as XProtect clients
-// do; every viewer then uses it.
+// do; every viewer then uses it. The client id picks camgate's client
+// profile (docs/clients.md): the XProtect browser sample's VmsClient, or,
+// for viewers that answer without candidates as go2rtc does, go2rtc's
+// GrantValidatorClient, which leaves the choice to the SDP answer.
 func (c *client) signIn(ctx context.Context, user, password string) error {
-	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {"GrantValidatorClient"}}
+	clientID := "VmsClient"
+	if c.noCandidates {
+		clientID = "GrantValidatorClient"
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}, "client_id": {clientID}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/API/IDP/connect/token", strings.NewReader(form.Encode()))
 	if err != nil {
 		return err
