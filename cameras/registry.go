@@ -72,11 +72,11 @@ type Registry struct {
 	running bool // Run has started the supervisors and ctx has not ended (Started)
 }
 
-// NewRegistry builds the registry from validated settings. Nothing runs
-// until Run.
-func NewRegistry(s appsettings.Settings, log *slog.Logger) *Registry {
+// NewRegistry builds the registry from the validated Cameras settings.
+// Nothing runs until Run.
+func NewRegistry(cams []appsettings.Camera, log *slog.Logger) *Registry {
 	r := &Registry{log: log.With("component", "cameras"), byID: map[appsettings.CameraKey]*Camera{}}
-	for _, c := range s.Cameras {
+	for _, c := range cams {
 		r.add(c)
 	}
 	return r

@@ -60,7 +60,7 @@ func TestRegistryStreamsAndCloses(t *testing.T) {
 
 	cam := startTestCamera(t, nil)
 	log, logs := captureLog()
-	r := NewRegistry(oneCamera("front-door", cam.URL(), "auto"), log)
+	r := NewRegistry(oneCamera("front-door", cam.URL(), "auto").Cameras, log)
 	if r.Started() {
 		t.Fatal("Started before Run")
 	}

@@ -107,7 +107,7 @@ var quickRetry = &retryPolicy{First: 20 * time.Millisecond, RecentCap: 100 * tim
 // it has returned.
 func startRetryingRegistry(t *testing.T, s appsettings.Settings, log *slog.Logger, p *retryPolicy) (r *Registry, stop func()) {
 	t.Helper()
-	r = NewRegistry(s, log)
+	r = NewRegistry(s.Cameras, log)
 	for _, cam := range r.Cameras() {
 		for _, cs := range cam.Streams {
 			cs.sv.retry = p

@@ -145,11 +145,11 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String() + "/API"
-	auth, err := oauth.New(context.Background(), oauth.Options{Settings: s, Issuer: base + "/IDP", Log: log, FailureDelay: -1, Now: o.authNow})
+	auth, err := oauth.New(context.Background(), oauth.Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: base + "/IDP", Log: log, FailureDelay: -1, Now: o.authNow})
 	if err != nil {
 		t.Fatalf("oauth: %v", err)
 	}
-	reg := cameras.NewRegistry(s, log)
+	reg := cameras.NewRegistry(s.Cameras, log)
 	stopCameras := testutil.Run(t, reg.Run, reg.Started)
 	ptzReg := newPTZRegistry(t, s, log)
 	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))

@@ -384,7 +384,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	reg := cameras.NewRegistry(s, testLogger(t))
+	reg := cameras.NewRegistry(s.Cameras, testLogger(t))
 	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: denyAll{}, Log: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)

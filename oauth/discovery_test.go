@@ -225,13 +225,13 @@ func TestNewRefusesBadIssuerSettings(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := testSettings(t)
 			s.Auth.Issuers = []appsettings.Issuer{is}
-			if _, err := New(context.Background(), Options{Settings: s, Issuer: testIssuer}); err == nil {
+			if _, err := New(context.Background(), Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: testIssuer}); err == nil {
 				t.Fatal("New accepted it")
 			}
 		})
 	}
 	s := testSettings(t)
-	if _, err := New(context.Background(), Options{Settings: s, Issuer: ""}); err == nil {
+	if _, err := New(context.Background(), Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: ""}); err == nil {
 		t.Fatal("New accepted an empty built-in issuer")
 	}
 }

@@ -59,7 +59,7 @@ func (s *Service) addIssuers(issuers []appsettings.Issuer) error {
 		}
 		claim := is.RolesClaim
 		if claim == "" {
-			claim = defaultRolesClaim
+			return fmt.Errorf("oauth: %s.RolesClaim is empty; give New settings with their defaults applied", field)
 		}
 		e := &externalIssuer{
 			field:     field,

@@ -111,14 +111,17 @@ type testService struct {
 	logs  *testutil.SyncBuffer
 }
 
-// newTestService starts a Service on s with a settable clock, no failure
-// delay and debug logs captured.
+// newTestService starts a Service on s (with its defaults applied, as
+// Load gives them) with a settable clock, no failure delay and debug logs
+// captured.
 func newTestService(t testing.TB, s appsettings.Settings, mutate ...func(*Options)) *testService {
 	t.Helper()
 	c := newClock()
 	logs := &testutil.SyncBuffer{}
+	s.ApplyDefaults()
 	o := Options{
-		Settings:     s,
+		Auth:         s.Auth,
+		DataDir:      s.DataDir,
 		Issuer:       testIssuer,
 		Log:          slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:          c.Now,

@@ -214,7 +214,7 @@ func TestCorruptKeyFileFailsNew(t *testing.T) {
 			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := New(context.Background(), Options{Settings: s, Issuer: testIssuer})
+			_, err := New(context.Background(), Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: testIssuer})
 			if err == nil {
 				t.Fatal("New accepted a broken key file")
 			}

@@ -14,24 +14,24 @@ import (
 	"github.com/camgate/camgate/appsettings"
 )
 
-// Defaults for settings left at zero (appsettings.Defaults fills them; these
-// keep a hand-built Settings usable).
+// Defaults of what is not a setting. The settings' defaults live in
+// appsettings (Defaults, ApplyDefaults) only: Options take them as Load
+// gives them.
 const (
-	defaultTokenLifetime   = time.Hour
-	defaultRefreshLifetime = 24 * time.Hour
-	defaultAudience        = "camgate"
-	defaultFailuresPerMin  = 10
-	defaultFailureDelay    = 250 * time.Millisecond
-	defaultRolesClaim      = "roles"
-	externalHTTPTimeout    = 10 * time.Second
-	janitorInterval        = time.Minute
+	defaultFailureDelay = 250 * time.Millisecond
+	externalHTTPTimeout = 10 * time.Second
+	janitorInterval     = time.Minute
 )
 
 // Options configure a Service.
 type Options struct {
-	// Settings supplies Auth (users, roles, issuers, lifetimes, limits),
-	// DataDir (the signing keys live in DataDir/oauth) and Cameras.
-	Settings appsettings.Settings
+	// Auth is the Auth section as appsettings.Load gives it, defaults
+	// applied: users, roles, issuers, the built-in provider's audience and
+	// lifetimes, the sign-in limit.
+	Auth appsettings.Auth
+	// DataDir is camgate's DataDir: the signing keys live in DataDir/oauth.
+	// Required when Auth.BuiltIn.Enabled.
+	DataDir string
 	// Issuer is the built-in provider's effective issuer URL, e.g.
 	// "http://127.0.0.1:8080/API/IDP": the "iss" of its tokens and the base
 	// of its discovery document. A trailing "/" is dropped. Required when
@@ -93,7 +93,7 @@ type Service struct {
 // external issuer that is down does not fail New: it is retried on use,
 // with back-off. New starts no goroutine.
 func New(ctx context.Context, o Options) (*Service, error) {
-	auth := o.Settings.Auth
+	auth := o.Auth
 	s := &Service{
 		log:             o.Log,
 		now:             o.Now,
@@ -118,23 +118,13 @@ func New(ctx context.Context, o Options) (*Service, error) {
 	if s.failureDelay == 0 {
 		s.failureDelay = defaultFailureDelay
 	}
-	if s.audience == "" {
-		s.audience = defaultAudience
+	if auth.SignInFailuresPerMinute <= 0 {
+		return nil, fmt.Errorf("oauth: Auth.SignInFailuresPerMinute is %d; give New validated settings", auth.SignInFailuresPerMinute)
 	}
-	if s.tokenLifetime <= 0 {
-		s.tokenLifetime = defaultTokenLifetime
-	}
-	if s.refreshLifetime <= 0 {
-		s.refreshLifetime = defaultRefreshLifetime
-	}
-	perMinute := auth.SignInFailuresPerMinute
-	if perMinute <= 0 {
-		perMinute = defaultFailuresPerMin
-	}
-	s.limiter = newFailureLimiter(perMinute)
+	s.limiter = newFailureLimiter(auth.SignInFailuresPerMinute)
 
 	if s.builtIn {
-		if err := s.openBuiltIn(o.Settings); err != nil {
+		if err := s.openBuiltIn(auth.Users, o.DataDir); err != nil {
 			return nil, err
 		}
 	}
@@ -172,29 +162,33 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// openBuiltIn checks the issuer, opens the keys and reads the users.
-func (s *Service) openBuiltIn(settings appsettings.Settings) error {
+// openBuiltIn checks the issuer and the lifetimes, opens the keys in
+// dataDir and reads the users.
+func (s *Service) openBuiltIn(users []appsettings.User, dataDir string) error {
+	if s.tokenLifetime <= 0 || s.refreshLifetime <= 0 || s.audience == "" {
+		return errors.New("oauth: Auth.BuiltIn has no TokenLifetime, RefreshTokenLifetime or Audience; give New validated settings")
+	}
 	if s.issuer == "" {
 		return errors.New("oauth: the built-in provider's issuer URL is empty")
 	}
 	if u, err := url.Parse(s.issuer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("oauth: the built-in provider's issuer %q is not an http(s) URL", s.issuer)
 	}
-	if settings.DataDir == "" {
+	if dataDir == "" {
 		return errors.New("oauth: DataDir is empty; the signing keys need a folder")
 	}
-	keys, err := openKeyring(settings.DataDir, s.tokenLifetime, s.now, s.log)
+	keys, err := openKeyring(dataDir, s.tokenLifetime, s.now, s.log)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)
 	}
 	s.keys = keys
-	s.refresh = openRefreshStore(refreshPath(settings.DataDir), s.now(), s.log)
-	users, err := newUserDirectory(settings.Auth.Users)
+	s.refresh = openRefreshStore(refreshPath(dataDir), s.now(), s.log)
+	dir, err := newUserDirectory(users)
 	if err != nil {
 		return fmt.Errorf("oauth: %w", err)
 	}
-	s.users = users
-	for _, u := range users.byKey {
+	s.users = dir
+	for _, u := range dir.byKey {
 		for _, r := range u.roles {
 			if !s.roles.has(r) {
 				s.log.Warn("user has a role that is not defined in Auth.Roles; it grants nothing", "user", u.name, "role", r)

@@ -269,7 +269,7 @@ func startCameraRegistry(t testing.TB, url string) *cameras.CameraStream {
 		Id: testCam, Transport: "tcp",
 		Streams: []appsettings.Stream{{Id: testStream, Url: url, Default: true}},
 	}}
-	reg := cameras.NewRegistry(settings, slog.New(slog.DiscardHandler))
+	reg := cameras.NewRegistry(settings.Cameras, slog.New(slog.DiscardHandler))
 	testutil.Run(t, reg.Run, reg.Started)
 	cam, _ := reg.Camera(testCam)
 	return cam.DefaultStream()

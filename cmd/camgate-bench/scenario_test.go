@@ -66,12 +66,12 @@ func startInProcess(t *testing.T, ctx context.Context) *inProcess {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	auth, err := oauth.New(context.Background(), oauth.Options{Settings: s, Issuer: base + "/API/IDP", Log: log, FailureDelay: -1})
+	auth, err := oauth.New(context.Background(), oauth.Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: base + "/API/IDP", Log: log, FailureDelay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(auth.Close)
-	reg := cameras.NewRegistry(s, log)
+	reg := cameras.NewRegistry(s.Cameras, log)
 	testutil.Run(t, reg.Run, reg.Started)
 	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, Log: log})
 	if err != nil {

@@ -85,7 +85,7 @@ func TestDemoUserSignsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Auth.Users = append(s.Auth.Users, appsettings.User{Username: "alice", PasswordHash: alice})
-	svc, err := oauth.New(context.Background(), oauth.Options{Settings: s, Issuer: "http://127.0.0.1:8080/API/IDP", FailureDelay: -1})
+	svc, err := oauth.New(context.Background(), oauth.Options{Auth: s.Auth, DataDir: s.DataDir, Issuer: "http://127.0.0.1:8080/API/IDP", FailureDelay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -232,11 +232,11 @@ func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 		issuer = strings.TrimSuffix(browserURL(ln.Addr()), "/") + "/API/IDP"
 	}
 	a := &app{}
-	if a.auth, err = oauth.New(ctx, oauth.Options{Settings: settings, Issuer: issuer, Log: log}); err != nil {
+	if a.auth, err = oauth.New(ctx, oauth.Options{Auth: settings.Auth, DataDir: settings.DataDir, Issuer: issuer, Log: log}); err != nil {
 		return nil, err
 	}
 	undo = append(undo, a.auth.Close)
-	a.cameras = cameras.NewRegistry(settings, log)
+	a.cameras = cameras.NewRegistry(settings.Cameras, log)
 	// PTZ controllers connect to their cameras and stop them in the
 	// background from here on.
 	if a.ptz, err = newPTZRegistry(settings, log); err != nil {
