@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/gateway/rtc"
@@ -131,7 +132,7 @@ func (a *API) GetRecordingExport(c *gin.Context) {
 		WriteError(c, err)
 		return
 	}
-	name := fmt.Sprintf("%s_%s.mp4", strings.ToLower(cam.ID), start.UTC().Format("20060102T150405Z"))
+	name := fmt.Sprintf("%s_%s.mp4", appsettings.KeyOf(cam.ID), start.UTC().Format("20060102T150405Z"))
 	// A download outlives Http.WriteTimeout: it gets Http.ExportTimeout,
 	// and each piece Http.WriteTimeout (httpserver.go).
 	pacer, ctx, cancel := a.startExport(c.Request)
