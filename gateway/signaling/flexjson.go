@@ -23,30 +23,37 @@ type flexFloat struct {
 }
 
 func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	s, set, err := flexScalar(b)
+	if err != nil || !set {
 		*f = flexFloat{}
-		return nil
-	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		s = strings.TrimSpace(s)
-		if s == "" {
-			*f = flexFloat{}
-			return nil
-		}
+		return err
 	}
 	v, err := strconv.ParseFloat(s, 64)
 	// ParseFloat also reads "NaN" and "Inf"; ASP.NET Core's web defaults do
 	// not, and no speed or position can be either.
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return flexTypeError[flexFloat](b)
+		return flexTypeError[flexFloat](bytes.TrimSpace(b))
 	}
 	*f = flexFloat{Set: true, Value: v}
 	return nil
+}
+
+// flexScalar reads a JSON scalar that may come as a string: the text of
+// the number or literal, or of the string unquoted, trimmed either way.
+// null, "" and a string of spaces are unset (set is false).
+func flexScalar(b []byte) (text string, set bool, err error) {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		return "", false, nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return "", false, err
+		}
+		s = strings.TrimSpace(s)
+	}
+	return s, s != "", nil
 }
 
 // flexBool accepts true/false or the strings "true"/"false" (any case).
@@ -56,24 +63,14 @@ type flexBool struct {
 }
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
+	s, set, err := flexScalar(b)
+	if err != nil || !set {
 		*f = flexBool{}
-		return nil
+		return err
 	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if strings.TrimSpace(s) == "" {
-			*f = flexBool{}
-			return nil
-		}
-	}
-	v, err := strconv.ParseBool(strings.ToLower(strings.TrimSpace(s)))
+	v, err := strconv.ParseBool(strings.ToLower(s))
 	if err != nil {
-		return flexTypeError[flexBool](b)
+		return flexTypeError[flexBool](bytes.TrimSpace(b))
 	}
 	*f = flexBool{Set: true, Value: v}
 	return nil
