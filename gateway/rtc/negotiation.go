@@ -62,6 +62,7 @@ func (s *Session) SetAnswer(desc webrtc.SessionDescription) error {
 		// The browser cannot decode the camera's video, and camgate does
 		// not transcode: a session that went on would stay black.
 		s.log.Info("answer without H.265 for an H.265 camera; closing session")
+		s.refused.Store(true)
 		go s.Close()
 		return Errorf(Conflict, "the camera sends H.265 and the answer does not accept H.265 (this browser cannot decode it; Chrome 136+ and Safari can); camgate does not transcode: set the camera's stream %s to H.264", s.StreamID)
 	}
@@ -108,6 +109,11 @@ func (s *Session) SetAnswer(desc webrtc.SessionDescription) error {
 	}
 	return nil
 }
+
+// Refused reports a session that SetAnswer ended because its answer could
+// not be served: the client was told why in the answer's error, so the
+// end of the session needs no notice of its own.
+func (s *Session) Refused() bool { return s.refused.Load() }
 
 // acceptsH265 reports whether an answer takes H.265 on a video section it
 // does not reject (port 0). desc passed CheckAnswer.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -31,11 +32,14 @@ type Session struct {
 	track  *webrtc.TrackLocalStaticRTP
 	sender *webrtc.RTPSender
 	stream *cameras.CameraStream
-	video  cameras.Codec  // the codec of the video track (its stream's at creation)
-	source mediaSource    // what the session plays: live or recorded
-	right  oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
-	events *commandEvents // camgate's own messages on the commands channel
-	clock  rtpClock       // the unit of the viewer's RTP timestamps
+	video  cameras.Codec // the codec of the video track (its stream's at creation)
+	// refused is set when SetAnswer refuses the answer and ends the
+	// session (Refused).
+	refused atomic.Bool
+	source  mediaSource    // what the session plays: live or recorded
+	right   oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
+	events  *commandEvents // camgate's own messages on the commands channel
+	clock   rtpClock       // the unit of the viewer's RTP timestamps
 	// clockFor is the manager's clock of a profile (profile.go), for a
 	// profile the answer decides.
 	clockFor func(Profile) rtpClock

@@ -219,6 +219,9 @@ func (c *wsConn) watch(s *rtc.Session) {
 		case <-c.done:
 			return
 		}
+		if s.Refused() {
+			return // the error answering its invite response said why
+		}
 		e := &rpcError{Code: rpcPeerDisconnected, Session: s.ID,
 			Message: fmt.Sprintf("session %s ended: its peer connection closed or failed, or its token expired", s.ID)}
 		if _, answered := s.Answer(); !answered {
