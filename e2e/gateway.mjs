@@ -88,7 +88,7 @@ async function waitForStreaming(url, timeoutMs) {
   const { access_token: token } = await tokenRes.json();
   for (;;) {
     const res = await fetch(new URL('API/rest/v1/cameras', url), { headers: { Authorization: `Bearer ${token}` } });
-    const { cameras } = await res.json();
+    const { array: cameras } = await res.json(); // XProtect's collection envelope
     const demo = cameras.find((c) => c.id.toUpperCase() === DEMO_CAMERA);
     if (demo?.state === 'streaming') return { token, demo };
     if (Date.now() > deadline) throw new Error(`demo camera not streaming after ${timeoutMs} ms: ${JSON.stringify(demo)}`);

@@ -249,7 +249,7 @@ func (e *testEnv) cameraStatus() cameraStatus {
 	e.t.Helper()
 	st, body := e.do("GET", "/rest/v1/cameras", nil)
 	var out struct {
-		Cameras []cameraStatus `json:"cameras"`
+		Cameras []cameraStatus `json:"array"`
 	}
 	if st != 200 || json.Unmarshal(body, &out) != nil {
 		e.t.Fatalf("GET cameras: %d %s", st, body)

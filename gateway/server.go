@@ -177,6 +177,7 @@ func (g *Gateway) routes(web fs.FS) *gin.Engine {
 	webrtc.GET("/icecandidates/:id", g.api.GetCandidates)
 	webrtc.POST("/icecandidates/:id", g.api.PostCandidates)
 	api.GET("/rest/v1/cameras", g.api.GetCameras)
+	api.GET("/rest/v1/cameras/:id", g.api.GetCamera)
 	api.GET("/rest/v1/cameras/:id/ptz", g.api.GetPTZ)
 	api.POST("/rest/v1/cameras/:id/ptz/:operation", g.api.PostPTZ)
 	api.GET("/rest/v1/cameras/:id/recordings", g.api.GetRecordings)

@@ -181,11 +181,12 @@ func (c *client) waitStreaming(ctx context.Context) error {
 	var last string
 	for {
 		var resp struct {
+			// XProtect's collection envelope (docs/api.md).
 			Cameras []struct {
 				ID    string `json:"id"`
 				State string `json:"state"`
 				Error string `json:"detail"`
-			} `json:"cameras"`
+			} `json:"array"`
 		}
 		err := c.call(ctx, http.MethodGet, "/API/rest/v1/cameras", nil, &resp)
 		if err != nil {

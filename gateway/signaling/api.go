@@ -22,6 +22,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
@@ -49,6 +50,9 @@ type API struct {
 	originAllowed func(*http.Request) bool
 	upgraded      func(*http.Request)
 	startExport   func(*http.Request) (ExportPacer, context.Context, context.CancelFunc)
+	// configured is when the cameras were read from the settings: the
+	// createdDate and lastModified of every camera (cameras.go).
+	configured time.Time
 }
 
 // Deps are an API's collaborators, most of them the HTTP shell's.
@@ -88,6 +92,7 @@ func New(cfg appsettings.WebSocket, d Deps) *API {
 		log: d.Log, sessions: d.Sessions, auth: d.Auth, cameras: d.Cameras, ptz: d.PTZ, store: d.Store,
 		metrics: d.Metrics, clients: d.Clients, ws: newWSHub(cfg),
 		originAllowed: d.OriginAllowed, upgraded: d.Upgraded, startExport: d.StartExport,
+		configured: time.Now().UTC(),
 	}
 }
 

@@ -143,7 +143,8 @@ async function refreshCameras() {
   clearTimeout(listTimer);
   if (!auth.accessToken()) return;
   try {
-    const listed = (await api('GET', '/API/rest/v1/cameras')).cameras ?? [];
+    // XProtect's collection envelope: {"array":[…]} (docs/api.md).
+    const listed = (await api('GET', '/API/rest/v1/cameras')).array ?? [];
     // A list fetched before a cameraState event must not undo it.
     cameras = listed.map((c) => {
       const old = cameras.find((o) => o.id === c.id);
