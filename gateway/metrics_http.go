@@ -10,7 +10,6 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/gateway/signaling"
 	"github.com/camgate/camgate/oauth"
 )
@@ -87,7 +86,7 @@ func (g *Gateway) checkMetricsAccess(c *gin.Context) {
 		return
 	}
 	if !adminOfSomeCamera(p, g.cameras) {
-		signaling.WriteError(c, signaling.Errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", errtext.Caller(p)))
+		signaling.WriteError(c, signaling.Errorf(http.StatusForbidden, "%s has no admin right on any camera, which /metrics needs", signaling.Caller(p)))
 		return
 	}
 	c.Next()

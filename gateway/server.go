@@ -118,7 +118,7 @@ func New(o Options) (*Gateway, error) {
 		WebRTC:       o.Settings.WebRTC,
 		Limits:       o.Settings.Limits,
 		SessionGrace: time.Duration(o.Settings.Auth.SessionGrace),
-	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log, Renew: renewOf(o.Auth)})
+	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log, Renew: signaling.RenewOwners(renewOf(o.Auth))})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
-	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -105,7 +104,7 @@ func (s *Session) ptzRefusal(req ptz.Request) error {
 	if s.ptz == nil {
 		return ptz.ErrNoPTZ
 	}
-	if s.right == oauth.RightPlayback {
+	if s.right == RightPlayback {
 		return errPTZInPlayback
 	}
 	if e := PTZRefusal(s.Owner(), req.Method, s.CameraID, time.Now()); e != nil {
@@ -147,14 +146,14 @@ func PTZController(reg *ptz.Registry, cameraID string) *ptz.Controller {
 //   - every other method, stop included, needs the ptz right;
 //   - a token that has expired steers nothing, even while the session
 //     plays on through its grace period: the client must refresh it.
-func PTZRefusal(p *oauth.Principal, m ptz.Method, cameraID string, now time.Time) *ptz.Error {
+func PTZRefusal(p Owner, m ptz.Method, cameraID string, now time.Time) *ptz.Error {
 	if p == nil {
 		return ptz.ErrForbidden
 	}
-	if !p.ExpiresAt.IsZero() && now.After(p.ExpiresAt) {
+	if exp := p.ExpiresAt(); !exp.IsZero() && now.After(exp) {
 		return &ptz.Error{Code: ptz.CodeForbidden, Message: "your access token has expired: refresh it to steer the camera"}
 	}
-	if p.Can(oauth.RightPTZ, cameraID) || m.ReadOnly() && p.Can(oauth.RightLive, cameraID) {
+	if p.Can(RightPTZ, cameraID) || m.ReadOnly() && p.Can(RightLive, cameraID) {
 		return nil
 	}
 	return ptz.ErrForbidden

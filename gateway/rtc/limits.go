@@ -11,7 +11,6 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
-	"github.com/camgate/camgate/oauth"
 )
 
 // The limits' names as settings: the text of a refusal, the log and the
@@ -116,7 +115,7 @@ func (m *Manager) admit(req CreateRequest) (*sessionSlot, error) {
 	if m.limits == nil {
 		return nil, nil
 	}
-	slot, err := m.limits.admit(req.Principal, req.ClientIP)
+	slot, err := m.limits.admit(req.Owner, req.ClientIP)
 	if err != nil {
 		e, _ := AsError(err)
 		m.metrics.sessionRefused(e.Limit)
@@ -126,7 +125,7 @@ func (m *Manager) admit(req CreateRequest) (*sessionSlot, error) {
 		if e.Kind == Unavailable {
 			level = slog.LevelWarn
 		}
-		m.log.Log(context.Background(), level, "session refused", "limit", e.Limit, "user", errtext.Caller(req.Principal), "client", req.ClientIP)
+		m.log.Log(context.Background(), level, "session refused", "limit", e.Limit, "user", callerOf(req.Owner), "client", req.ClientIP)
 	}
 	return slot, err
 }
@@ -134,10 +133,10 @@ func (m *Manager) admit(req CreateRequest) (*sessionSlot, error) {
 // admit counts a new pending session of p from addr, or refuses it with a
 // *Error that names the limit (TooMany: the user's or the address's share;
 // Unavailable: the process is full). The slot is given back with free.
-func (l *sessionLimits) admit(p *oauth.Principal, addr netip.Addr) (*sessionSlot, error) {
+func (l *sessionLimits) admit(p Owner, addr netip.Addr) (*sessionSlot, error) {
 	slot := &sessionSlot{addr: AddressKey(addr), pending: true}
 	if p != nil {
-		slot.user = p.Issuer + "\x00" + p.Subject
+		slot.user = p.User()
 	}
 	l.mu.Lock()
 	u := l.users[slot.user]
@@ -148,12 +147,12 @@ func (l *sessionLimits) admit(p *oauth.Principal, addr netip.Addr) (*sessionSlot
 	switch {
 	case u.open >= l.cfg.SessionsPerUser:
 		err = limitError(TooMany, limitSessionsPerUser, sessionEndWait,
-			"%s has reached %s (%s); end one, or ", errtext.Caller(p), limitSessionsPerUser, plural(u.open, "open session"))
+			"%s has reached %s (%s); end one, or ", callerOf(p), limitSessionsPerUser, plural(u.open, "open session"))
 	case u.pending >= l.cfg.PendingSessionsPerUser:
 		// Every pending session is answered or closed within
 		// answerTimeout: a place is free by then at the latest.
 		err = limitError(TooMany, limitPendingSessionsPerUser, l.answerTimeout,
-			"%s has reached %s (%s without an answer); answer them, or ", errtext.Caller(p), limitPendingSessionsPerUser, plural(u.pending, "session"))
+			"%s has reached %s (%s without an answer); answer them, or ", callerOf(p), limitPendingSessionsPerUser, plural(u.pending, "session"))
 	case slot.addr.IsValid() && l.addrs[slot.addr] >= l.cfg.SessionsPerAddress:
 		err = limitError(TooMany, limitSessionsPerAddress, sessionEndWait,
 			"%s has reached %s (%s); end one, or ", describeAddress(slot.addr), limitSessionsPerAddress, plural(l.addrs[slot.addr], "open session"))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
-	"github.com/camgate/camgate/oauth"
 )
 
 // Sessions are refused as Unavailable (503) while fewer than MinFreeFileDescriptors
@@ -18,7 +17,7 @@ func TestMinFreeFileDescriptors(t *testing.T) {
 	l := newSessionLimits(appsettings.Defaults().Limits, 10*time.Second)
 	open := 1024 - 256 // exactly the reserve free: admitted
 	l.fds = func() (int, int, bool) { return open, 1024, true }
-	p := &oauth.Principal{Issuer: "i", Subject: "s"}
+	p := &fakeOwner{user: "i\x00s"}
 	addr := netip.MustParseAddr("127.0.0.1")
 	slot, err := l.admit(p, addr)
 	if err != nil {

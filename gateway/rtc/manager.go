@@ -14,7 +14,6 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/errtext"
-	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/playback"
 	"github.com/camgate/camgate/ptz"
 )
@@ -44,7 +43,7 @@ type Manager struct {
 	codec CommandCodec
 	// renew vouches again for the owner of a relay session whose token
 	// expired (Deps.Renew); nil: no session outlives its token.
-	renew func(*oauth.Principal) (*oauth.Principal, error)
+	renew RenewFunc
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -76,11 +75,10 @@ type Deps struct {
 	// Codec encodes and decodes the messages of the commands data channel.
 	// Required.
 	Codec CommandCodec
-	// Renew returns a principal of the same user with the rights it has
-	// now and a new expiry, or an error when the user cannot be vouched
-	// for without a new token (oauth.Service.Renew). A relay session whose
-	// token expires is renewed with it instead of ended; nil: never.
-	Renew func(*oauth.Principal) (*oauth.Principal, error)
+	// Renew vouches again for the owner of a relay session whose token
+	// expires (signaling adapts the identity provider's renewal): the
+	// session is renewed with it instead of ended; nil: never.
+	Renew RenewFunc
 	Log   *slog.Logger
 }
 
@@ -155,10 +153,10 @@ func (m *Manager) Close() { m.api.Close() }
 
 // CreateRequest is what a signaling protocol asks for.
 type CreateRequest struct {
-	// Principal is the caller, whose token the session runs on.
-	Principal *oauth.Principal
-	DeviceID  string
-	StreamID  string // "" is the camera's default stream
+	// Owner is the caller, whose token the session runs on.
+	Owner    Owner
+	DeviceID string
+	StreamID string // "" is the camera's default stream
 	// IceServers are the client's own STUN/TURN servers, checked against
 	// WebRTC.MaxClientIceServers and ClientIceServerHosts.
 	IceServers []ICEServer
@@ -195,12 +193,12 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	if !ok {
 		return nil, Errorf(NotFound, "camera %s does not exist", errtext.Quote(req.DeviceID, 64))
 	}
-	right := oauth.RightLive
+	right := RightLive
 	if req.Playback != nil {
-		right = oauth.RightPlayback
+		right = RightPlayback
 	}
-	if !req.Principal.Can(right, cam.ID) {
-		return nil, NoRight(req.Principal, right, cam.ID)
+	if !can(req.Owner, right, cam.ID) {
+		return nil, NoRight(req.Owner, right, cam.ID)
 	}
 	stream, ok := cam.Stream(req.StreamID)
 	if !ok {
@@ -266,7 +264,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 		codec:      m.codec,
 		video:      video,
 	}
-	s.setPrincipal(req.Principal)
+	s.setOwner(req.Owner)
 	s.metrics = m.metrics.forKind(kindOf(req.Playback != nil, req.WebSocket))
 	m.mu.Lock()
 	if m.closed {
@@ -328,7 +326,7 @@ func (m *Manager) remove(s *Session) {
 // Owned finds a session that belongs to p: another user's session is
 // Forbidden (a session id is not a capability) unless p is an admin of its
 // camera.
-func (m *Manager) Owned(id string, p *oauth.Principal) (*Session, error) {
+func (m *Manager) Owned(id string, p Owner) (*Session, error) {
 	s, err := m.Get(id)
 	if err != nil {
 		return nil, err
@@ -373,8 +371,8 @@ func (m *Manager) CloseAll() {
 func (m *Manager) PublicICEServers() [][]string { return m.ice.Public() }
 
 // NoRight is the error for a caller without a right on a camera.
-func NoRight(p *oauth.Principal, r oauth.Right, cameraID string) error {
-	return Errorf(Forbidden, "%s has no %s right on camera %s", errtext.Caller(p), r, cameraID)
+func NoRight(p Owner, r Right, cameraID string) error {
+	return Errorf(Forbidden, "%s has no %s right on camera %s", callerOf(p), r, cameraID)
 }
 
 // NewID returns a random (version 4) GUID in lower case: a session's id,

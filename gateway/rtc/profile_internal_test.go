@@ -11,7 +11,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/oauth"
 )
 
 // answerSDP is a minimal answer, with extra session-level and media-level
@@ -57,11 +56,10 @@ func TestParseProfile(t *testing.T) {
 
 // expiringSession is a session without a peer connection whose owner's
 // token has expired, to run tokenExpired on.
-func expiringSession(p Profile, renew func(*oauth.Principal) (*oauth.Principal, error)) (*Session, *oauth.Principal) {
-	owner := &oauth.Principal{Issuer: "camgate", Subject: "user:relay", ExpiresAt: time.Now()}
-	owner.Grant(oauth.RightLive, "*")
+func expiringSession(p Profile, renew RenewFunc) (*Session, Owner) {
+	owner := &fakeOwner{user: "relay", expires: time.Now(), rights: map[Right][]string{RightLive: {"*"}}}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Session{ID: "s", CameraID: "cam", log: slog.New(slog.DiscardHandler), right: oauth.RightLive,
+	s := &Session{ID: "s", CameraID: "cam", log: slog.New(slog.DiscardHandler), right: RightLive,
 		profile: p, renew: renew, ctx: ctx, cancel: cancel, owner: owner}
 	return s, owner
 }
@@ -78,11 +76,11 @@ func waitEnded(t *testing.T, s *Session) {
 
 func TestTokenExpiryByProfile(t *testing.T) {
 	t.Parallel()
-	renewed := func(rights bool) func(p *oauth.Principal) (*oauth.Principal, error) {
-		return func(p *oauth.Principal) (*oauth.Principal, error) {
-			q := &oauth.Principal{Issuer: p.Issuer, Subject: p.Subject, ExpiresAt: time.Now().Add(time.Hour)}
+	renewed := func(rights bool) RenewFunc {
+		return func(p Owner) (Owner, error) {
+			q := &fakeOwner{user: p.User(), expires: time.Now().Add(time.Hour)}
 			if rights {
-				q.Grant(oauth.RightLive, "cam")
+				q.rights = map[Right][]string{RightLive: {"cam"}}
 			}
 			return q, nil
 		}
@@ -92,15 +90,15 @@ func TestTokenExpiryByProfile(t *testing.T) {
 		s, owner := expiringSession(ProfileRelay, renewed(true))
 		defer s.Close()
 		s.tokenExpired(owner)
-		if s.Ended() || s.Owner() == owner || s.Owner().ExpiresAt.Before(time.Now().Add(time.Minute)) {
+		if s.Ended() || s.Owner() == owner || s.Owner().ExpiresAt().Before(time.Now().Add(time.Minute)) {
 			t.Fatalf("ended %v, owner renewed %v", s.Ended(), s.Owner() != owner)
 		}
 	})
-	gone := func(*oauth.Principal) (*oauth.Principal, error) { return nil, oauth.ErrCannotRenew }
+	gone := func(Owner) (Owner, error) { return nil, errors.New("cannot renew without a new token") }
 	ends := []struct {
 		name    string
 		profile Profile
-		renew   func(*oauth.Principal) (*oauth.Principal, error)
+		renew   RenewFunc
 	}{
 		{"a relay whose user lost the right ends", ProfileRelay, renewed(false)},
 		{"a relay whose user is gone ends", ProfileRelay, gone},

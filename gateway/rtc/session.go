@@ -14,7 +14,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/oauth"
 	"github.com/camgate/camgate/ptz"
 )
 
@@ -37,7 +36,7 @@ type Session struct {
 	// session (Refused).
 	refused atomic.Bool
 	source  mediaSource    // what the session plays: live or recorded
-	right   oauth.Right    // the right it needs: oauth.RightLive or RightPlayback
+	right   Right          // the right it needs: RightLive or RightPlayback
 	events  *commandEvents // camgate's own messages on the commands channel
 	clock   rtpClock       // the unit of the viewer's RTP timestamps
 	// clockFor is the manager's clock of a profile (profile.go), for a
@@ -45,7 +44,7 @@ type Session struct {
 	clockFor func(Profile) rtpClock
 	// renew vouches again for the owner of a relay session whose token
 	// expired (Deps.Renew); nil: the session ends with its token.
-	renew      func(*oauth.Principal) (*oauth.Principal, error)
+	renew      RenewFunc
 	clientIP   netip.Addr
 	networks   []webrtc.NetworkType // what camgate gathers on (mediaAPI.networks)
 	iceServers []webrtc.ICEServer
@@ -68,14 +67,14 @@ type Session struct {
 	answer     webrtc.SessionDescription // the client's, once applied
 	candidates []webrtc.ICECandidateInit // server candidates, cumulative
 	pending    []webrtc.ICECandidateInit
-	remotes    int              // client candidates taken, pending and answer SDP ones included
-	answered   bool             // an answer is being applied or was
-	applied    bool             // the answer was applied
-	owner      *oauth.Principal // whose token the session runs on
-	profile    Profile          // the kind of client; ProfileAuto until the answer tells
-	expiry     *time.Timer      // closes the session grace after owner's token expires
-	sending    bool             // the source was started
-	media      *mediaSender     // its sender, once sending
+	remotes    int          // client candidates taken, pending and answer SDP ones included
+	answered   bool         // an answer is being applied or was
+	applied    bool         // the answer was applied
+	owner      Owner        // whose token the session runs on
+	profile    Profile      // the kind of client; ProfileAuto until the answer tells
+	expiry     *time.Timer  // closes the session grace after owner's token expires
+	sending    bool         // the source was started
+	media      *mediaSender // its sender, once sending
 	candHook   func(webrtc.ICECandidateInit)
 
 	ctx        context.Context
@@ -299,29 +298,29 @@ func (s *Session) Close() {
 // ReplaceOwner makes p, a new token of the session's owner, the session's:
 // p must be of the same user (else Forbidden) and still carry the
 // session's right on the camera, live or playback (else Forbidden).
-func (s *Session) ReplaceOwner(p *oauth.Principal) error {
-	if !p.SameCaller(s.Owner()) {
+func (s *Session) ReplaceOwner(p Owner) error {
+	if !sameUser(p, s.Owner()) {
 		return Errorf(Forbidden, "the new token belongs to another user than session %s", s.ID)
 	}
-	if !p.Can(s.right, s.CameraID) {
+	if !can(p, s.right, s.CameraID) {
 		return NoRight(p, s.right, s.CameraID)
 	}
-	s.setPrincipal(p)
+	s.setOwner(p)
 	return nil
 }
 
 // CheckCaller is Forbidden unless p is the session's owner or an admin of
 // its camera.
-func (s *Session) CheckCaller(p *oauth.Principal) error {
-	if !p.SameCaller(s.Owner()) && !p.Can(oauth.RightAdmin, s.CameraID) {
+func (s *Session) CheckCaller(p Owner) error {
+	if !sameUser(p, s.Owner()) && !can(p, RightAdmin, s.CameraID) {
 		return Errorf(Forbidden, "session %s belongs to another user", s.ID)
 	}
 	return nil
 }
 
-// Right is the right the session needs on its camera: oauth.RightLive or
-// oauth.RightPlayback.
-func (s *Session) Right() oauth.Right { return s.right }
+// Right is the right the session needs on its camera: RightLive or
+// RightPlayback.
+func (s *Session) Right() Right { return s.right }
 
 // Done is closed when the session ends.
 func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
@@ -329,10 +328,10 @@ func (s *Session) Done() <-chan struct{} { return s.ctx.Done() }
 // Ended reports whether the session has ended (or is ending).
 func (s *Session) Ended() bool { return s.ctx.Err() != nil }
 
-// setPrincipal makes p the session's owner and arms the expiry: the token
+// setOwner makes p the session's owner and arms the expiry: the token
 // authenticates the media too (on XProtect as here), so a session whose token expires
 // without a replacement is closed after the grace period.
-func (s *Session) setPrincipal(p *oauth.Principal) {
+func (s *Session) setOwner(p Owner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.owner = p
@@ -340,10 +339,10 @@ func (s *Session) setPrincipal(p *oauth.Principal) {
 		s.expiry.Stop()
 		s.expiry = nil
 	}
-	if p == nil || p.ExpiresAt.IsZero() {
+	if p == nil || p.ExpiresAt().IsZero() {
 		return
 	}
-	s.expiry = time.AfterFunc(time.Until(p.ExpiresAt)+s.grace, func() { s.tokenExpired(p) })
+	s.expiry = time.AfterFunc(time.Until(p.ExpiresAt())+s.grace, func() { s.tokenExpired(p) })
 }
 
 // tokenExpired ends the session whose token p expired grace ago without a
@@ -353,7 +352,7 @@ func (s *Session) setPrincipal(p *oauth.Principal) {
 // the renewed expiry. A user that is gone, has lost the session's right on
 // the camera, or cannot be vouched for without a token (an external
 // issuer's) still ends it.
-func (s *Session) tokenExpired(p *oauth.Principal) {
+func (s *Session) tokenExpired(p Owner) {
 	s.mu.Lock()
 	relay := s.profile.renewsToken()
 	current := s.owner == p
@@ -375,11 +374,11 @@ func (s *Session) tokenExpired(p *oauth.Principal) {
 		go s.Close()
 		return
 	}
-	s.log.Info("relay's token expired; session renewed from its user's current rights", "until", q.ExpiresAt)
+	s.log.Info("relay's token expired; session renewed from its user's current rights", "until", q.ExpiresAt())
 }
 
-// Owner is the principal whose token the session runs on.
-func (s *Session) Owner() *oauth.Principal {
+// Owner is the caller whose token the session runs on.
+func (s *Session) Owner() Owner {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.owner

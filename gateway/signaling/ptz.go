@@ -94,8 +94,8 @@ func (a *API) GetPTZ(c *gin.Context) {
 		return
 	}
 	p := PrincipalOf(c)
-	if e := rtc.PTZRefusal(p, ptz.MethodStatus, camID, time.Now()); e != nil {
-		WriteError(c, Errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", errtext.Caller(p), camID))
+	if e := rtc.PTZRefusal(OwnerOf(p), ptz.MethodStatus, camID, time.Now()); e != nil {
+		WriteError(c, Errorf(http.StatusForbidden, "%s has no live or ptz right on camera %s", Caller(p), camID))
 		return
 	}
 	if ctrl == nil {
@@ -105,7 +105,7 @@ func (a *API) GetPTZ(c *gin.Context) {
 	cfg := ctrl.Config()
 	out := ptzInfoJSON{
 		CameraID: camID, Driver: cfg.Driver,
-		MayControl:   rtc.PTZRefusal(p, ptz.MethodMove, camID, time.Now()) == nil,
+		MayControl:   rtc.PTZRefusal(OwnerOf(p), ptz.MethodMove, camID, time.Now()) == nil,
 		Capabilities: ctrl.Capabilities(), Geometry: geometryJSON(cfg.Geometry),
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), restPTZTimeout)
@@ -154,7 +154,7 @@ func (a *API) PostPTZ(c *gin.Context) {
 	req, err := NewPTZRequest(c.Param("operation"), body)
 	var pe *ptz.Error
 	var res any
-	switch refused := rtc.PTZRefusal(p, req.Method, camID, time.Now()); {
+	switch refused := rtc.PTZRefusal(OwnerOf(p), req.Method, camID, time.Now()); {
 	case errors.As(err, &pe) && pe.Code == ptz.CodeMethodNotFound:
 	case refused != nil:
 		err = refused

@@ -50,7 +50,9 @@ func (a *API) recordingCamera(c *gin.Context, right oauth.Right) (*cameras.Camer
 		return nil, rtc.Errorf(rtc.NotFound, "camera %s does not exist", errtext.Quote(id, 64))
 	}
 	if p := PrincipalOf(c); !p.Can(right, cam.ID) {
-		return nil, rtc.NoRight(p, right, cam.ID)
+		// rtc.Right names this right only for the error text: rtc
+		// checks no export right itself.
+		return nil, rtc.NoRight(OwnerOf(p), rtc.Right(right), cam.ID)
 	}
 	if a.store == nil {
 		return nil, rtc.Errorf(rtc.NotImplemented, "recordings are not available: this gateway runs without a recording store")

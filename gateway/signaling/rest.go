@@ -63,7 +63,7 @@ func (a *API) PostSession(c *gin.Context) {
 	}
 	s, err := a.sessions.Create(c.Request.Context(), rtc.CreateRequest{
 		Profile:    profile,
-		Principal:  PrincipalOf(c),
+		Owner:      OwnerOf(PrincipalOf(c)),
 		DeviceID:   req.device(),
 		StreamID:   strings.TrimSpace(string(req.StreamID)),
 		IceServers: iceServersOf(req.IceServers),
@@ -170,7 +170,7 @@ func (a *API) clientAddr(r *http.Request) netip.Addr { return a.clients.Addr(r) 
 // ownedSession finds a session that belongs to the caller. Another user's
 // session is a 403: a session id is not a capability.
 func (a *API) ownedSession(c *gin.Context, id string) (*rtc.Session, error) {
-	return a.sessions.Owned(id, PrincipalOf(c))
+	return a.sessions.Owned(id, OwnerOf(PrincipalOf(c)))
 }
 
 // replaceToken checks a token sent in a PATCH body and makes it the
@@ -185,5 +185,5 @@ func (a *API) replaceToken(c *gin.Context, s *rtc.Session, raw string) error {
 	if err != nil {
 		return err
 	}
-	return s.ReplaceOwner(p)
+	return s.ReplaceOwner(OwnerOf(p))
 }

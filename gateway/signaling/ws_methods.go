@@ -96,26 +96,26 @@ func (c *wsConn) register(params json.RawMessage) (any, func(), *rpcError) {
 	}
 	if c.principal != nil {
 		if !pr.SameCaller(c.principal) {
-			return nil, nil, newRPCError(rpcForbidden, "this socket is registered to %s; the token belongs to another user", errtext.Caller(c.principal))
+			return nil, nil, newRPCError(rpcForbidden, "this socket is registered to %s; the token belongs to another user", Caller(c.principal))
 		}
 		c.principal, c.rawToken = pr, raw
 		for _, ws := range c.sessions {
 			if !ws.s.Ended() {
 				// Another user's token, or one without the session's
 				// right any more, leaves the session as it is.
-				_ = ws.s.ReplaceOwner(pr)
+				_ = ws.s.ReplaceOwner(OwnerOf(pr))
 			}
 		}
 		return registerResult{ID: c.id}, nil, nil
 	}
-	user := pr.Issuer + "\x00" + pr.Subject
+	user := userKey(pr)
 	if !c.api.ws.claimUser(user) {
-		e := newRPCError(rpcInsufficientResources, "%s already has %d WebSocket connections open (WebSocket.MaxConnectionsPerUser); closing this one", errtext.Caller(pr), c.cfg.MaxConnectionsPerUser)
+		e := newRPCError(rpcInsufficientResources, "%s already has %d WebSocket connections open (WebSocket.MaxConnectionsPerUser); closing this one", Caller(pr), c.cfg.MaxConnectionsPerUser)
 		return nil, func() { c.shutdown(websocket.ClosePolicyViolation, "too many connections for this user") }, e
 	}
 	c.principal, c.rawToken, c.user = pr, raw, user
 	c.registered.Store(true)
-	c.log = c.log.With("user", errtext.Caller(pr))
+	c.log = c.log.With("user", Caller(pr))
 	c.log.Info("websocket registered")
 	return registerResult{ID: c.id}, nil, nil
 }
@@ -167,7 +167,7 @@ func (c *wsConn) connect(params json.RawMessage) (any, func(), *rpcError) {
 	}
 	s, err := c.api.sessions.Create(c.ctx, rtc.CreateRequest{
 		Profile:    profile,
-		Principal:  pr,
+		Owner:      OwnerOf(pr),
 		DeviceID:   device,
 		StreamID:   strings.TrimSpace(string(p.StreamID)),
 		IceServers: iceServersOf(p.IceServers),
@@ -307,7 +307,7 @@ func (c *wsConn) trickle(params json.RawMessage) *rpcError {
 		e.Session = errtext.Truncate(sid, 64)
 		return e
 	}
-	if err := s.CheckCaller(c.principal); err != nil {
+	if err := s.CheckCaller(OwnerOf(c.principal)); err != nil {
 		e := rpcErrorOf(err, rpcInvalidParams)
 		e.Session = s.ID
 		return e

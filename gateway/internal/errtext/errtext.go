@@ -1,6 +1,6 @@
 // Package errtext writes what the gateway's layers put into error texts
 // and log lines: a client's input quoted and bounded, a library's message
-// cut short, the caller's name, a wait in whole seconds. rtc, signaling and
+// cut short, a wait in whole seconds (signaling.Caller names a caller). rtc, signaling and
 // the HTTP shell share it so that every error reads the same.
 package errtext
 
@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/camgate/camgate/oauth"
 )
 
 // MaxQuoted bounds how much of a library's error message, which may quote
@@ -47,17 +45,6 @@ func Quote(s string, n int) string {
 		i += size
 	}
 	return string(append(b, '"'))
-}
-
-// Caller names a principal in an error text or a log line.
-func Caller(p *oauth.Principal) string {
-	if p == nil {
-		return "the caller"
-	}
-	if p.Name != "" {
-		return "user " + p.Name
-	}
-	return "subject " + p.Subject
 }
 
 // Seconds is a Retry-After value: whole seconds, rounded up, at least 1.
