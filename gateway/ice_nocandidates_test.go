@@ -82,8 +82,11 @@ func (e *testEnv) playQuiet() *quietClient {
 // (issue 15). Measured on the client's ICE agent, from its first check on
 // the pair to the moment it selected that pair (camgate's nomination), so
 // the time signaling and gathering take does not count.
+//
+// Not parallel: it bounds a time, and with eight tests of the package
+// beside it under -race on two cores the client's own checks ran late
+// enough once to cross the bound (518 ms). Run alone it keeps its margin.
 func TestClientWithoutCandidatesConnectsWithoutPrflxWait(t *testing.T) {
-	t.Parallel()
 	env := newTestEnv(t, envOptions{})
 	c := env.playQuiet()
 	select {
