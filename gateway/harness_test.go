@@ -143,6 +143,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	reg := cameras.NewRegistry(s.Cameras, log)
 	stopCameras := testutil.Run(t, reg.Run, reg.Started)
 	ptzReg := newPTZRegistry(t, s, log)
+	stopPTZ := testutil.Run(t, ptzReg.Run, nil)
 	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))
 	if err != nil {
 		t.Fatalf("recording store: %v", err)
@@ -178,7 +179,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 			r.Close()
 		}
 		store.Close()
-		_ = ptzReg.Close()
+		stopPTZ()
 		stopCameras()
 		auth.Close()
 		cam.Close()

@@ -2,6 +2,7 @@ package ptz
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"sync"
@@ -25,9 +26,11 @@ type ReplyFunc func(result any, err error)
 // its last command. A control lease lets one session steer at a time, and
 // token buckets limit each session's commands and the calls to the camera.
 //
-// NewController starts the goroutine, which first connects the driver and
-// stops the camera once (motion left over from a crash); Close stops the
-// camera and waits for the goroutine.
+// NewController starts nothing: requests that come before Run wait in the
+// controller's queues (their ctx still bounds the wait) and are carried
+// out once Run has connected the driver and stopped the camera once
+// (motion left over from a crash). Run's end (its ctx, or Close) stops the
+// camera and closes the driver.
 type Controller struct {
 	cfg Config
 	drv Driver
@@ -36,11 +39,13 @@ type Controller struct {
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
 	wake   chan struct{}
-	done   chan struct{}
+	done   chan struct{} // closed when the goroutine has ended, or at a Close before Run
 	close1 sync.Once
+	drvErr error // the driver's Close, once
 
-	mu     sync.Mutex // guards what follows
-	closed bool
+	mu      sync.Mutex // guards what follows
+	closed  bool
+	started bool // Run has begun
 
 	// Admission (admission.go): the control lease and the rate limits.
 	leaseHold  string
@@ -62,8 +67,8 @@ type Controller struct {
 	statusAt time.Time
 }
 
-// NewController starts a controller for the camera behind drv. log gets
-// the attributes component=ptz and camera=cfg.CameraID.
+// NewController makes a controller for the camera behind drv; Run starts
+// it. log gets the attributes component=ptz and camera=cfg.CameraID.
 func NewController(cfg Config, drv Driver, log *slog.Logger) *Controller {
 	cfg = cfg.withDefaults()
 	if log == nil {
@@ -82,8 +87,28 @@ func NewController(cfg Config, drv Driver, log *slog.Logger) *Controller {
 		// A bucket holding one second's worth, full at the start.
 		cameraRate: rate.NewLimiter(rate.Limit(cfg.RatePerCamera), cfg.RatePerCamera),
 	}
-	go c.run()
 	return c
+}
+
+// errRunTwice is a second Run, or a Run after Close.
+var errRunTwice = errors.New("ptz: the controller was already run or closed")
+
+// Run is the goroutine that owns the driver: it connects, stops the camera
+// once, then carries out the requests, those that came before Run first.
+// When ctx ends (or Close is called) it sends the final stop, closes the
+// driver and returns the driver's Close error.
+func (c *Controller) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.started || c.closed {
+		c.mu.Unlock()
+		return errRunTwice
+	}
+	c.started = true
+	c.mu.Unlock()
+	stop := context.AfterFunc(ctx, c.shut)
+	defer stop()
+	c.run()
+	return c.Close()
 }
 
 // Config returns the controller's configuration with every default
@@ -196,30 +221,45 @@ func (c *Controller) StopAll(ctx context.Context, reason string) error {
 	}
 }
 
-// Close stops the camera (bounded by a few seconds), ends the goroutine,
-// answers what still waits with an error, and closes the driver. It is
-// safe to call more than once.
+// Close stops the camera (bounded by a few seconds), ends Run, answers
+// what still waits with an error, and closes the driver. A controller
+// never Run only answers and closes the driver: it never moved the
+// camera. It is safe to call more than once.
 func (c *Controller) Close() error {
-	c.close1.Do(func() {
-		var later []pendingReply
-		c.mu.Lock()
-		c.closed = true
-		closing := newError(CodeUnavailable, "PTZ control of this camera is shutting down")
-		c.dropMotion(&later, false)
-		for _, o := range c.queue {
-			later = append(later, pendingReply{f: o.reply, err: closing})
-		}
-		c.queue = nil
-		for _, s := range c.stops {
-			s.finish(closing)
-		}
-		c.stops = nil
-		c.mu.Unlock()
-		callAll(later)
-		c.cancel()
-	})
+	c.shut()
 	<-c.done
-	return c.drv.Close()
+	c.close1.Do(func() { c.drvErr = c.drv.Close() })
+	return c.drvErr
+}
+
+// shut refuses every later request, answers what waits, and ends the
+// goroutine (which sends the final stop), or marks done at once when Run
+// never began. It is safe to call more than once.
+func (c *Controller) shut() {
+	var later []pendingReply
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	closing := newError(CodeUnavailable, "PTZ control of this camera is shutting down")
+	c.dropMotion(&later, false)
+	for _, o := range c.queue {
+		later = append(later, pendingReply{f: o.reply, err: closing})
+	}
+	c.queue = nil
+	for _, s := range c.stops {
+		s.finish(closing)
+	}
+	c.stops = nil
+	started := c.started
+	c.mu.Unlock()
+	callAll(later)
+	c.cancel()
+	if !started {
+		close(c.done)
+	}
 }
 
 // answer replies v, or err as an *Error.

@@ -24,6 +24,7 @@ func testConfig() ptz.Config {
 func start(t *testing.T, cfg ptz.Config, f *fakeDriver) *ptz.Controller {
 	t.Helper()
 	c := ptz.NewController(cfg, f, slog.New(slog.DiscardHandler))
+	go func() { _ = c.Run(context.Background()) }() // Close ends it
 	t.Cleanup(func() { c.Close() })
 	synctest.Wait()
 	if got := joined(f.log()); got != "Connect Stop" {

@@ -7,7 +7,8 @@
 //
 // Drivers live in sub-packages (ptz/onvif, ptz/simulated) and import this
 // package; it imports none of them. cmd/camgate builds the driver each
-// camera's settings name and starts the controllers with NewRegistry.
+// camera's settings name and makes the controllers with NewRegistry;
+// Registry.Run starts them.
 //
 // The Controller is one part per file: controller.go is its API,
 // admission.go decides what a request may do (features in

@@ -21,21 +21,20 @@ type Camera struct {
 }
 
 // Registry owns the PTZ controllers, one per camera that has PTZ. It is
-// built once (NewRegistry); Run keeps the controllers until its ctx ends,
-// then stops every camera. Close does the same for a registry that is not
-// Run (tests).
+// built once (NewRegistry), which starts nothing; Run runs the controllers
+// until its ctx ends, then stops every camera. Close ends a registry that
+// is never Run (camgate failing to start) or ends Run early.
 type Registry struct {
-	byID  map[appsettings.CameraKey]*Controller
-	ids   []string
-	close sync.Once
+	byID map[appsettings.CameraKey]*Controller
+	ids  []string
 }
 
-// NewRegistry starts a controller for each camera, in the order given.
-// Each controller connects to its camera and stops it in the background;
-// nothing here waits for a camera. The registry owns the drivers from now
-// on: when a camera has no id or no driver, or shares its id with another
-// (in any case), NewRegistry starts nothing, closes every driver and
-// returns the error.
+// NewRegistry makes a controller for each camera, in the order given, and
+// starts none: no goroutine, no call to a camera. Commands that come
+// before Run wait in their controller's queues and are carried out once
+// Run has started it. The registry owns the drivers from now on: when a
+// camera has no id or no driver, or shares its id with another (in any
+// case), NewRegistry closes every driver and returns the error.
 func NewRegistry(cams []Camera, log *slog.Logger) (*Registry, error) {
 	r := &Registry{byID: make(map[appsettings.CameraKey]*Controller, len(cams))}
 	seen := make(map[appsettings.CameraKey]bool, len(cams))
@@ -89,21 +88,24 @@ func (r *Registry) StopAll(ctx context.Context, reason string) error {
 	return r.each(func(c *Controller) error { return c.StopAll(ctx, reason) })
 }
 
-// Run returns when ctx has ended and every controller has sent its final
-// stop to its camera and ended its goroutine (Close). The controllers work
-// from NewRegistry on, so that a command that comes before Run is served;
-// Run only ties their end to ctx. The error names the cameras that may not
-// have stopped.
+// Run starts every controller (each connects to its camera and stops it
+// once, then serves the commands, those that came before Run first) and
+// returns when ctx has ended and every controller has sent its final stop,
+// ended its goroutine and closed its driver. The error names the cameras
+// that may not have stopped. Without cameras it just waits for ctx: a
+// component's Run returns only when camgate stops.
 func (r *Registry) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return r.Close()
+	if len(r.ids) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	return r.each(func(c *Controller) error { return c.Run(ctx) })
 }
 
-// Close stops every camera and ends the controllers, all at once.
+// Close stops every camera and ends the controllers, all at once; for a
+// registry never Run it only closes the drivers.
 func (r *Registry) Close() error {
-	var err error
-	r.close.Do(func() { err = r.each((*Controller).Close) })
-	return err
+	return r.each((*Controller).Close)
 }
 
 // each runs f on every controller at once and joins the errors.

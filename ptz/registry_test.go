@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/camgate/camgate/cameras/testutil"
@@ -24,6 +25,7 @@ func TestRegistry(t *testing.T) {
 	if got := r.CameraIDs(); !slices.Equal(got, []string{"Cam-A", "cam-b"}) {
 		t.Errorf("cameras %v", got)
 	}
+	stop := testutil.Run(t, r.Run, nil)
 	if _, ok := r.Get("cam-c"); ok {
 		t.Error("a camera without PTZ has a controller")
 	}
@@ -44,9 +46,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Release("s")
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	if err := r.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
@@ -131,4 +131,87 @@ func TestRegistryRunStopsEveryCameraWhenCtxEnds(t *testing.T) {
 			t.Errorf("driver %s: closed=%v, calls at shutdown %v; want a final stop, then closed", name, closed, log)
 		}
 	}
+}
+
+// NewRegistry starts nothing: no call reaches a camera before Run. A
+// command sent before Run waits and is carried out once Run has started
+// the controller (after its start-up stop), not lost.
+func TestRegistryCommandBeforeRunWaitsForRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newFake()
+		r, err := ptz.NewRegistry([]ptz.Camera{{Config: ptz.Config{CameraID: "cam-a"}, Driver: a}}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca, _ := r.Get("cam-a")
+		got := make(chan error, 1)
+		go func() {
+			_, err := ca.Do(context.Background(), "s", ptz.Request{Method: ptz.MethodStatus})
+			got <- err
+		}()
+		synctest.Wait() // the command waits in the queue
+		if log := a.log(); len(log) != 0 {
+			t.Fatalf("driver calls before Run: %v", log)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- r.Run(ctx) }()
+		if err := <-got; err != nil {
+			t.Fatalf("a command sent before Run: %v", err)
+		}
+		if log := joined(a.log()); log != "Connect Stop Status" {
+			t.Errorf("driver calls %q, want the start-up (Connect Stop) then the status", log)
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// A registry never Run (camgate failing to start) closes its drivers
+// without a call to any camera.
+func TestRegistryCloseWithoutRun(t *testing.T) {
+	t.Parallel()
+	a := newFake()
+	r, err := ptz.NewRegistry([]ptz.Camera{{Config: ptz.Config{CameraID: "cam-a"}, Driver: a}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	closed := a.closed
+	a.mu.Unlock()
+	if log := a.log(); !closed || len(log) != 0 {
+		t.Errorf("closed=%v, calls %v; want closed without calls", closed, log)
+	}
+	if err := r.Run(context.Background()); err == nil {
+		t.Error("Run after Close succeeded")
+	}
+}
+
+// A registry without cameras runs until its ctx ends, like any component
+// (cmd/camgate takes an early return for a failure).
+func TestRegistryWithoutCamerasRunsUntilCtxEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, err := ptz.NewRegistry(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- r.Run(ctx) }()
+		synctest.Wait()
+		select {
+		case err := <-ran:
+			t.Fatalf("Run returned before its ctx ended: %v", err)
+		default:
+		}
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }

@@ -237,8 +237,7 @@ func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 	}
 	undo = append(undo, a.auth.Close)
 	a.cameras = cameras.NewRegistry(settings.Cameras, log)
-	// PTZ controllers connect to their cameras and stop them in the
-	// background from here on.
+	// The PTZ controllers start in Run; a command before then waits.
 	if a.ptz, err = newPTZRegistry(settings, log); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/ptz"
 	"github.com/camgate/camgate/ptz/onviftest"
 )
@@ -41,6 +42,7 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stop := testutil.Run(t, r.Run, nil)
 	if got := r.CameraIDs(); !slices.Equal(got, []string{onvifID, simID, demoCameraID}) {
 		t.Errorf("cameras %v", got)
 	}
@@ -83,9 +85,7 @@ func TestPTZRegistryFromSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Release("s")
-	if err := r.Close(); err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	// The ONVIF camera got the start-up stop, the move, and stops; and
 	// every move carried Timeout PT1S (twice the 400ms nudge, whole seconds).
 	for _, k := range cam.Calls() {

@@ -26,6 +26,7 @@ func startController(t *testing.T, cam *onviftest.Camera, mod func(*onvif.Config
 		cmod(&cfg)
 	}
 	c := ptz.NewController(cfg, d, slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})))
+	go func() { _ = c.Run(context.Background()) }() // Close ends it
 	t.Cleanup(func() { c.Close() })
 	// A status request queues behind the start-up (connect, stop).
 	if _, err := c.Do(context.Background(), "setup", ptz.Request{Method: ptz.MethodStatus}); err != nil {

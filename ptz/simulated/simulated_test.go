@@ -141,6 +141,7 @@ func TestBehindTheController(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cam := simulated.New(simulated.Config{})
 		c := ptz.NewController(ptz.Config{CameraID: "demo"}, cam, slog.New(slog.DiscardHandler))
+		go func() { _ = c.Run(ctx) }() // Close ends it
 		defer c.Close()
 		r := ptz.Request{Method: ptz.MethodMove, Direction: ptz.Right}
 		if _, err := c.Do(ctx, "s", r); err != nil {
