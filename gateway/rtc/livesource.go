@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/camgate/camgate/cameras"
@@ -34,7 +35,7 @@ const (
 // mapping of camera time to the viewer's clock.
 type liveSource struct {
 	hub      *cameras.Stream
-	video    cameras.Codec // the session's: frames of another codec are skipped
+	video    cameras.Codec // the session's: a frame of another codec ends the sending (codecChangedError)
 	queueLen int
 	reader   *cameras.Reader
 	clock    rtpClock
@@ -92,10 +93,15 @@ func (l *liveSource) next(ctx context.Context) (*cameras.Frame, uint32, error) {
 				return nil, 0, err
 			}
 		}
-		if l.hub.Stale(it.Frame) || it.Frame.Codec != l.video {
-			// A camera reconfigured to another codec since the session
-			// was negotiated: its decoder could not use the frames.
+		if l.hub.Stale(it.Frame) {
 			continue
+		}
+		if it.Frame.Codec != l.video {
+			// The camera sends another codec than the session negotiated
+			// (reconfigured since, or not yet known when the session was
+			// made): the viewer's decoder cannot use the frames, and
+			// skipping them would leave it black without a word.
+			return nil, 0, &codecChangedError{negotiated: l.video, camera: it.Frame.Codec}
 		}
 		return it.Frame, uint32(l.timestamp(it)), nil
 	}
@@ -230,4 +236,13 @@ func (l *liveSource) follow(f *cameras.Frame) int64 {
 		}
 	}
 	return ts
+}
+
+// codecChangedError ends a live session whose camera sends another video
+// codec than the session negotiated: the client must open a new session,
+// whose offer will carry the camera's codec.
+type codecChangedError struct{ negotiated, camera cameras.Codec }
+
+func (e *codecChangedError) Error() string {
+	return fmt.Sprintf("the camera now sends %s, and this session negotiated %s: open a new session", e.camera, e.negotiated)
 }

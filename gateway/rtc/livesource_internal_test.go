@@ -2,6 +2,8 @@ package rtc
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -200,5 +202,26 @@ func TestLiveSourceDropsQueuedFramesAtAFailure(t *testing.T) {
 	f, _, err = src.next(ctx)
 	if err != nil || !f.Key || f.Epoch <= before {
 		t.Fatalf("after the reconnect: frame %+v, %v; want the new run's keyframe", f, err)
+	}
+}
+
+// A session negotiated for one codec whose camera sends another (an H.265
+// camera not yet connected when the session was made said H.264) is not
+// left black: the live source ends with the reason, which the session
+// passes on as it closes (Session.endFor).
+func TestLiveSourceEndsWhenTheCameraSendsAnotherCodec(t *testing.T) {
+	t.Parallel()
+	src := newLiveSource(hubWithGOP(3), cameras.CodecH265, 128, rtpClock{ticksPerSecond: 1000}, time.Now())
+	src.start()
+	defer src.close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // bounds a hang only
+	defer cancel()
+	f, _, err := src.next(ctx)
+	var changed *codecChangedError
+	if !errors.As(err, &changed) {
+		t.Fatalf("next: frame %v, error %v; want a codecChangedError", f, err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "the camera now sends H.264") || !strings.Contains(msg, "negotiated H.265") {
+		t.Fatalf("error %q does not say which codecs", msg)
 	}
 }

@@ -73,6 +73,7 @@ type Session struct {
 	owner      Owner        // whose token the session runs on
 	profile    Profile      // the kind of client; ProfileAuto until the answer tells
 	expiry     *time.Timer  // closes the session grace after owner's token expires
+	endReason  string       // why camgate ended the session (endFor)
 	sending    bool         // the source was started
 	media      *mediaSender // its sender, once sending
 	candHook   func(webrtc.ICECandidateInit)
@@ -216,9 +217,15 @@ func (s *Session) startMedia() {
 	go func() {
 		defer s.wg.Done()
 		err := sender.run(s.ctx, src)
-		if s.ctx.Err() == nil {
-			s.log.Debug("media source ended; the session stays open", "reason", err, "frames", sender.framesSent)
+		if s.ctx.Err() != nil {
+			return
 		}
+		var changed *codecChangedError
+		if errors.As(err, &changed) {
+			s.endFor("codecChanged", changed.Error())
+			return
+		}
+		s.log.Debug("media source ended; the session stays open", "reason", err, "frames", sender.framesSent)
 	}()
 }
 

@@ -224,7 +224,9 @@ func (c *wsConn) watch(s *rtc.Session) {
 		}
 		e := &rpcError{Code: rpcPeerDisconnected, Session: s.ID,
 			Message: fmt.Sprintf("session %s ended: its peer connection closed or failed, or its token expired", s.ID)}
-		if _, answered := s.Answer(); !answered {
+		if why := s.EndReason(); why != "" {
+			e.Message = fmt.Sprintf("session %s ended: %s", s.ID, why)
+		} else if _, answered := s.Answer(); !answered {
 			e.Code = rpcTimeout
 			e.Message = fmt.Sprintf("session %s ended without an answer to its invite", s.ID)
 		}
