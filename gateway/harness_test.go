@@ -161,7 +161,7 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 			recorders[strings.ToLower(c.ID)] = r
 		}
 	}
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, PTZ: ptzReg, Store: store, Log: log})
+	gw, err := gateway.New(gateway.Options{Config: gatewayConfig(s), Cameras: reg, Auth: auth, PTZ: ptzReg, Store: store, Log: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
@@ -279,4 +279,11 @@ func (e *testEnv) doAs(token, method, path string, body any) (int, []byte) {
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
+}
+
+// gatewayConfig is the gateway's part of the settings, as cmd/camgate
+// fills it.
+func gatewayConfig(s appsettings.Settings) gateway.Config {
+	return gateway.Config{HTTP: s.Http, CORS: s.CORS, Metrics: s.Metrics, WebRTC: s.WebRTC, Limits: s.Limits,
+		WebSocket: s.WebSocket, SessionGrace: time.Duration(s.Auth.SessionGrace), Issuer: s.Auth.BuiltIn.Issuer}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/gateway/signaling"
 )
@@ -51,7 +50,7 @@ type hostPolicy struct {
 // address or camera).
 func hostCheckExempt(path string) bool { return path == "/healthz" || path == "/readyz" }
 
-func newHostPolicy(s appsettings.Settings) *hostPolicy {
+func newHostPolicy(s Config) *hostPolicy {
 	p := &hostPolicy{names: map[string]struct{}{}}
 	add := func(h string) {
 		h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
@@ -65,13 +64,13 @@ func newHostPolicy(s appsettings.Settings) *hostPolicy {
 			p.names[h] = struct{}{}
 		}
 	}
-	for _, h := range s.Http.AllowedHosts {
+	for _, h := range s.HTTP.AllowedHosts {
 		add(h)
 	}
-	if h, _, err := net.SplitHostPort(s.Http.Listen); err == nil {
+	if h, _, err := net.SplitHostPort(s.HTTP.Listen); err == nil {
 		add(h) // a literal passes anyway; a name is the operator's
 	}
-	if u, err := url.Parse(s.Auth.BuiltIn.Issuer); err == nil && s.Auth.BuiltIn.Issuer != "" {
+	if u, err := url.Parse(s.Issuer); err == nil && s.Issuer != "" {
 		add(u.Hostname())
 	}
 	if h, err := os.Hostname(); err == nil {
@@ -158,7 +157,7 @@ func hasUpper(s string) bool {
 
 // checkHost wraps the whole HTTP handler (API, identity provider,
 // WebSocket upgrade, console, /metrics) in the Host check of the settings.
-func (g *Gateway) checkHost(s appsettings.Settings, next http.Handler) http.Handler {
+func (g *Gateway) checkHost(s Config, next http.Handler) http.Handler {
 	p := newHostPolicy(s)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.allows(r.Host) || hostCheckExempt(r.URL.Path) {

@@ -12,11 +12,10 @@ import (
 
 func TestHostPolicy(t *testing.T) {
 	t.Parallel()
-	s := appsettings.Defaults()
-	s.Http.Listen = "nvr.lan:8080"
-	s.Http.AllowedHosts = []string{"cams.example.com", "*.example.net"}
-	s.Auth.BuiltIn.Issuer = "https://idp.example.org:8443/API/IDP"
-	p := newHostPolicy(s)
+	h := appsettings.Defaults().Http
+	h.Listen = "nvr.lan:8080"
+	h.AllowedHosts = []string{"cams.example.com", "*.example.net"}
+	p := newHostPolicy(Config{HTTP: h, Issuer: "https://idp.example.org:8443/API/IDP"})
 	cases := map[string]bool{
 		"":                      true, // HTTP/1.0: no browser sends it
 		"127.0.0.1":             true,
@@ -59,7 +58,7 @@ func TestHostPolicy(t *testing.T) {
 	if h, err := os.Hostname(); err == nil && h != "" && !p.allows(h+":8080") {
 		t.Errorf("the machine's own name %q is refused", h)
 	}
-	if !newHostPolicy(appsettings.Settings{Http: appsettings.HTTP{AllowedHosts: []string{"*"}}}).allows("evil.example") {
+	if !newHostPolicy(Config{HTTP: appsettings.HTTP{AllowedHosts: []string{"*"}}}).allows("evil.example") {
 		t.Error(`"*" does not allow every name`)
 	}
 }
@@ -67,9 +66,9 @@ func TestHostPolicy(t *testing.T) {
 // The check runs on every request: a name or address that passes (or a
 // name that does not) costs no allocation.
 func TestHostPolicyAllocs(t *testing.T) {
-	s := appsettings.Defaults()
-	s.Http.AllowedHosts = []string{"cams.example.com", "*.example.net"}
-	p := newHostPolicy(s)
+	h := appsettings.Defaults().Http
+	h.AllowedHosts = []string{"cams.example.com", "*.example.net"}
+	p := newHostPolicy(Config{HTTP: h})
 	for _, host := range []string{"127.0.0.1:8080", "[::1]:8080", "localhost:8080", "cams.example.com", "a.example.net", "evil.example:8080"} {
 		if n := testing.AllocsPerRun(100, func() { p.allows(host) }); n != 0 {
 			t.Errorf("allows(%q): %v allocations", host, n)

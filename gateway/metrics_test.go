@@ -385,7 +385,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := cameras.NewRegistry(s.Cameras, testLogger(t))
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: denyAll{}, Log: testLogger(t)})
+	gw, err := gateway.New(gateway.Options{Config: gatewayConfig(s), Cameras: reg, Auth: denyAll{}, Log: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

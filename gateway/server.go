@@ -66,10 +66,28 @@ type Gateway struct {
 	hurry    context.Context
 }
 
-// Options are a Gateway's dependencies.
+// Config is the gateway's part of the settings (cmd/camgate fills it from
+// appsettings.Settings; each field's units and defaults are the
+// setting's, docs/configuration.md).
+type Config struct {
+	HTTP      appsettings.HTTP      // listener, timeouts, connection limits, trusted proxies, allowed hosts
+	CORS      appsettings.CORS      // cross-origin callers of the API
+	Metrics   appsettings.Metrics   // who may read /metrics
+	WebRTC    appsettings.WebRTC    // the media sockets and ICE policy (rtc.Config)
+	Limits    appsettings.Limits    // session admission (rtc.Config)
+	WebSocket appsettings.WebSocket // the XProtect WebSocket API (signaling.New)
+	// SessionGrace is Auth.SessionGrace: how long a session outlives its
+	// token's expiry before it is closed.
+	SessionGrace time.Duration
+	// Issuer is Auth.BuiltIn.Issuer: its host is one of the names the Host
+	// check answers to. Empty: none.
+	Issuer string
+}
+
+// Options are a Gateway's configuration and dependencies.
 type Options struct {
-	Settings appsettings.Settings
-	Cameras  *cameras.Registry
+	Config  Config
+	Cameras *cameras.Registry
 	// Auth verifies bearer tokens and serves the identity provider.
 	// Required: every API endpoint but the IDP's needs a token.
 	Auth Authenticator
@@ -77,8 +95,9 @@ type Options struct {
 	Web fs.FS
 	// PTZ holds the PTZ controllers (ptz.NewRegistry, built by the
 	// caller); commands on the data channel and the REST PTZ endpoints go
-	// to them, and GET …/ptz shows each controller's Config. Nil: no camera has PTZ. The caller closes it
-	// after the gateway.
+	// to them, and GET …/ptz shows each controller's Config. Nil: no
+	// camera has PTZ. The caller runs it (Registry.Run) and ends it after
+	// the gateway.
 	PTZ *ptz.Registry
 	// Store is the recording store (playback.NewStore) that playback
 	// sessions and the recordings endpoints read. Nil: playback answers
@@ -103,7 +122,7 @@ func New(o Options) (*Gateway, error) {
 	if o.Auth == nil {
 		return nil, errors.New("gateway: Options.Auth is required")
 	}
-	clients, err := clientaddr.New(o.Settings.Http)
+	clients, err := clientaddr.New(o.Config.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -113,27 +132,27 @@ func New(o Options) (*Gateway, error) {
 		g.hurry = context.Background()
 	}
 	g.ptz, g.store = o.PTZ, o.Store
-	g.metrics = newGatewayMetrics(g, o.Settings.Metrics)
+	g.metrics = newGatewayMetrics(g, o.Config.Metrics)
 	sessions, err := rtc.New(rtc.Config{
-		WebRTC:       o.Settings.WebRTC,
-		Limits:       o.Settings.Limits,
-		SessionGrace: time.Duration(o.Settings.Auth.SessionGrace),
+		WebRTC:       o.Config.WebRTC,
+		Limits:       o.Config.Limits,
+		SessionGrace: o.Config.SessionGrace,
 	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log, Renew: signaling.RenewOwners(renewOf(o.Auth))})
 	if err != nil {
 		return nil, err
 	}
 	g.sessions = sessions
-	g.httpCfg, g.requests = o.Settings.Http, newRequestTracker()
-	g.conns = newConnLimiter(o.Settings.Http, clients, log)
+	g.httpCfg, g.requests = o.Config.HTTP, newRequestTracker()
+	g.conns = newConnLimiter(o.Config.HTTP, clients, log)
 	g.metrics.reg.MustRegister(g.conns.collectors()...)
-	g.cors = newCORSPolicy(o.Settings.CORS)
-	g.api = signaling.New(o.Settings.WebSocket, signaling.Deps{
+	g.cors = newCORSPolicy(o.Config.CORS)
+	g.api = signaling.New(o.Config.WebSocket, signaling.Deps{
 		Sessions: sessions, Auth: o.Auth, Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store,
 		Metrics: g.metrics.sessions, Clients: clients,
 		OriginAllowed: g.wsOriginAllowed, Upgraded: markWebSocket, StartExport: g.startExport,
 		Log: log,
 	})
-	g.handler = g.trackRequests(g.checkHost(o.Settings, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))))
+	g.handler = g.trackRequests(g.checkHost(o.Config, caseInsensitiveAPI(g.cors.wrap(g.routes(o.Web)))))
 	return g, nil
 }
 

@@ -188,7 +188,7 @@ func TestClientAddressInLogAndSettings(t *testing.T) {
 	}
 	var logs bytes.Buffer // read after Close, when nothing writes any more
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: cameras.NewRegistry(s.Cameras, log), Auth: denyAll{}, Log: log})
+	gw, err := gateway.New(gateway.Options{Config: gatewayConfig(s), Cameras: cameras.NewRegistry(s.Cameras, log), Auth: denyAll{}, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestClientAddressInLogAndSettings(t *testing.T) {
 	// Settings that skipped Validate and cannot be read stop New.
 	bad := s
 	bad.Http.ForwardedHeader = "Forwarded"
-	if _, err := gateway.New(gateway.Options{Settings: bad, Cameras: cameras.NewRegistry(bad.Cameras, log), Auth: denyAll{}, Log: log}); err == nil ||
+	if _, err := gateway.New(gateway.Options{Config: gatewayConfig(bad), Cameras: cameras.NewRegistry(bad.Cameras, log), Auth: denyAll{}, Log: log}); err == nil ||
 		!strings.Contains(err.Error(), "Http.ForwardedHeader") {
 		t.Errorf("New with ForwardedHeader Forwarded: %v, want an error naming Http.ForwardedHeader", err)
 	}

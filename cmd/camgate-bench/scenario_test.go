@@ -73,7 +73,9 @@ func startInProcess(t *testing.T, ctx context.Context) *inProcess {
 	t.Cleanup(auth.Close)
 	reg := cameras.NewRegistry(s.Cameras, log)
 	testutil.Run(t, reg.Run, reg.Started)
-	gw, err := gateway.New(gateway.Options{Settings: s, Cameras: reg, Auth: auth, Log: log})
+	gw, err := gateway.New(gateway.Options{Config: gateway.Config{HTTP: s.Http, CORS: s.CORS, Metrics: s.Metrics,
+		WebRTC: s.WebRTC, Limits: s.Limits, WebSocket: s.WebSocket, SessionGrace: time.Duration(s.Auth.SessionGrace)},
+		Cameras: reg, Auth: auth, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
@@ -249,12 +250,20 @@ func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 	}
 	undo = append(undo, a.store.Close)
 	a.recorders = newRecorders(settings, a.cameras, a.store, log)
-	a.gw, err = gateway.New(gateway.Options{Settings: settings, Cameras: a.cameras, Auth: a.auth, PTZ: a.ptz, Store: a.store,
+	a.gw, err = gateway.New(gateway.Options{Config: gatewayConfig(settings), Cameras: a.cameras, Auth: a.auth, PTZ: a.ptz, Store: a.store,
 		Web: web.Files(), Log: log, Listener: ln, Hurry: hurry})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// gatewayConfig is the gateway's part of the settings. The Host check
+// takes the issuer as configured: a default one names the bound address,
+// which passes anyway.
+func gatewayConfig(s appsettings.Settings) gateway.Config {
+	return gateway.Config{HTTP: s.Http, CORS: s.CORS, Metrics: s.Metrics, WebRTC: s.WebRTC, Limits: s.Limits,
+		WebSocket: s.WebSocket, SessionGrace: time.Duration(s.Auth.SessionGrace), Issuer: s.Auth.BuiltIn.Issuer}
 }
 
 // components are the app's components in the order they were built, which
