@@ -106,7 +106,7 @@ type Options struct {
 	Log   *slog.Logger
 	// Listener is where Run serves (camgate opens it first, to know its
 	// address before the identity provider is built). Nil: Run fails;
-	// Serve and Start take their own.
+	// Serve takes its own.
 	Listener net.Listener
 	// Hurry ends to cut Run's graceful shutdown short: the drain and the
 	// wait for requests in flight end at once (camgate: a second signal).
@@ -115,8 +115,8 @@ type Options struct {
 }
 
 // New builds the gateway and binds its media sockets; Run serves on
-// Options.Listener until its ctx ends (Start and Serve serve in the
-// background, for tests; Close or Shutdown then stop them).
+// Options.Listener until its ctx ends (Serve serves in the background,
+// for tests; Close or Shutdown then stop it).
 func New(o Options) (*Gateway, error) {
 	log := o.Log.With("component", "gateway")
 	if o.Auth == nil {
@@ -258,17 +258,6 @@ func (g *Gateway) clientAddr(r *http.Request) netip.Addr { return g.clients.Addr
 
 // Handler is the gateway's HTTP handler, for tests and embedding.
 func (g *Gateway) Handler() http.Handler { return g.handler }
-
-// Start listens on addr ("host:port"; port 0 picks one) and serves in the
-// background.
-func (g *Gateway) Start(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("Http.Listen %s: %w", addr, err)
-	}
-	g.Serve(ln)
-	return nil
-}
 
 // Serve serves on a listener the caller opened (camgate opens it first to
 // know its address before the identity provider is built), in the
