@@ -79,20 +79,20 @@ func (m *ICEPolicy) Check(req []ICEServer) ([]webrtc.ICEServer, error) {
 					return nil, Errorf(BadInput, "iceServers[%d]: a TURN server needs username and credential", i)
 				}
 			default:
-				return nil, Errorf(BadInput, "iceServers[%d]: %q is not a stun:, stuns:, turn: or turns: URL", i, errtext.Truncate(u, 80))
+				return nil, Errorf(BadInput, "iceServers[%d]: %s is not a stun:, stuns:, turn: or turns: URL", i, errtext.Quote(u, 80))
 			}
 			// pion parses the URL again when it builds the peer
 			// connection; one it rejects must be the client's 400 here, not
 			// a 500 from there.
 			uri, err := stun.ParseURI(u)
 			if err != nil {
-				return nil, Errorf(BadInput, "iceServers[%d]: %q is not a valid STUN or TURN URL: %s", i, errtext.Truncate(u, 80), errtext.Truncate(err.Error(), errtext.MaxQuoted))
+				return nil, Errorf(BadInput, "iceServers[%d]: %s is not a valid STUN or TURN URL: %s", i, errtext.Quote(u, 80), errtext.Truncate(err.Error(), errtext.MaxQuoted))
 			}
 			if uri.Port < 1 || uri.Port > 65535 {
-				return nil, Errorf(BadInput, "iceServers[%d]: %q has port %d; a port is from 1 to 65535", i, errtext.Truncate(u, 80), uri.Port)
+				return nil, Errorf(BadInput, "iceServers[%d]: %s has port %d; a port is from 1 to 65535", i, errtext.Quote(u, 80), uri.Port)
 			}
 			if h, err := appsettings.ParseIceHost(net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port))); err != nil || h.Host == "*" {
-				return nil, Errorf(BadInput, "iceServers[%d]: %q does not name a host name or a usable IP address", i, errtext.Truncate(u, 80))
+				return nil, Errorf(BadInput, "iceServers[%d]: %s does not name a host name or a usable IP address", i, errtext.Quote(u, 80))
 			}
 			cs.urls = append(cs.urls, u)
 			cs.uris = append(cs.uris, uri)
@@ -104,7 +104,7 @@ func (m *ICEPolicy) Check(req []ICEServer) ([]webrtc.ICEServer, error) {
 	for _, cs := range servers {
 		for k, uri := range cs.uris {
 			if err := m.clientICEServerAllowed(uri); err != nil {
-				return nil, refuse("iceServers[%d]: %q: %s", cs.entry, errtext.Truncate(cs.urls[k], 80), err)
+				return nil, refuse("iceServers[%d]: %s: %s", cs.entry, errtext.Quote(cs.urls[k], 80), err)
 			}
 		}
 		s := req[cs.entry]
