@@ -149,15 +149,14 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		t.Fatalf("recording store: %v", err)
 	}
 	recorders := map[string]*playback.Recorder{}
+	var stopRecorders []func()
 	for _, c := range reg.Cameras() {
 		if rec, ok := s.CameraRecording(c.ID); ok && rec.Enabled {
 			r, err := store.NewRecorder(c.DefaultStream().Hub)
-			if err == nil {
-				err = r.Start()
-			}
 			if err != nil {
 				t.Fatalf("recorder of %s: %v", c.ID, err)
 			}
+			stopRecorders = append(stopRecorders, testutil.Run(t, r.Run, r.Started))
 			recorders[strings.ToLower(c.ID)] = r
 		}
 	}
@@ -175,8 +174,8 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = gw.Close(ctx)
-		for _, r := range recorders {
-			r.Close()
+		for _, stop := range stopRecorders {
+			stop()
 		}
 		store.Close()
 		stopPTZ()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // BenchmarkRequestToFirstFrame measures a playback request up to its first
@@ -48,9 +49,7 @@ func benchRecording(b *testing.B) (*Store, time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		b.Fatal(err)
-	}
+	stopRec := testutil.Run(b, r.Run, r.Started)
 	c := loadClip(b)
 	stream.BeginEpoch(nil, nil)
 	for k := range runAFrames {
@@ -65,7 +64,7 @@ func benchRecording(b *testing.B) (*Store, time.Time) {
 			time.Sleep(20 * time.Microsecond)
 		}
 	}
-	r.Close()
+	stopRec()
 	if st := r.Stats(); st.FramesWritten != runAFrames || st.Runs != 1 {
 		b.Fatalf("recorder stats %+v", st)
 	}

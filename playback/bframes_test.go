@@ -14,6 +14,7 @@ import (
 
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/cameratest"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // needFFprobe skips a test without ffprobe, except in CI (.ci/run installs
@@ -39,9 +40,7 @@ func recordClipCamera(t *testing.T, clipName string, frames uint64) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
 	deadline := time.Now().Add(30 * time.Second)
 	for r.Stats().FramesWritten < frames {
 		if time.Now().After(deadline) {
@@ -49,7 +48,7 @@ func recordClipCamera(t *testing.T, clipName string, frames uint64) *Store {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	r.Close()
+	stopRec()
 	return s
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 )
 
@@ -59,9 +60,7 @@ func TestCrashChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	testutil.Run(t, r.Run, r.Started) // until the parent kills this process
 	c := loadClip(t)
 	stream.BeginEpoch(nil, nil)
 	pts := int64(0)

@@ -8,10 +8,10 @@
 //	store, err := playback.NewStore(ctx, playback.OptionsFromSettings(settings, log))
 //	defer store.Close()
 //
-//	// one recorder per recorded camera (its default stream's hub)
+//	// one recorder per recorded camera (its default stream's hub); Run
+//	// records until ctx ends, then finishes the open fragment
 //	rec, err := store.NewRecorder(cameraStream.Hub)
-//	rec.Start()
-//	defer rec.Close()
+//	err = rec.Run(ctx)
 //
 //	// REST: timeline and download
 //	spans, err := store.Spans(ctx, cameraID, from, to)

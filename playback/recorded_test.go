@@ -8,6 +8,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 	"github.com/camgate/camgate/playback/internal/segfile"
 )
@@ -34,16 +35,16 @@ var (
 // camera's first frame arrives at t0.
 func recordFixture(t testing.TB, dir string, rec appsettings.Recording) *Store {
 	t.Helper()
-	jumpTo(t, t0)
 	s := openStore(t, dir, rec)
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
+	// After the wait for Run to start, which may take a millisecond of the
+	// bubble's clock: the camera's first frame arrives at t0 exactly.
+	jumpTo(t, t0)
 	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
 	f.beginEpoch()
 	f.frames(runAFrames)
@@ -53,7 +54,7 @@ func recordFixture(t testing.TB, dir string, rec appsettings.Recording) *Store {
 	checkNoOpen(t, s)
 	f.beginEpoch()
 	f.frames(runBFrames)
-	r.Close()
+	stopRec()
 	st := r.Stats()
 	if st.FramesIn != runAFrames+runBFrames || st.FramesWritten != runAFrames+runBFrames || st.Dropped != 0 || st.Runs != 2 {
 		t.Fatalf("recorder stats %+v", st)

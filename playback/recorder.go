@@ -23,7 +23,7 @@ const minIdle = 2 * time.Second
 // it does for a slow viewer; the recorder starts a new run at that
 // keyframe. Its one goroutine cuts the frames into segments and fragments
 // and keeps the index up to date. Create it with Store.NewRecorder, then
-// Start; Close writes what the hub queued for it.
+// Run it; when Run's ctx ends it writes what the hub queued for it.
 type Recorder struct {
 	store  *Store
 	cam    *camera
@@ -37,11 +37,13 @@ type Recorder struct {
 	idle        time.Duration
 	queueFrames int
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
-	reader  *cameras.Reader
-	wg      sync.WaitGroup
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	reader   *cameras.Reader
+	wg       sync.WaitGroup
+	done     chan struct{} // closed when close begins: ends Run
+	finished chan struct{} // closed when close has returned
 
 	framesIn    atomic.Uint64
 	written     atomic.Uint64
@@ -102,15 +104,17 @@ func (s *Store) NewRecorder(stream *cameras.Stream) (*Recorder, error) {
 		syncEvery:   time.Duration(s.rec.SyncInterval),
 		idle:        max(minIdle, 2*time.Duration(s.rec.FragmentDuration)),
 		queueFrames: s.rec.QueueFrames,
+		done:        make(chan struct{}),
+		finished:    make(chan struct{}),
 	}
 	r.w.r = r
 	s.recorders[c.id] = r
 	return r, nil
 }
 
-// Start attaches the recorder to the stream hub and starts recording at the
+// start attaches the recorder to the stream hub and starts recording at the
 // next live keyframe.
-func (r *Recorder) Start() error {
+func (r *Recorder) start() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -131,17 +135,32 @@ func (r *Recorder) Start() error {
 	return nil
 }
 
-// Run records until ctx ends (Start), then finishes the open fragment and
-// segment (Close) and returns when the recorder's goroutine has exited. It
-// fails at once, recording nothing, when the recorder cannot start.
+// Run records until ctx ends or the store is closed, then writes the
+// frames the hub queued for the recorder, finishes the open fragment and
+// segment, and returns when the recorder's goroutine has exited. It fails
+// at once, recording nothing, when the recorder cannot start (ErrClosed
+// once the recorder or its store has been closed: a recorder runs once).
+// Either way the camera is free for a new recorder when Run returns.
 func (r *Recorder) Run(ctx context.Context) error {
-	if err := r.Start(); err != nil {
-		r.Close()
+	if err := r.start(); err != nil {
+		r.close()
 		return err
 	}
-	<-ctx.Done()
-	r.Close()
+	select {
+	case <-ctx.Done():
+	case <-r.done:
+	}
+	r.close()
 	return nil
+}
+
+// Started reports whether Run has attached the recorder to the stream hub:
+// from then on it records the frames written to the stream, from the next
+// live keyframe. Tests wait for it before they write frames.
+func (r *Recorder) Started() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started
 }
 
 // attach adds the recorder's reader to the hub.
@@ -156,16 +175,21 @@ func (r *Recorder) spawn() {
 	}()
 }
 
-// Close stops recording: the frames the hub queued for the recorder are
-// written, the open segment is closed, and Close returns when the
-// recorder's goroutine has exited.
-func (r *Recorder) Close() {
+// close stops recording: the frames the hub queued for the recorder are
+// written, the open segment is closed, and close returns when the
+// recorder's goroutine has exited. Run calls it when its ctx ends, the
+// store when it closes (which also makes Run return); when both do at
+// once, each returns only when the recorder is closed.
+func (r *Recorder) close() {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
+		<-r.finished
 		return
 	}
+	defer close(r.finished)
 	r.closed = true
+	close(r.done)
 	started := r.started
 	r.mu.Unlock()
 	if started {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // TestRecordRTSPCameraWithOutage records a real RTSP camera (the demo
@@ -38,9 +39,7 @@ func TestRecordRTSPCameraWithOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -87,7 +86,7 @@ func TestRecordRTSPCameraWithOutage(t *testing.T) {
 	}
 	outage := time.Since(outageStart)
 	waitFor("the second run", func() bool { return r.Stats().Runs >= 2 && r.Stats().FramesWritten >= 400 })
-	r.Close()
+	stopRec()
 	st := r.Stats()
 	if st.Dropped != 0 || st.WriteErrors != 0 || st.Runs != 2 {
 		t.Errorf("recorder stats %+v", st)

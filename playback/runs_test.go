@@ -11,6 +11,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 )
 
@@ -18,20 +19,20 @@ import (
 // recorder's stats and the index rows. It runs in a fresh synctest bubble.
 func recordWith(t *testing.T, rec appsettings.Recording, feed func(f *feeder)) (RecorderStats, []index.Segment, *Store) {
 	t.Helper()
-	jumpTo(t, t0)
 	s := openStore(t, t.TempDir(), rec)
 	stream := cameras.NewStream(testCam, testStream)
 	r, err := s.NewRecorder(stream)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
+	// After the wait for Run to start, which may take a millisecond of the
+	// bubble's clock: the camera's first frame arrives at t0 exactly.
+	jumpTo(t, t0)
 	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
 	f.beginEpoch()
 	feed(f)
-	r.Close()
+	stopRec()
 	c, _ := s.camera(context.Background(), testCam, false)
 	segs, err := c.db.All(context.Background())
 	if err != nil {
@@ -165,7 +166,7 @@ func TestRecorderDropsToKeyframe(t *testing.T) {
 		write(50) // 150…199: dropped while the hub waits for a keyframe
 		f.sent = 3
 		f.frames(50) // the IDR at 200 ends the run and starts a new one
-		r.Close()
+		r.close()    // what Run does when its ctx ends
 		st := r.Stats()
 		if st.Dropped != 147+50 || st.FramesIn != 3+50 || st.FramesWritten != 3+50 || st.Runs != 2 || st.Skipped != 0 {
 			t.Fatalf("stats %+v", st)

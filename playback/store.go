@@ -119,7 +119,7 @@ func (s *Store) Close() {
 	}
 	s.mu.Unlock()
 	for _, r := range recs {
-		r.Close()
+		r.close()
 	}
 	for _, p := range players {
 		p.Close()

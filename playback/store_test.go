@@ -16,6 +16,7 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 )
 
@@ -191,9 +192,7 @@ func testRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
 	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
 	f.beginEpoch()
 	f.frames(3 * 25)
@@ -207,7 +206,7 @@ func testRetention(t *testing.T) {
 	if len(left) != 1 || left[0].State != index.StateOpen {
 		t.Fatalf("left %+v, want only the open segment", left)
 	}
-	r.Close()
+	stopRec()
 }
 
 func TestReindexAgreesWithIndex(t *testing.T) {
@@ -273,17 +272,23 @@ func TestNewRecorderTwice(t *testing.T) {
 	if _, err := s.NewRecorder(cameras.NewStream(strings.ToLower(testCam), "other")); !errors.Is(err, ErrRecording) {
 		t.Errorf("second recorder: %v, want ErrRecording", err)
 	}
-	r.Close()
+	// A recorder whose Run has returned frees its camera.
+	testutil.Run(t, r.Run, r.Started)()
 	r2, err := s.NewRecorder(stream)
 	if err != nil {
-		t.Fatalf("after Close: %v", err)
+		t.Fatalf("after Run returned: %v", err)
 	}
-	if err := r2.Start(); err != nil {
-		t.Fatal(err)
+	ran := make(chan error, 1)
+	go func() { ran <- r2.Run(context.Background()) }()
+	for !r2.Started() {
+		time.Sleep(time.Millisecond)
 	}
-	s.Close() // closes the recorder too
-	if err := r2.Start(); !errors.Is(err, ErrClosed) {
-		t.Errorf("Start after the store closed: %v", err)
+	s.Close() // closes the recorder too: its Run returns
+	if err := <-ran; err != nil {
+		t.Errorf("Run of a recorder the store closed: %v", err)
+	}
+	if err := r2.Run(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Run after the store closed: %v", err)
 	}
 	if _, err := s.NewRecorder(stream); !errors.Is(err, ErrClosed) {
 		t.Errorf("NewRecorder after Close: %v", err)

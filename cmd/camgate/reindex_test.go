@@ -13,6 +13,7 @@ import (
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/cameras/demo"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback"
 )
 
@@ -41,9 +42,7 @@ func TestReindexCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stopRec := testutil.Run(t, r.Run, r.Started)
 	stream.BeginEpoch(nil, nil)
 	for k := range 250 {
 		stream.WriteAU(int64(k)*3600, clip.AccessUnit(k))
@@ -53,7 +52,7 @@ func TestReindexCommand(t *testing.T) {
 	for r.Stats().FramesIn < 250 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	r.Close()
+	stopRec()
 
 	// While camgate holds the store, reindex refuses.
 	var stdout, stderr bytes.Buffer
