@@ -86,3 +86,15 @@ func (s *Settings) CameraRecording(cameraID string) (rec CameraRecording, ok boo
 	}
 	return rec, ok
 }
+
+// CameraRetain returns how long the recordings of the camera with the given
+// Id are kept (0: no age limit): its Recording.Retain, else the Recording
+// section's, which also applies to an Id that is no camera (the folder of a
+// camera removed from the settings). It is the store's retention,
+// playback.Options.Retain.
+func (s *Settings) CameraRetain(cameraID string) time.Duration {
+	if rec, ok := s.CameraRecording(cameraID); ok {
+		return time.Duration(rec.Retain)
+	}
+	return time.Duration(s.Recording.Retain)
+}

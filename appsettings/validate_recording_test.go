@@ -113,6 +113,13 @@ func TestCameraRecording(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("CameraRecording(%s) = %+v, %v; want %+v, %v", tc.id, got, ok, tc.want, tc.ok)
 		}
+		want := time.Duration(tc.want.Retain)
+		if !tc.ok {
+			want = 48 * time.Hour // the section's, for a camera no longer configured
+		}
+		if got := s.CameraRetain(tc.id); got != want {
+			t.Errorf("CameraRetain(%s) = %v, want %v", tc.id, got, want)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +145,8 @@ func newTestEnv(t *testing.T, o envOptions) *testEnv {
 	stopCameras := testutil.Run(t, reg.Run, reg.Started)
 	ptzReg := newPTZRegistry(t, s, log)
 	stopPTZ := testutil.Run(t, ptzReg.Run, nil)
-	store, err := playback.NewStore(context.Background(), playback.OptionsFromSettings(s, log))
+	store, err := playback.NewStore(context.Background(), // as cmd/camgate's storeOptions
+		playback.Options{Dir: filepath.Join(s.DataDir, "recordings"), Recording: s.Recording, Retain: s.CameraRetain, Logger: log})
 	if err != nil {
 		t.Fatalf("recording store: %v", err)
 	}

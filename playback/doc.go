@@ -5,7 +5,7 @@
 //
 // The pieces, and who uses them:
 //
-//	store, err := playback.NewStore(ctx, playback.OptionsFromSettings(settings, log))
+//	store, err := playback.NewStore(ctx, playback.Options{Dir: dir, Recording: rec, Retain: retain, Logger: log})
 //	defer store.Close()
 //
 //	// one recorder per recorded camera (its default stream's hub); Run

@@ -2,13 +2,14 @@ package playback
 
 import (
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
 )
 
-// Options configure a Store.
+// Options configure a Store. cmd/camgate fills them from its settings: the
+// folder DataDir/recordings, the Recording section and each camera's
+// retention (Settings.CameraRecording).
 type Options struct {
 	// Dir is the recordings folder, normally DataDir/recordings. Required.
 	// It holds one folder per camera; see docs/recording.md.
@@ -28,23 +29,6 @@ type Options struct {
 	// CleanupInterval is how often Store.Run runs retention. Default: 10s.
 	// A negative value disables it (tests call Cleanup).
 	CleanupInterval time.Duration
-}
-
-// OptionsFromSettings returns the options for validated settings: the
-// folder DataDir/recordings, the Recording section, and each camera's
-// retention (Settings.CameraRecording).
-func OptionsFromSettings(s appsettings.Settings, log *slog.Logger) Options {
-	return Options{
-		Dir:       filepath.Join(s.DataDir, "recordings"),
-		Recording: s.Recording,
-		Retain: func(cameraID string) time.Duration {
-			if rec, ok := s.CameraRecording(cameraID); ok {
-				return time.Duration(rec.Retain)
-			}
-			return time.Duration(s.Recording.Retain)
-		},
-		Logger: log,
-	}
 }
 
 // withDefaults fills zero fields.

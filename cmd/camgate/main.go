@@ -27,6 +27,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -245,7 +246,7 @@ func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 	undo = append(undo, func() { _ = a.ptz.Close() })
 	// The recording store recovers what a crash left unfinished before it
 	// returns.
-	if a.store, err = playback.NewStore(ctx, playback.OptionsFromSettings(settings, log)); err != nil {
+	if a.store, err = playback.NewStore(ctx, storeOptions(settings, log)); err != nil {
 		return nil, fmt.Errorf("recordings: %w", err)
 	}
 	undo = append(undo, a.store.Close)
@@ -256,6 +257,17 @@ func build(ctx, hurry context.Context, settings appsettings.Settings, log *slog.
 		return nil, err
 	}
 	return a, nil
+}
+
+// storeOptions is the recording store's part of the settings: the folder
+// DataDir/recordings, the Recording section and each camera's retention.
+func storeOptions(s appsettings.Settings, log *slog.Logger) playback.Options {
+	return playback.Options{
+		Dir:       filepath.Join(s.DataDir, "recordings"),
+		Recording: s.Recording,
+		Retain:    s.CameraRetain,
+		Logger:    log,
+	}
 }
 
 // gatewayConfig is the gateway's part of the settings. The Host check
