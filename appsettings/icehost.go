@@ -118,3 +118,11 @@ func validHostName(h string) bool {
 	}
 	return true
 }
+
+// NamesOneIceHost reports whether host at port reads as an entry of
+// WebRTC.ClientIceServerHosts would and names one host, not "*": the
+// gateway's check of the host of a STUN/TURN URL a client sends.
+func NamesOneIceHost(host string, port int) bool {
+	h, err := ParseIceHost(net.JoinHostPort(host, strconv.Itoa(port)))
+	return err == nil && h.Host != "*"
+}

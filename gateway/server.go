@@ -73,8 +73,8 @@ type Config struct {
 	HTTP      appsettings.HTTP      // listener, timeouts, connection limits, trusted proxies, allowed hosts
 	CORS      appsettings.CORS      // cross-origin callers of the API
 	Metrics   appsettings.Metrics   // who may read /metrics
-	WebRTC    appsettings.WebRTC    // the media sockets and ICE policy (rtc.Config)
-	Limits    appsettings.Limits    // session admission (rtc.Config)
+	WebRTC    appsettings.WebRTC    // the media sockets and ICE policy (rtcConfig)
+	Limits    appsettings.Limits    // session admission (rtcConfig)
 	WebSocket appsettings.WebSocket // the XProtect WebSocket API (signaling.New)
 	// SessionGrace is Auth.SessionGrace: how long a session outlives its
 	// token's expiry before it is closed.
@@ -133,11 +133,7 @@ func New(o Options) (*Gateway, error) {
 	}
 	g.ptz, g.store = o.PTZ, o.Store
 	g.metrics = newGatewayMetrics(g, o.Config.Metrics)
-	sessions, err := rtc.New(rtc.Config{
-		WebRTC:       o.Config.WebRTC,
-		Limits:       o.Config.Limits,
-		SessionGrace: o.Config.SessionGrace,
-	}, rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log, Renew: signaling.RenewOwners(renewOf(o.Auth))})
+	sessions, err := rtc.New(rtcConfig(o.Config), rtc.Deps{Cameras: o.Cameras, PTZ: o.PTZ, Store: o.Store, Metrics: g.metrics.sessions, Codec: signaling.CommandCodec{}, Log: log, Renew: signaling.RenewOwners(renewOf(o.Auth))})
 	if err != nil {
 		return nil, err
 	}
@@ -333,4 +329,53 @@ func (g *Gateway) SessionCount() int { return g.sessions.Count() }
 func (g *Gateway) Close(ctx context.Context) error {
 	_, err := g.stop(ctx)
 	return err
+}
+
+// rtcConfig is the one mapping of the settings onto rtc.Config: rtc takes
+// typed, parsed values and never reads settings strings itself, so that
+// parsing stays where Validate checked it at load (appsettings).
+func rtcConfig(c Config) rtc.Config {
+	return rtc.Config{
+		WebRTC:       rtcMediaConfig(c.WebRTC),
+		Limits:       rtc.LimitsConfig(c.Limits),
+		SessionGrace: c.SessionGrace,
+	}
+}
+
+// rtcMediaConfig maps the WebRTC settings.
+func rtcMediaConfig(w appsettings.WebRTC) rtc.MediaConfig {
+	cfg := rtc.MediaConfig{
+		UDPPort:                 w.UdpPort,
+		TCPPort:                 w.TcpPort,
+		PublicIPs:               w.PublicIPs,
+		Interfaces:              w.Interfaces,
+		IPs:                     appsettings.ParsePrefixes(w.IPs),
+		IncludeLoopback:         w.IncludeLoopback,
+		IPv6:                    w.IPv6,
+		MDNS:                    rtc.MDNSDisabled,
+		GatherTimeout:           time.Duration(w.GatherTimeout),
+		AnswerTimeout:           time.Duration(w.AnswerTimeout),
+		RtpClock:                rtc.RTPClockMs,
+		ViewerQueueFrames:       w.ViewerQueueFrames,
+		MaxRemoteCandidates:     w.MaxRemoteCandidates,
+		MaxCandidatesPerRequest: w.MaxCandidatesPerRequest,
+		MaxClientIceServers:     w.MaxClientIceServers,
+		ICEHosts:                rtc.ICEHostSyntax{Normalize: appsettings.NormalizeIceHost, Usable: appsettings.NamesOneIceHost},
+	}
+	if w.MDNS == appsettings.MDNSQuery {
+		cfg.MDNS = rtc.MDNSQuery
+	}
+	if w.RtpClock == appsettings.RtpClock90kHz {
+		cfg.RtpClock = rtc.RTPClock90kHz
+	}
+	for _, s := range w.IceServers {
+		cfg.IceServers = append(cfg.IceServers, rtc.ICEServer{URLs: s.Urls, Username: s.Username, Credential: s.Credential})
+	}
+	for _, e := range w.ClientIceServerHosts {
+		// Validate refused any entry that does not parse.
+		if h, err := appsettings.ParseIceHost(e); err == nil {
+			cfg.ClientIceServerHosts = append(cfg.ClientIceServerHosts, h)
+		}
+	}
+	return cfg
 }

@@ -9,4 +9,7 @@
 // descriptions, ICE candidates, events) and returns typed errors (*Error
 // with a Kind). Package signaling maps those to each protocol's answers and
 // owns every wire format, the data channel's included (CommandCodec).
+//
+// It reads no settings either: the gateway shell maps them, parsed and
+// validated at load, onto Config.
 package rtc

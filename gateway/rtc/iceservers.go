@@ -10,7 +10,6 @@ import (
 	"github.com/pion/stun/v4"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
@@ -18,16 +17,16 @@ import (
 // and decides which servers a client may add to its session's
 // (WebRTC.MaxClientIceServers, WebRTC.ClientIceServerHosts).
 type ICEPolicy struct {
-	cfg      appsettings.WebRTC
+	cfg      MediaConfig
 	log      *slog.Logger // nil: refusals are not logged
 	settings []webrtc.ICEServer
 }
 
 // NewICEPolicy reads the policy of the WebRTC settings.
-func NewICEPolicy(cfg appsettings.WebRTC, log *slog.Logger) *ICEPolicy {
+func NewICEPolicy(cfg MediaConfig, log *slog.Logger) *ICEPolicy {
 	p := &ICEPolicy{cfg: cfg, log: log}
 	for _, s := range cfg.IceServers {
-		p.settings = append(p.settings, webrtc.ICEServer{URLs: s.Urls, Username: s.Username, Credential: s.Credential})
+		p.settings = append(p.settings, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return p
 }
@@ -91,7 +90,7 @@ func (m *ICEPolicy) Check(req []ICEServer) ([]webrtc.ICEServer, error) {
 			if uri.Port < 1 || uri.Port > 65535 {
 				return nil, Errorf(BadInput, "iceServers[%d]: %s has port %d; a port is from 1 to 65535", i, errtext.Quote(u, 80), uri.Port)
 			}
-			if h, err := appsettings.ParseIceHost(net.JoinHostPort(uri.Host, strconv.Itoa(uri.Port))); err != nil || h.Host == "*" {
+			if !m.cfg.ICEHosts.usable(uri.Host, uri.Port) {
 				return nil, Errorf(BadInput, "iceServers[%d]: %s does not name a host name or a usable IP address", i, errtext.Quote(u, 80))
 			}
 			cs.urls = append(cs.urls, u)
@@ -117,16 +116,16 @@ func (m *ICEPolicy) Check(req []ICEServer) ([]webrtc.ICEServer, error) {
 // WebRTC.IceServers (the same host and port) and
 // WebRTC.ClientIceServerHosts; the error says what is allowed.
 func (m *ICEPolicy) clientICEServerAllowed(uri *stun.URI) error {
-	host := appsettings.NormalizeIceHost(uri.Host)
+	host := m.cfg.ICEHosts.normalize(uri.Host)
 	for _, s := range m.cfg.IceServers {
-		for _, u := range s.Urls {
-			if own, err := stun.ParseURI(u); err == nil && appsettings.NormalizeIceHost(own.Host) == host && own.Port == uri.Port {
+		for _, u := range s.URLs {
+			if own, err := stun.ParseURI(u); err == nil && m.cfg.ICEHosts.normalize(own.Host) == host && own.Port == uri.Port {
 				return nil
 			}
 		}
 	}
 	for _, e := range m.cfg.ClientIceServerHosts {
-		if h, err := appsettings.ParseIceHost(e); err == nil && h.Allows(host, uri.Port) {
+		if e.Allows(host, uri.Port) {
 			return nil
 		}
 	}

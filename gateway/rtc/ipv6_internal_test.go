@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-
-	"github.com/camgate/camgate/appsettings"
 )
 
 const chromeMDNS = "candidate:1 1 udp 2122262783 3c7a2bd2-4f8e-4b6b-9f1e-2b8d0d7f3c11.local 54321 typ host generation 0"
@@ -150,37 +148,35 @@ func TestMediaAddresses(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name   string
-		mutate func(*appsettings.WebRTC)
+		mutate func(*MediaConfig)
 		want   []string
 	}{
-		{"defaults: both families, no link-local, site-local or IPv4-compatible IPv6", func(*appsettings.WebRTC) {},
+		{"defaults: both families, no link-local, site-local or IPv4-compatible IPv6", func(*MediaConfig) {},
 			[]string{"127.0.0.1", "::1", "192.0.2.2", "2001:db8::2", "fd00::2", "172.17.0.1", "169.254.10.1"}},
-		{"IPv6 off", func(w *appsettings.WebRTC) { w.IPv6 = false },
+		{"IPv6 off", func(w *MediaConfig) { w.IPv6 = false },
 			[]string{"127.0.0.1", "192.0.2.2", "172.17.0.1", "169.254.10.1"}},
-		{"no loopback, of either family", func(w *appsettings.WebRTC) { w.IncludeLoopback = false },
+		{"no loopback, of either family", func(w *MediaConfig) { w.IncludeLoopback = false },
 			[]string{"192.0.2.2", "2001:db8::2", "fd00::2", "172.17.0.1", "169.254.10.1"}},
-		{"one interface, both families", func(w *appsettings.WebRTC) { w.Interfaces = []string{"eth0"} },
+		{"one interface, both families", func(w *MediaConfig) { w.Interfaces = []string{"eth0"} },
 			[]string{"192.0.2.2", "2001:db8::2", "fd00::2"}},
-		{"one interface, IPv6 off", func(w *appsettings.WebRTC) {
+		{"one interface, IPv6 off", func(w *MediaConfig) {
 			w.Interfaces = []string{"eth0"}
 			w.IPv6 = false
 		}, []string{"192.0.2.2"}},
-		{"IPs of both families", func(w *appsettings.WebRTC) { w.IPs = []string{"192.0.2.0/24", "2001:db8::/32", "::1"} },
+		{"IPs of both families", func(w *MediaConfig) { w.IPs = prefixes("192.0.2.0/24", "2001:db8::/32", "::1") },
 			[]string{"::1", "192.0.2.2", "2001:db8::2"}},
-		{"IPv4 IPs keep IPv6 out", func(w *appsettings.WebRTC) { w.IPs = []string{"127.0.0.1"} },
+		{"IPv4 IPs keep IPv6 out", func(w *MediaConfig) { w.IPs = prefixes("127.0.0.1") },
 			[]string{"127.0.0.1"}},
-		{"IPv4-mapped range is IPv4", func(w *appsettings.WebRTC) { w.IPs = []string{"::ffff:192.0.2.0/120"} },
-			[]string{"192.0.2.2"}},
-		{"a link-local range keeps nothing", func(w *appsettings.WebRTC) { w.IPs = []string{"fe80::/10"} },
+		{"a link-local range keeps nothing", func(w *MediaConfig) { w.IPs = prefixes("fe80::/10") },
 			nil},
-		{"IPs and Interfaces both apply", func(w *appsettings.WebRTC) {
-			w.IPs = []string{"::/0"}
+		{"IPs and Interfaces both apply", func(w *MediaConfig) {
+			w.IPs = prefixes("::/0")
 			w.Interfaces = []string{"lo"}
 		}, []string{"::1"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := appsettings.Defaults().WebRTC
+			cfg := testMediaConfig()
 			tc.mutate(&cfg)
 			var got []string
 			for _, a := range mediaAddresses(cfg, testHost) {
@@ -225,10 +221,10 @@ func TestMediaAPINetworks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := appsettings.Defaults().WebRTC
-			cfg.UdpPort = 0
-			cfg.MDNS = "disabled"
-			cfg.IPs = tc.ips
+			cfg := testMediaConfig()
+			cfg.UDPPort = 0
+			cfg.MDNS = MDNSDisabled
+			cfg.IPs = prefixes(tc.ips...)
 			cfg.IPv6 = tc.ipv6
 			m, err := newMediaAPI(cfg, discardLog())
 			if err != nil {
@@ -257,9 +253,9 @@ func TestMediaAPINetworks(t *testing.T) {
 // one; it logs them).
 func TestMediaAPIBindsNoLinkLocal(t *testing.T) {
 	t.Parallel()
-	cfg := appsettings.Defaults().WebRTC
-	cfg.UdpPort = 0
-	cfg.MDNS = "disabled"
+	cfg := testMediaConfig()
+	cfg.UDPPort = 0
+	cfg.MDNS = MDNSDisabled
 	m, err := newMediaAPI(cfg, discardLog())
 	if err != nil {
 		t.Fatal(err)
@@ -293,12 +289,12 @@ func TestMediaAPITCPListenerFamilies(t *testing.T) {
 	hasIPv6Loopback(t)
 	for _, ipv6 := range []bool{true, false} {
 		t.Run(fmt.Sprintf("IPv6=%v", ipv6), func(t *testing.T) {
-			cfg := appsettings.Defaults().WebRTC
-			cfg.UdpPort = 0
-			cfg.MDNS = "disabled"
-			cfg.IPs = []string{"127.0.0.1"}
+			cfg := testMediaConfig()
+			cfg.UDPPort = 0
+			cfg.MDNS = MDNSDisabled
+			cfg.IPs = prefixes("127.0.0.1")
 			if ipv6 {
-				cfg.IPs = append(cfg.IPs, "::1")
+				cfg.IPs = append(cfg.IPs, prefixes("::1")...)
 			}
 			cfg.IPv6 = ipv6
 			m := mediaAPIOnFreeTCPPort(t, cfg)
@@ -329,7 +325,7 @@ func TestMediaAPITCPListenerFamilies(t *testing.T) {
 // mediaAPIOnFreeTCPPort builds the media API with ICE over TCP on a port
 // that was free a moment ago (TcpPort 0 means off, so the test picks one),
 // trying again when another process took it meanwhile.
-func mediaAPIOnFreeTCPPort(t *testing.T, cfg appsettings.WebRTC) *mediaAPI {
+func mediaAPIOnFreeTCPPort(t *testing.T, cfg MediaConfig) *mediaAPI {
 	t.Helper()
 	var err error
 	for range 5 {
@@ -337,7 +333,7 @@ func mediaAPIOnFreeTCPPort(t *testing.T, cfg appsettings.WebRTC) *mediaAPI {
 		if lerr != nil {
 			t.Fatal(lerr)
 		}
-		cfg.TcpPort = ln.Addr().(*net.TCPAddr).Port
+		cfg.TCPPort = ln.Addr().(*net.TCPAddr).Port
 		_ = ln.Close()
 		var m *mediaAPI
 		if m, err = newMediaAPI(cfg, discardLog()); err == nil {
@@ -355,7 +351,7 @@ func mediaAPIOnFreeTCPPort(t *testing.T, cfg appsettings.WebRTC) *mediaAPI {
 // only IPv6 address bound, and not when a routable one is.
 func TestMediaAddressesLogSaysIPv4Only(t *testing.T) {
 	t.Parallel()
-	cfg := appsettings.Defaults().WebRTC
+	cfg := testMediaConfig()
 	for _, tc := range []struct {
 		addrs []net.Addr
 		want  bool

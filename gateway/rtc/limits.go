@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 )
 
@@ -34,7 +33,7 @@ const sessionEndWait = 15 * time.Second
 // Manager.Create is its only caller, so sessions signaled over REST,
 // the WebSocket API and any later flow share one count.
 type sessionLimits struct {
-	cfg appsettings.Limits
+	cfg LimitsConfig
 	// answerTimeout is how long a pending session lasts at most
 	// (WebRTC.AnswerTimeout): when a pending place frees up at the latest.
 	answerTimeout time.Duration
@@ -60,7 +59,7 @@ type sessionSlot struct {
 	freed   bool
 }
 
-func newSessionLimits(cfg appsettings.Limits, answerTimeout time.Duration) *sessionLimits {
+func newSessionLimits(cfg LimitsConfig, answerTimeout time.Duration) *sessionLimits {
 	return &sessionLimits{
 		cfg: cfg, answerTimeout: answerTimeout, fds: openFileDescriptors,
 		users: map[string]*userSessions{}, addrs: map[netip.Prefix]int{},

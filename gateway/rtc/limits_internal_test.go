@@ -6,15 +6,13 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/camgate/camgate/appsettings"
 )
 
 // Sessions are refused as Unavailable (503) while fewer than MinFreeFileDescriptors
 // are free below the soft limit; the refusal takes no place.
 func TestMinFreeFileDescriptors(t *testing.T) {
 	t.Parallel()
-	l := newSessionLimits(appsettings.Defaults().Limits, 10*time.Second)
+	l := newSessionLimits(testLimitsConfig(), 10*time.Second)
 	open := 1024 - 256 // exactly the reserve free: admitted
 	l.fds = func() (int, int, bool) { return open, 1024, true }
 	p := &fakeOwner{user: "i\x00s"}

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/errtext"
 	"github.com/camgate/camgate/playback"
@@ -23,7 +22,7 @@ import (
 // and the media sockets every session shares.
 type Manager struct {
 	log     *slog.Logger
-	cfg     appsettings.WebRTC
+	cfg     MediaConfig
 	api     *mediaAPI
 	cameras *cameras.Registry
 	clock   rtpClock
@@ -52,15 +51,6 @@ type Manager struct {
 	// droppedEnded are the dropped frames of ended sessions per kind
 	// (see remove and droppedCollector).
 	droppedEnded [numSessionKinds]uint64
-}
-
-// Config is what a Manager takes from the settings.
-type Config struct {
-	WebRTC appsettings.WebRTC
-	Limits appsettings.Limits
-	// SessionGrace is how long a session outlives its owner's token
-	// without a new one (Auth.SessionGrace).
-	SessionGrace time.Duration
 }
 
 // Deps are a Manager's collaborators.
@@ -125,7 +115,7 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	}
 	m := newManager(cfg.WebRTC, api, deps.Cameras, deps.Log)
 	m.grace = cfg.SessionGrace
-	m.limits = newSessionLimits(cfg.Limits, time.Duration(cfg.WebRTC.AnswerTimeout))
+	m.limits = newSessionLimits(cfg.Limits, cfg.WebRTC.AnswerTimeout)
 	m.ptz, m.store, m.metrics, m.codec, m.renew = deps.PTZ, deps.Store, deps.Metrics, deps.Codec, deps.Renew
 	if m.metrics != nil {
 		m.metrics.reg.MustRegister(newDroppedCollector(m))
@@ -133,9 +123,9 @@ func New(cfg Config, deps Deps) (*Manager, error) {
 	return m, nil
 }
 
-func newManager(cfg appsettings.WebRTC, api *mediaAPI, reg *cameras.Registry, log *slog.Logger) *Manager {
+func newManager(cfg MediaConfig, api *mediaAPI, reg *cameras.Registry, log *slog.Logger) *Manager {
 	clock := rtpClock{ticksPerSecond: 1000}
-	if cfg.RtpClock == appsettings.RtpClock90kHz {
+	if cfg.RtpClock == RTPClock90kHz {
 		clock.ticksPerSecond = 90000
 	}
 	return &Manager{
@@ -280,7 +270,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Session, erro
 	if req.Playback == nil {
 		s.watchCamera() // Close ends it
 	}
-	if err := s.start(ctx, m.api, time.Duration(m.cfg.GatherTimeout), time.Duration(m.cfg.AnswerTimeout)); err != nil {
+	if err := s.start(ctx, m.api, m.cfg.GatherTimeout, m.cfg.AnswerTimeout); err != nil {
 		s.Close()
 		return nil, err
 	}

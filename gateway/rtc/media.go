@@ -14,7 +14,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 )
 
@@ -80,7 +79,7 @@ type mediaAPI struct {
 	networks []webrtc.NetworkType
 }
 
-func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
+func newMediaAPI(cfg MediaConfig, log *slog.Logger) (*mediaAPI, error) {
 	m := &webrtc.MediaEngine{}
 	for _, c := range offeredCodecs(cameras.CodecH265) {
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
@@ -108,9 +107,9 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	if err != nil {
 		return nil, fmt.Errorf("WebRTC: list the host's addresses: %w", err)
 	}
-	conns, err := listenMedia(cfg.UdpPort, mediaAddresses(cfg, host), log)
+	conns, err := listenMedia(cfg.UDPPort, mediaAddresses(cfg, host), log)
 	if err != nil {
-		return nil, fmt.Errorf("WebRTC.UdpPort %d: %w", cfg.UdpPort, err)
+		return nil, fmt.Errorf("WebRTC.UdpPort %d: %w", cfg.UDPPort, err)
 	}
 	muxes := make([]ice.UDPMux, 0, len(conns))
 	ipv6 := false
@@ -139,17 +138,17 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 		// host whose IPv6 is disabled (Docker's default).
 		ma.networks = append(ma.networks, webrtc.NetworkTypeUDP6)
 	}
-	if cfg.TcpPort != 0 {
+	if cfg.TCPPort != 0 {
 		// "tcp" is one dual-stack socket: IPv4 clients arrive on it as
 		// IPv4 addresses, which pion's TCP mux keys as IPv4.
 		network := "tcp4"
 		if ipv6 {
 			network = "tcp"
 		}
-		ln, err := net.Listen(network, fmt.Sprintf(":%d", cfg.TcpPort))
+		ln, err := net.Listen(network, fmt.Sprintf(":%d", cfg.TCPPort))
 		if err != nil {
 			ma.Close()
-			return nil, fmt.Errorf("WebRTC.TcpPort %d: %w", cfg.TcpPort, err)
+			return nil, fmt.Errorf("WebRTC.TcpPort %d: %w", cfg.TCPPort, err)
 		}
 		ma.tcpLn = ln
 		ma.tcpMux = webrtc.NewICETCPMux(se.LoggerFactory.NewLogger("tcpmux"), ln, 8)
@@ -171,7 +170,7 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 			return nil, fmt.Errorf("WebRTC.PublicIPs: %w", err)
 		}
 	}
-	if cfg.MDNS == appsettings.MDNSQuery {
+	if cfg.MDNS == MDNSQuery {
 		// Browsers hide their host addresses behind random .local names;
 		// resolving them finds a same-LAN client whose signaling address
 		// is not its LAN address. pion opens multicast sockets for every
@@ -187,7 +186,7 @@ func newMediaAPI(cfg appsettings.WebRTC, log *slog.Logger) (*mediaAPI, error) {
 	// Detect dead viewers quickly: a closed tab stops answering consent
 	// checks, and its session should end within seconds, not half a minute.
 	se.SetICETimeouts(5*time.Second, 10*time.Second, 2*time.Second)
-	se.SetSTUNGatherTimeout(time.Duration(cfg.GatherTimeout))
+	se.SetSTUNGatherTimeout(cfg.GatherTimeout)
 	acceptPeerReflexiveAtOnce(&se)
 	limitChecks(&se)
 
@@ -263,7 +262,7 @@ func (m *mediaAPI) UDPPort() int {
 
 // interfaceFilter turns the Interfaces setting into a pion filter; nil
 // means every interface.
-func interfaceFilter(cfg appsettings.WebRTC) func(string) bool {
+func interfaceFilter(cfg MediaConfig) func(string) bool {
 	if len(cfg.Interfaces) == 0 {
 		return nil
 	}
@@ -281,8 +280,8 @@ func interfaceFilter(cfg appsettings.WebRTC) func(string) bool {
 // never signals it), a deprecated site-local one (fec0::/10) or an
 // IPv4-compatible one (::a.b.c.d), as RFC 8445 section 5.1.1.1 asks.
 // Loopback is decided by IncludeLoopback, elsewhere.
-func addressFilter(cfg appsettings.WebRTC) func(netip.Addr) bool {
-	prefixes := appsettings.ParsePrefixes(cfg.IPs)
+func addressFilter(cfg MediaConfig) func(netip.Addr) bool {
+	prefixes := cfg.IPs
 	return func(a netip.Addr) bool {
 		a = a.Unmap()
 		if !a.IsValid() || a.IsUnspecified() || a.IsMulticast() {
@@ -362,7 +361,7 @@ func hostAddresses() ([]hostAddr, error) {
 // pion's own choice (ice.NewMultiUDPMuxFromPort) is not used: it binds
 // link-local addresses it then never offers, leaves out ::1, and fails as a
 // whole when one address cannot be bound.
-func mediaAddresses(cfg appsettings.WebRTC, host []hostAddr) []netip.Addr {
+func mediaAddresses(cfg MediaConfig, host []hostAddr) []netip.Addr {
 	keepIface, keepAddr := interfaceFilter(cfg), addressFilter(cfg)
 	var out []netip.Addr
 	for _, h := range host {
@@ -408,7 +407,7 @@ func listenMedia(port int, addrs []netip.Addr, log *slog.Logger) ([]net.PacketCo
 
 // logMediaAddresses says at start-up which addresses carry media, and why
 // there is no IPv6 when it is on but nothing could be offered.
-func logMediaAddresses(log *slog.Logger, cfg appsettings.WebRTC, addrs []net.Addr, ipv6 bool) {
+func logMediaAddresses(log *slog.Logger, cfg MediaConfig, addrs []net.Addr, ipv6 bool) {
 	list := make([]string, 0, len(addrs))
 	for _, a := range addrs {
 		list = append(list, a.String())

@@ -18,7 +18,6 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 )
 
@@ -172,11 +171,11 @@ func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() }
 
 // benchWebRTCSettings are camgate's WebRTC settings for loopback, as in
 // bench/appsettings.json.
-func benchWebRTCSettings() appsettings.WebRTC {
-	cfg := appsettings.Defaults().WebRTC
-	cfg.UdpPort = 0
-	cfg.MDNS = "disabled"
-	cfg.IPs = []string{"127.0.0.1"}
+func benchWebRTCSettings() MediaConfig {
+	cfg := testMediaConfig()
+	cfg.UDPPort = 0
+	cfg.MDNS = MDNSDisabled
+	cfg.IPs = prefixes("127.0.0.1")
 	return cfg
 }
 
@@ -403,7 +402,7 @@ func BenchmarkLiveLatency(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			var wg sync.WaitGroup
 			b.Cleanup(func() { cancel(); wg.Wait() })
-			queue := appsettings.Defaults().WebRTC.ViewerQueueFrames
+			queue := testMediaConfig().ViewerQueueFrames
 			for range tc.viewers {
 				var track *webrtc.TrackLocalStaticRTP
 				if tc.pion {

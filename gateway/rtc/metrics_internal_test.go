@@ -9,7 +9,6 @@ import (
 	"github.com/pion/rtcp"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
 	"github.com/camgate/camgate/gateway/internal/metricstest"
 	"github.com/camgate/camgate/ptz"
@@ -128,7 +127,7 @@ func TestFrameSentAllocatesNothing(t *testing.T) {
 func TestDroppedFramesOutliveTheSession(t *testing.T) {
 	t.Parallel()
 	metrics := testMetrics(t)
-	m := newManager(appsettings.Defaults().WebRTC, nil, nil, slog.New(slog.DiscardHandler))
+	m := newManager(testMediaConfig(), nil, nil, slog.New(slog.DiscardHandler))
 	m.metrics = metrics
 	metrics.reg.MustRegister(newDroppedCollector(m))
 

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/gateway/rtc"
 	"github.com/camgate/camgate/gateway/signaling/signalingtest"
 )
@@ -39,7 +38,7 @@ func FuzzSessionRequest(f *testing.F) {
 		_ = req.PlaybackTimeNode.isLive()
 		// The ICE servers go through the same check as in create, with
 		// the default policy and with any host allowed.
-		for _, m := range []*rtc.ICEPolicy{rtc.NewICEPolicy(appsettings.Defaults().WebRTC, nil), permissiveManager()} {
+		for _, m := range []*rtc.ICEPolicy{rtc.NewICEPolicy(iceConfig(), nil), permissiveManager()} {
 			if _, err := m.Check(iceServersOf(req.IceServers)); err != nil {
 				checkBadRequest(t, err)
 			}

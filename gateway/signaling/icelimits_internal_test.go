@@ -21,24 +21,37 @@ func TestOverLimitStatuses(t *testing.T) {
 	}
 }
 
-// permissiveWebRTC accepts any STUN/TURN host a client names, so that the
-// tests of request decoding exercise every later check too.
-func permissiveWebRTC() appsettings.WebRTC {
-	cfg := appsettings.Defaults().WebRTC
-	cfg.ClientIceServerHosts = []string{"*"}
+// iceConfig is the ICE policy part of rtc.MediaConfig as the gateway shell
+// maps the default settings (WebRTC.MaxClientIceServers 4, the settings'
+// reading of hosts), with hosts as WebRTC.ClientIceServerHosts.
+func iceConfig(hosts ...string) rtc.MediaConfig {
+	cfg := rtc.MediaConfig{
+		MaxClientIceServers: appsettings.Defaults().WebRTC.MaxClientIceServers,
+		ICEHosts:            rtc.ICEHostSyntax{Normalize: appsettings.NormalizeIceHost, Usable: appsettings.NamesOneIceHost},
+	}
+	for _, h := range hosts {
+		rule, err := appsettings.ParseIceHost(h)
+		if err != nil {
+			panic(fmt.Sprintf("test setting %q: %v", h, err))
+		}
+		cfg.ClientIceServerHosts = append(cfg.ClientIceServerHosts, rule)
+	}
 	return cfg
 }
+
+// permissiveWebRTC accepts any STUN/TURN host a client names, so that the
+// tests of request decoding exercise every later check too.
+func permissiveWebRTC() rtc.MediaConfig { return iceConfig("*") }
 
 // permissiveManager is the ICE server policy of permissiveWebRTC.
 func permissiveManager() *rtc.ICEPolicy { return rtc.NewICEPolicy(permissiveWebRTC(), nil) }
 
 func TestClientICEServerLimits(t *testing.T) {
 	t.Parallel()
-	configured := appsettings.Defaults().WebRTC
-	configured.IceServers = []appsettings.IceServer{{Urls: []string{"stun:stun.example.net", "turns:turn.example.net:443"}, Username: "u", Credential: "c"}}
-	listed := appsettings.Defaults().WebRTC
-	listed.ClientIceServerHosts = []string{"stun.example.org", "10.0.0.9:19302", "[2001:db8::9]:3478", "*:1234"}
-	none := appsettings.Defaults().WebRTC
+	configured := iceConfig()
+	configured.IceServers = []rtc.ICEServer{{URLs: []string{"stun:stun.example.net", "turns:turn.example.net:443"}, Username: "u", Credential: "c"}}
+	listed := iceConfig("stun.example.org", "10.0.0.9:19302", "[2001:db8::9]:3478", "*:1234")
+	none := iceConfig()
 	none.MaxClientIceServers = 0
 	many := func(n int) []iceServerJSON {
 		out := make([]iceServerJSON, n)
@@ -49,14 +62,14 @@ func TestClientICEServerLimits(t *testing.T) {
 	}
 	cases := []struct {
 		name    string
-		cfg     appsettings.WebRTC
+		cfg     rtc.MediaConfig
 		req     []iceServerJSON
 		errText []string // nil: allowed
 	}{
-		{"none asked, none configured", appsettings.Defaults().WebRTC, nil, nil},
+		{"none asked, none configured", iceConfig(), nil, nil},
 		{"an empty list with MaxClientIceServers 0", none, []iceServerJSON{}, nil},
 		{"any entry with MaxClientIceServers 0", none, []iceServerJSON{{}}, []string{"1 entries", "at most 0", "WebRTC.MaxClientIceServers"}},
-		{"default: no host may be named", appsettings.Defaults().WebRTC, []iceServerJSON{urls("stun:stun.example.net")},
+		{"default: no host may be named", iceConfig(), []iceServerJSON{urls("stun:stun.example.net")},
 			[]string{"iceServers[0]", "stun.example.net:3478", "WebRTC.IceServers (none configured)", "WebRTC.ClientIceServerHosts (none listed)"}},
 		{"too many entries", permissiveWebRTC(), many(5), []string{"5 entries", "at most 4", "WebRTC.MaxClientIceServers"}},
 		{"too many URLs in all", permissiveWebRTC(), []iceServerJSON{urls("stun:a.example", "stun:b.example", "stun:c.example"), urls("stun:d.example", "stun:e.example")},
@@ -77,7 +90,7 @@ func TestClientICEServerLimits(t *testing.T) {
 		{"a port out of range", permissiveWebRTC(), []iceServerJSON{urls("stun:10.1.2.3:70000")}, []string{"iceServers[0]", "port 70000"}},
 		{"a multicast address", permissiveWebRTC(), []iceServerJSON{urls("stun:224.0.0.1")}, []string{"iceServers[0]", "usable IP address"}},
 		{"an unspecified address", permissiveWebRTC(), []iceServerJSON{urls("stun:0.0.0.0")}, []string{"iceServers[0]", "usable IP address"}},
-		{"a typo is reported before a host that is not allowed", appsettings.Defaults().WebRTC,
+		{"a typo is reported before a host that is not allowed", iceConfig(),
 			[]iceServerJSON{urls("stun:ok.example"), urls("http://stun.example:3478")}, []string{"iceServers[1]", "http://stun.example:3478"}},
 	}
 	for _, tc := range cases {
@@ -104,7 +117,7 @@ func TestClientICEServerLimits(t *testing.T) {
 		})
 	}
 	// A refusal over a limit is invalid params over the WebSocket.
-	_, err := rtc.NewICEPolicy(appsettings.Defaults().WebRTC, nil).Check(iceServersOf([]iceServerJSON{urls("stun:x.example")}))
+	_, err := rtc.NewICEPolicy(iceConfig(), nil).Check(iceServersOf([]iceServerJSON{urls("stun:x.example")}))
 	if re := rpcErrorOf(err, rpcInvalidParams); re.Code != rpcInvalidParams || !strings.Contains(re.Message, "WebRTC.ClientIceServerHosts") {
 		t.Fatalf("over the WebSocket: %+v", re)
 	}
