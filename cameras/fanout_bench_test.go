@@ -3,6 +3,8 @@ package cameras
 import (
 	"context"
 	"testing"
+
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // The benchmarks of the hub's per-viewer path, for docs/performance.md.
@@ -13,19 +15,6 @@ const (
 	benchPFrameBytes = 10000
 	benchIFrameBytes = 29000
 )
-
-// benchNALU returns a slice NAL unit (IDR or non-IDR) of size bytes.
-func benchNALU(key bool, size int) []byte {
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + 1)
-	}
-	b[0] = 0x41
-	if key {
-		b[0] = 0x65
-	}
-	return b
-}
 
 // drainReaders empties every reader's queue without allocating.
 func drainReaders(done context.Context, readers []*Reader) {
@@ -55,10 +44,10 @@ func BenchmarkStreamWriteAU(b *testing.B) {
 			for i := range readers {
 				readers[i] = s.AddReader(512)
 			}
-			key := [][]byte{benchNALU(true, benchIFrameBytes)}
+			key := [][]byte{testutil.H264Slice(true, benchIFrameBytes)}
 			s.WriteAU(0, key)
 			drainReaders(done, readers)
-			p := benchNALU(false, benchPFrameBytes)
+			p := testutil.H264Slice(false, benchPFrameBytes)
 			pkts := len(mustBuild(b, p).Payloads)
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -274,3 +274,21 @@ func startCameraRegistry(t testing.TB, url string) *cameras.CameraStream {
 	cam, _ := reg.Camera(testCam)
 	return cam.DefaultStream()
 }
+
+// startRecording records a new stream of the test camera into s, with a
+// recorder run as camgate runs it (Run), and returns the feeder that plays
+// the clip into the stream, the recorder, and the function that stops it
+// (ending Run, which finishes the open fragment). The camera's first frame
+// arrives at t0 exactly: the clock jumps there after the wait for Run to
+// start, which may take a millisecond of the bubble's clock.
+func startRecording(t testing.TB, s *Store) (*feeder, *Recorder, func()) {
+	t.Helper()
+	stream := cameras.NewStream(testCam, testStream)
+	r, err := s.NewRecorder(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := testutil.Run(t, r.Run, r.Started)
+	jumpTo(t, t0)
+	return &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}, r, stop
+}

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/appsettings"
-	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 	"github.com/camgate/camgate/playback/internal/segfile"
 )
@@ -36,16 +34,7 @@ var (
 func recordFixture(t testing.TB, dir string, rec appsettings.Recording) *Store {
 	t.Helper()
 	s := openStore(t, dir, rec)
-	stream := cameras.NewStream(testCam, testStream)
-	r, err := s.NewRecorder(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopRec := testutil.Run(t, r.Run, r.Started)
-	// After the wait for Run to start, which may take a millisecond of the
-	// bubble's clock: the camera's first frame arrives at t0 exactly.
-	jumpTo(t, t0)
-	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
+	f, r, stopRec := startRecording(t, s)
 	f.beginEpoch()
 	f.frames(runAFrames)
 	// The camera goes away. After two seconds of silence the recorder

@@ -11,7 +11,6 @@ import (
 
 	"github.com/camgate/camgate/appsettings"
 	"github.com/camgate/camgate/cameras"
-	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/playback/internal/index"
 )
 
@@ -20,16 +19,7 @@ import (
 func recordWith(t *testing.T, rec appsettings.Recording, feed func(f *feeder)) (RecorderStats, []index.Segment, *Store) {
 	t.Helper()
 	s := openStore(t, t.TempDir(), rec)
-	stream := cameras.NewStream(testCam, testStream)
-	r, err := s.NewRecorder(stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopRec := testutil.Run(t, r.Run, r.Started)
-	// After the wait for Run to start, which may take a millisecond of the
-	// bubble's clock: the camera's first frame arrives at t0 exactly.
-	jumpTo(t, t0)
-	f := &feeder{t: t, clip: loadClip(t), stream: stream, rec: r}
+	f, r, stopRec := startRecording(t, s)
 	f.beginEpoch()
 	feed(f)
 	stopRec()

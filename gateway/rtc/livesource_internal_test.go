@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // hubWithGOP is a stream whose GOP cache holds a keyframe and n-1 P frames
@@ -16,9 +17,9 @@ import (
 func hubWithGOP(n int) *cameras.Stream {
 	hub := cameras.NewStream("cam", "stream")
 	hub.BeginEpoch(benchSPS, benchPPS)
-	hub.WriteAU(0, [][]byte{benchNALU(true, 3000)})
+	hub.WriteAU(0, [][]byte{testutil.H264Slice(true, 3000)})
 	for i := 1; i < n; i++ {
-		hub.WriteAU(int64(i)*3600, [][]byte{benchNALU(false, 1000)})
+		hub.WriteAU(int64(i)*3600, [][]byte{testutil.H264Slice(false, 1000)})
 	}
 	return hub
 }
@@ -105,7 +106,7 @@ func TestLiveFramesKeepTheirArrivalTime(t *testing.T) {
 		// live frame arrives later than that, while the replay is still paced.
 		time.Sleep(60 * time.Millisecond)
 		livePTS := int64(gop) * 3600
-		hub.WriteAU(livePTS, [][]byte{benchNALU(false, 1000)})
+		hub.WriteAU(livePTS, [][]byte{testutil.H264Slice(false, 1000)})
 		for range gop {
 			f, ts, err := src.next(ctx)
 			if err != nil {
@@ -139,7 +140,7 @@ func TestCatchUpIsNotPacedIntoAFullQueue(t *testing.T) {
 	}
 	next() // the keyframe; 7 replayed frames wait
 	for i := range 6 {
-		hub.WriteAU(int64(gop+i)*3600, [][]byte{benchNALU(false, 1000)})
+		hub.WriteAU(int64(gop+i)*3600, [][]byte{testutil.H264Slice(false, 1000)})
 	}
 	next() // 12 of 16 left queued: sent at once
 	if src.pace != nil {
@@ -177,7 +178,7 @@ func TestLiveSourceDropsQueuedFramesAtAFailure(t *testing.T) {
 	src.start()
 	defer src.close()
 	for i := 20; i < 30; i++ { // live frames behind the catch-up
-		hub.WriteAU(int64(i)*3600, [][]byte{benchNALU(false, 1000)})
+		hub.WriteAU(int64(i)*3600, [][]byte{testutil.H264Slice(false, 1000)})
 	}
 	if f, _, err := src.next(context.Background()); err != nil || !f.Key {
 		t.Fatalf("first frame before the failure: %v, %v; want the cached keyframe", f, err)
@@ -196,7 +197,7 @@ func TestLiveSourceDropsQueuedFramesAtAFailure(t *testing.T) {
 	}
 
 	hub.BeginEpoch(benchSPS, benchPPS)
-	hub.WriteAU(0, [][]byte{benchNALU(true, 3000)})
+	hub.WriteAU(0, [][]byte{testutil.H264Slice(true, 3000)})
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f, _, err = src.next(ctx)

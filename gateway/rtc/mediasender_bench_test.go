@@ -19,6 +19,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 )
 
 // Benchmarks of the per-viewer media path, for docs/performance.md:
@@ -55,18 +56,6 @@ var (
 	benchSPS = []byte{0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8, 0x40}
 	benchPPS = []byte{0x68, 0xce, 0x3c, 0x80}
 )
-
-func benchNALU(key bool, size int) []byte {
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + 1)
-	}
-	b[0] = 0x41
-	if key {
-		b[0] = 0x65
-	}
-	return b
-}
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
@@ -318,7 +307,7 @@ func connectViewer(tb testing.TB, serverAPI, clientAPI *webrtc.API) *webrtc.Trac
 // BenchmarkLiveSenderSend sends one 1188-byte packet (a one-packet frame)
 // per op to one viewer. allocs/op is per packet per viewer.
 func BenchmarkLiveSenderSend(b *testing.B) {
-	payload := benchNALU(false, cameras.MaxPayloadSize)
+	payload := testutil.H264Slice(false, cameras.MaxPayloadSize)
 	run := func(b *testing.B, track *webrtc.TrackLocalStaticRTP) {
 		// What a live session's sender does with each item of its reader:
 		// the live source's timestamp, then mediaSender.write.
@@ -390,8 +379,8 @@ func BenchmarkLiveLatency(b *testing.B) {
 			rec := &sendRecorder{base: time.Now()}
 			stream := cameras.NewStream("cam", "stream")
 			stream.BeginEpoch(benchSPS, benchPPS)
-			key := [][]byte{benchNALU(true, benchIFrameBytes)}
-			delta := [][]byte{benchNALU(false, benchPFrameBytes)}
+			key := [][]byte{testutil.H264Slice(true, benchIFrameBytes)}
+			delta := [][]byte{testutil.H264Slice(false, benchPFrameBytes)}
 			stream.WriteAU(0, key) // the GOP cache the viewers start from
 			heap0 := heapInuse()
 

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camgate/camgate/cameras"
+	"github.com/camgate/camgate/cameras/testutil"
 	"github.com/camgate/camgate/gateway/internal/metricstest"
 	"github.com/camgate/camgate/ptz"
 )
@@ -139,9 +140,9 @@ func TestDroppedFramesOutliveTheSession(t *testing.T) {
 	m.sessions[s.ID] = s
 	s.metrics.opened()
 
-	hub.WriteAU(0, [][]byte{benchNALU(true, 100)})
+	hub.WriteAU(0, [][]byte{testutil.H264Slice(true, 100)})
 	for i := 1; i <= 20; i++ { // nobody reads: the queue of 8 overflows
-		hub.WriteAU(int64(i)*3600, [][]byte{benchNALU(false, 100)})
+		hub.WriteAU(int64(i)*3600, [][]byte{testutil.H264Slice(false, 100)})
 	}
 	dropped := float64(src.reader.Dropped())
 	if dropped == 0 {
